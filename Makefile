@@ -1,0 +1,50 @@
+# The README's two commands: `make demo` and `make test`. Each does its own set-up.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint lab-up lab-down lab-status bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+# A real audit of this machine with the bundled example. Exit 1 (snowflake) is a successful demo.
+demo: $(STAMP)
+	$(BIN)/driftcheck scan -i inventories/example --report-dir reports/example; \
+	  rc=$$?; echo "driftcheck exited $$rc (reports in reports/example/)"; [ $$rc -le 1 ]
+
+# The whole suite: unit tests, sshd tests, the lab fleet end to end, the browser tests, lint.
+test: $(STAMP)
+	bash tests/setup-system.sh
+	$(MAKE) lint
+	$(BIN)/pytest -ra
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -ra -m "not lab and not browser"
+
+lint: $(STAMP)
+	$(BIN)/ruff check driftcheck tests
+	$(BIN)/ruff format --check driftcheck tests
+	$(BIN)/mypy
+
+lab-up: $(STAMP)
+	bash tests/setup-system.sh
+	$(BIN)/python -m tests.lab up
+
+lab-down: $(STAMP)
+	$(BIN)/python -m tests.lab down
+
+lab-status: $(STAMP)
+	$(BIN)/python -m tests.lab status
+
+bench: $(STAMP)
+	$(BIN)/python bench/scan_vs_paramiko.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,3 @@
+"""driftcheck: find the snowflakes in a fleet."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,258 @@
+"""Typed records that flow through the pipeline.
+
+inventory -> declared state -> backend -> collectors -> compare -> findings -> reporters.
+Everything here is a frozen dataclass: stages hand values to each other, never mutate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+# --- inventory ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Host:
+    """One inventory host: its name, its groups (Ansible order) and its merged variables."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def connection(self) -> str:
+        return str(self.vars.get("ansible_connection", "ssh"))
+
+    @property
+    def address(self) -> str:
+        return str(self.vars.get("ansible_host", self.name))
+
+
+# --- transport ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one remote command returned. A non-zero rc is data, not an error."""
+
+    rc: int
+    stdout: bytes
+    stderr: bytes
+    truncated: bool = False  # stdout or stderr hit the per-host cap
+
+
+# --- declared state ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a declared value came from, for error messages and reports."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """`present`, `absent`, an exact version, or an operator and a version."""
+
+    name: str
+    op: str  # "present" | "absent" | "=" | "<" | "<=" | ">=" | ">"
+    version: str | None = None
+    origin: Origin | None = None
+
+    def __str__(self) -> str:
+        if self.op in ("present", "absent"):
+            return self.op
+        if self.op == "=":
+            return str(self.version)
+        return f"{self.op} {self.version}"
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str
+    absent: bool = False
+    sha256: str | None = None
+    content: str | None = None  # rendered expected content (from `content` or `template`)
+    mode: str | None = None  # four octal digits, e.g. "0644"
+    owner: str | None = None
+    group: str | None = None
+    sensitive: bool = False
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # full unit name, e.g. "nginx.service"
+    running: bool | None = None
+    enabled: bool | None = None
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    max_age_seconds: int | None = None
+    max_zombies: int | None = None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    absent: bool = False
+    image: str | None = None
+    running: bool | None = None
+    state: DeclaredState | None = None  # declared state inside the container
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredState:
+    packages: Mapping[str, PackageSpec] = field(default_factory=dict)
+    unexpected_packages: str = "ignore"  # "ignore" | "report"
+    files: Mapping[str, FileSpec] = field(default_factory=dict)
+    services: Mapping[str, ServiceSpec] = field(default_factory=dict)
+    host: HostSpec = field(default_factory=HostSpec)
+    containers: Mapping[str, ContainerSpec] = field(default_factory=dict)
+    unexpected_containers: str = "ignore"  # "ignore" | "report"
+    sources: tuple[str, ...] = ()  # state files merged into this, in order
+
+
+# --- observed state ----------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    """Whether a section was collected. "Not collected" is never "empty"."""
+
+    COLLECTED = "collected"
+    UNSUPPORTED = "unsupported"  # the tool is not there (no dpkg, no systemd)
+    FAILED = "failed"  # the tool is there but the collection broke
+
+
+@dataclass(frozen=True)
+class Section(Generic[T]):
+    outcome: Outcome
+    value: T
+    reason: str = ""  # why it is not collected
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.COLLECTED
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    arch: str = ""
+    manager: str = ""  # "dpkg" | "rpm" | "apk"
+
+
+@dataclass(frozen=True)
+class FileState:
+    path: str
+    exists: bool
+    type: str = ""  # "file" | "directory" | "symlink" | "other"
+    sha256: str | None = None
+    mode: str | None = None  # four octal digits
+    owner: str | None = None
+    group: str | None = None
+    content: bytes | None = None  # only for files declared with content/template
+    content_truncated: bool = False
+    error: str = ""  # e.g. permission denied: nothing about this file is known
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    name: str
+    load_state: str  # "loaded" | "not-found" | "masked" | ...
+    active_state: str  # "active" | "inactive" | "failed" | ...
+    unit_file_state: str  # "enabled" | "disabled" | "static" | "masked" | ""
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    os: str = ""
+    os_id: str = ""
+    os_version: str = ""
+    kernel: str = ""
+    uptime_seconds: float | None = None
+    provisioned: float | None = None  # epoch seconds
+    provisioned_source: str = ""  # "machine-id birth" | "machine-id mtime" | "rootfs birth"
+    now: float | None = None  # the host's clock when collected
+    zombies: int | None = None
+    pid1: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    engine: str  # "docker" | "podman"
+    image: str
+    image_id: str
+    state: str  # "running" | "exited" | ...
+    started: str = ""
+    pid1: str = ""
+
+
+_NOT_RUN: Section[Any] = Section(Outcome.UNSUPPORTED, None, "not collected")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything one audit round trip learnt about one target."""
+
+    packages: Section[Mapping[str, tuple[Package, ...]]] = _NOT_RUN
+    files: Section[Mapping[str, FileState]] = _NOT_RUN
+    services: Section[Mapping[str, ServiceState]] = _NOT_RUN
+    facts: Section[HostFacts] = _NOT_RUN
+    containers: Section[Mapping[str, ContainerState]] = _NOT_RUN
+    inner: Mapping[str, Observed] = field(default_factory=dict)  # container name -> observed
+    truncated: bool = False
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    COMPLIANT = "compliant"
+    SNOWFLAKE = "snowflake"
+    UNREACHABLE = "unreachable"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One difference between declared and observed. Sorted deterministically."""
+
+    target: str  # "host" or "container:NAME"
+    category: str  # "package" | "file" | "service" | "host" | "container"
+    item: str
+    kind: str  # "missing" | "unexpected" | "version" | "content" | "mode" | ... | "unknown"
+    expected: str | None = None
+    actual: str | None = None
+    diff: str | None = None
+    detail: str | None = None  # a human reason, e.g. why a check is unknown
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.target, self.category, self.item, self.kind)
+
+
+@dataclass(frozen=True)
+class HostResult:
+    host: Host
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    duration: float = 0.0
+    state_files: tuple[str, ...] = ()
