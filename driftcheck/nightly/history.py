@@ -1,0 +1,344 @@
+"""Run history in SQLite (default REPORT_DIR/history.sqlite).
+
+Every recorded run is one transaction: its run row, host rows and finding rows appear together or
+not at all, so a scan killed mid-write leaves the history exactly as the last complete run left it
+(WAL journal, synchronous=FULL). The schema is versioned with `PRAGMA user_version`; MIGRATIONS[i]
+takes version i to i + 1, each in its own transaction. A database newer than this code is refused,
+never written.
+
+Finding identity is (target, category, item, kind) per host: a version that moves from 1.0 to 1.1
+stays the same finding. Findings of a host that could not be audited are stored `carried` (see
+driftcheck.nightly.deltas): not observed this run, not resolved either.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftcheck.errors import InputError, UsageError
+
+Key = tuple[str, str, str, str]
+FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
+STATUSES = ("compliant", "snowflake", "unreachable", "error")
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: runs, hosts per run, findings per host and run
+        """CREATE TABLE runs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            started TEXT NOT NULL, finished TEXT NOT NULL, duration REAL,
+            inventory TEXT, run_limit TEXT, version TEXT,
+            hosts INTEGER NOT NULL, compliant INTEGER NOT NULL, snowflake INTEGER NOT NULL,
+            unreachable INTEGER NOT NULL, error INTEGER NOT NULL,
+            findings INTEGER NOT NULL, waived INTEGER NOT NULL,
+            new INTEGER, resolved INTEGER)""",
+        """CREATE TABLE hosts (
+            run_seq INTEGER NOT NULL REFERENCES runs(seq) ON DELETE CASCADE,
+            name TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
+            PRIMARY KEY (run_seq, name))""",
+        "CREATE INDEX hosts_by_name ON hosts (name, run_seq)",
+        """CREATE TABLE findings (
+            run_seq INTEGER NOT NULL, host TEXT NOT NULL,
+            target TEXT NOT NULL, category TEXT NOT NULL, item TEXT NOT NULL, kind TEXT NOT NULL,
+            expected TEXT, actual TEXT, detail TEXT,
+            first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+            new INTEGER NOT NULL DEFAULT 0, waived TEXT, carried INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_seq, host, target, category, item, kind),
+            FOREIGN KEY (run_seq, host) REFERENCES hosts (run_seq, name) ON DELETE CASCADE)""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One host in one recorded run. `findings` maps a finding's key to its dict (the report's
+    fields plus first_seen, last_seen, new, waived, carried)."""
+
+    status: str
+    findings: Mapping[Key, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class RunState:
+    id: str
+    started: str
+    hosts: Mapping[str, HostState]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of `driftcheck history`. With a host filter: that host's status and counts."""
+
+    id: str
+    started: str
+    duration: float | None
+    hosts: int
+    compliant: int
+    snowflake: int
+    unreachable: int
+    error: int
+    findings: int
+    waived: int
+    new: int | None
+    resolved: int | None
+    host: str | None = None
+    status: str | None = None
+
+
+def finding_key(finding: Mapping[str, Any]) -> Key:
+    return (finding["target"], finding["category"], finding["item"], finding["kind"])
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._configure()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise InputError(str(self.path), None, f"not a usable history database: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema ------------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise InputError(
+                str(self.path),
+                None,
+                f"history schema {version} is newer than this driftcheck reads "
+                f"({SCHEMA_VERSION}): upgrade driftcheck",
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                if self.schema_version() != number:  # another process migrated meanwhile
+                    continue
+                for statement in MIGRATIONS[number]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- writing -----------------------------------------------------------------------
+
+    def record(self, report: Mapping[str, Any]) -> None:
+        """Append a complete run (one transaction). Run it after deltas.annotate()."""
+        _check_complete(report)
+        with self._transaction():
+            seq = self._insert_run(report)
+            self._insert_hosts(seq, report["hosts"])
+            self._insert_findings(seq, report)
+
+    def _insert_run(self, report: Mapping[str, Any]) -> int:
+        run, summary = report["run"], report["summary"]
+        changes = report.get("changes") or {}
+        cursor = self._db.execute(
+            "INSERT INTO runs (id, started, finished, duration, inventory, run_limit, version,"
+            " hosts, compliant, snowflake, unreachable, error, findings, waived, new, resolved)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run["id"], run["started"], run["finished"], run.get("duration"),
+                run.get("inventory"), run.get("limit"), run.get("version"),
+                *(summary.get(name, 0) for name in ("hosts", *STATUSES, "findings", "waived")),
+                _count(changes, "new"), _count(changes, "resolved"),
+            ),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def _insert_hosts(self, seq: int, hosts: list[Mapping[str, Any]]) -> None:
+        self._db.executemany(
+            "INSERT INTO hosts (run_seq, name, status, error) VALUES (?, ?, ?, ?)",
+            [(seq, h["name"], h["status"], h.get("error")) for h in hosts],
+        )
+
+    def _insert_findings(self, seq: int, report: Mapping[str, Any]) -> None:
+        seen = report["run"]["started"]
+        rows = [
+            _finding_row(seq, host["name"], f, seen, carried=False)
+            for host in report["hosts"]
+            for f in host["findings"]
+        ]
+        carried = (report.get("changes") or {}).get("carried") or []
+        rows += [_finding_row(seq, f["host"], f, seen, carried=True) for f in carried]
+        self._db.executemany(
+            "INSERT OR REPLACE INTO findings (run_seq, host, target, category, item, kind,"
+            " expected, actual, detail, first_seen, last_seen, new, waived, carried)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    # --- reading -----------------------------------------------------------------------
+
+    def previous_run(self) -> RunState | None:
+        """The last recorded (hence complete) run, or None before the first."""
+        row = self._db.execute("SELECT seq FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else self._run_state(int(row["seq"]))
+
+    def baselines(self) -> dict[str, HostState]:
+        """Each host's state in the latest recorded run that included it (a run with --limit
+        leaves the other hosts' baselines where they were)."""
+        latest = "SELECT name, MAX(run_seq) AS seq FROM hosts GROUP BY name"
+        hosts = self._db.execute(
+            f"SELECT h.name, h.status FROM hosts h JOIN ({latest}) l"  # noqa: S608 - constant
+            " ON h.name = l.name AND h.run_seq = l.seq"
+        ).fetchall()
+        findings = self._db.execute(
+            f"SELECT f.* FROM findings f JOIN ({latest}) l"  # noqa: S608 - constant
+            " ON f.host = l.name AND f.run_seq = l.seq"
+        ).fetchall()
+        return _host_states(hosts, findings)
+
+    def findings_of(self, run_ref: str) -> RunState:
+        """A recorded run by id or unique id prefix, for `driftcheck diff A B`."""
+        return self._run_state(self._resolve(run_ref))
+
+    def runs(self, host: str | None = None, limit: int = 20) -> list[RunSummary]:
+        """Newest first: the fleet's runs, or one host's status and counts in each run."""
+        if host is None:
+            rows = self._db.execute(
+                "SELECT * FROM runs ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+            return [_run_summary(row) for row in rows]
+        rows = self._db.execute(_HOST_RUNS, (host, limit)).fetchall()
+        return [_host_run_summary(row, host) for row in rows]
+
+    def _resolve(self, run_ref: str) -> int:
+        rows = self._db.execute(
+            "SELECT seq, id FROM runs WHERE id = ? OR substr(id, 1, length(?)) = ?"
+            " ORDER BY id = ? DESC, seq",
+            (run_ref, run_ref, run_ref, run_ref),
+        ).fetchall()
+        if not rows:
+            raise UsageError(f"no run {run_ref!r} in {self.path}")
+        if rows[0]["id"] != run_ref and len(rows) > 1:
+            ids = ", ".join(row["id"] for row in rows[:5])
+            raise UsageError(f"run {run_ref!r} is ambiguous in {self.path}: {ids}")
+        return int(rows[0]["seq"])
+
+    def _run_state(self, seq: int) -> RunState:
+        run = self._db.execute("SELECT id, started FROM runs WHERE seq = ?", (seq,)).fetchone()
+        hosts = self._db.execute(
+            "SELECT name, status FROM hosts WHERE run_seq = ?", (seq,)
+        ).fetchall()
+        findings = self._db.execute("SELECT * FROM findings WHERE run_seq = ?", (seq,)).fetchall()
+        return RunState(run["id"], run["started"], _host_states(hosts, findings))
+
+
+_HOST_RUNS = """
+SELECT r.id, r.started, r.duration, h.status,
+  (SELECT COUNT(*) FROM findings f WHERE f.run_seq = h.run_seq AND f.host = h.name
+     AND NOT f.carried AND f.waived IS NULL) AS findings,
+  (SELECT COUNT(*) FROM findings f WHERE f.run_seq = h.run_seq AND f.host = h.name
+     AND NOT f.carried AND f.waived IS NOT NULL) AS waived,
+  (SELECT COUNT(*) FROM findings f WHERE f.run_seq = h.run_seq AND f.host = h.name
+     AND f.new) AS new
+FROM hosts h JOIN runs r ON r.seq = h.run_seq
+WHERE h.name = ? ORDER BY r.seq DESC LIMIT ?
+"""
+
+
+def _check_complete(report: Mapping[str, Any]) -> None:
+    run = report.get("run") or {}
+    if not run.get("id") or not run.get("started") or not run.get("finished"):
+        raise ValueError("only a complete run (with run.id, run.started, run.finished) is recorded")
+
+
+def _count(changes: Mapping[str, Any], name: str) -> int | None:
+    value = changes.get(name)
+    return None if value is None else len(value)
+
+
+def _finding_row(
+    seq: int, host: str, finding: Mapping[str, Any], seen: str, *, carried: bool
+) -> tuple[Any, ...]:
+    waived = finding.get("waived")
+    return (
+        seq,
+        host,
+        *(finding.get(name) for name in FINDING_FIELDS),
+        finding.get("first_seen") or seen,
+        finding.get("last_seen") or seen,
+        int(bool(finding.get("new"))),
+        None if not waived else json.dumps(waived, sort_keys=True),
+        int(carried),
+    )
+
+
+def _host_states(hosts: list[sqlite3.Row], findings: list[sqlite3.Row]) -> dict[str, HostState]:
+    by_host: dict[str, dict[Key, dict[str, Any]]] = {row["name"]: {} for row in hosts}
+    for row in findings:
+        finding = _finding_dict(row)
+        by_host.setdefault(row["host"], {})[finding_key(finding)] = finding
+    return {row["name"]: HostState(row["status"], by_host[row["name"]]) for row in hosts}
+
+
+def _finding_dict(row: sqlite3.Row) -> dict[str, Any]:
+    finding = {name: row[name] for name in FINDING_FIELDS}
+    finding["first_seen"] = row["first_seen"]
+    finding["last_seen"] = row["last_seen"]
+    finding["new"] = bool(row["new"])
+    finding["waived"] = json.loads(row["waived"]) if row["waived"] else None
+    finding["carried"] = bool(row["carried"])
+    return finding
+
+
+def _run_summary(row: sqlite3.Row) -> RunSummary:
+    return RunSummary(
+        **{name: row[name] for name in ("id", "started", "duration", "hosts", *STATUSES)},
+        findings=row["findings"],
+        waived=row["waived"],
+        new=row["new"],
+        resolved=row["resolved"],
+    )
+
+
+def _host_run_summary(row: sqlite3.Row, host: str) -> RunSummary:
+    return RunSummary(
+        id=row["id"],
+        started=row["started"],
+        duration=row["duration"],
+        hosts=1,
+        **{name: int(row["status"] == name) for name in STATUSES},
+        findings=row["findings"],
+        waived=row["waived"],
+        new=row["new"],
+        resolved=None,
+        host=host,
+        status=row["status"],
+    )
