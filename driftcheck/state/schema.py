@@ -1,0 +1,176 @@
+"""Schema v1 of declared state: a merged YAML tree -> `DeclaredState`.
+
+Every error names the file and line of the offending key (after a merge: the file that won).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from driftcheck.models import (
+    ContainerSpec,
+    DeclaredState,
+    HostSpec,
+    Origin,
+    PackageSpec,
+    ServiceSpec,
+)
+from driftcheck.state.duration import parse_duration
+from driftcheck.state.files import RenderTemplate, build_files
+from driftcheck.state.values import (
+    as_map,
+    check_keys,
+    choice,
+    describe,
+    fail,
+    get_bool,
+    get_count,
+    get_text,
+    relative,
+    text,
+)
+from driftcheck.state.yamlload import YMap
+
+HOST_KEYS = ("packages", "unexpected_packages", "files", "services", "host")
+TOP_KEYS = (*HOST_KEYS, "containers", "unexpected_containers")
+UNIT_SUFFIXES = (
+    ".service", ".socket", ".target", ".timer", ".path", ".mount",
+    ".automount", ".swap", ".slice", ".scope", ".device",
+)  # fmt: skip
+_VERSION_SPEC = re.compile(r"(<=|>=|<|>|=)\s*([^\s<>=]\S*)")
+_UNIT = re.compile(r"[A-Za-z0-9:_.\\@-]+")
+_CONTAINER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # docker's and podman's rule
+
+LoadState = Callable[[str, Origin], DeclaredState]  # (path relative to states dir, referrer)
+
+
+def build_state(
+    tree: YMap, sources: tuple[str, ...], render: RenderTemplate, load: LoadState | None
+) -> DeclaredState:
+    """`load` reads a container's own state file; None inside a container (no nesting)."""
+    check_keys(tree, TOP_KEYS if load else HOST_KEYS, "" if load else "container state: ")
+    return DeclaredState(
+        packages=_each(tree, "packages", _package),
+        unexpected_packages=choice(tree, "unexpected_packages", ("ignore", "report"), "ignore"),
+        files=build_files(_section(tree, "files"), render),
+        services=_services(_section(tree, "services")),
+        host=_host(tree),
+        containers=_containers(_section(tree, "containers"), load) if load else {},
+        unexpected_containers=choice(tree, "unexpected_containers", ("report", "ignore"), "ignore"),
+        sources=sources,
+    )
+
+
+def _section(tree: YMap, key: str) -> YMap:
+    value = tree.get(key)
+    if value is None:
+        return YMap(tree.where(key))
+    return as_map(value, tree.where(key), f"{key}: ", "a mapping")
+
+
+def _each(
+    tree: YMap, key: str, build: Callable[[str, Any, Origin, str | None], Any]
+) -> dict[str, Any]:
+    section = _section(tree, key)
+    result = {}
+    for raw_name, value in section.items():
+        origin = section.where(raw_name)
+        name = text(raw_name, origin, f"{key}: a name: ", str(raw_name))
+        result[name] = build(name, value, origin, section.raw.get(raw_name))
+    return result
+
+
+# --- packages ----------------------------------------------------------------------------
+
+
+def _package(name: str, value: Any, origin: Origin, raw: str | None) -> PackageSpec:
+    label = f"package {name}: "
+    if isinstance(value, bool):
+        fail(origin, f"{label}{describe(value, raw)}: write present or absent, or quote a version")
+    if isinstance(value, (int, float)):
+        fail(origin, f'{label}{describe(value, raw)}: quote the version: "{raw}"')
+    spec = text(value, origin, label, raw, hint="write present, absent or a version")
+    if spec in ("present", "absent"):
+        return PackageSpec(name, spec, None, origin)
+    if spec == "latest":
+        fail(origin, f"{label}'latest' cannot be audited: declare a version or present")
+    match = _VERSION_SPEC.fullmatch(spec.strip())
+    if match:
+        return PackageSpec(name, match[1], match[2], origin)
+    if any(c.isspace() or c in "<>=" for c in spec):
+        hint = "expected present, absent, a version, or '<op> version' with op one of < <= = >= >"
+        fail(origin, f"{label}cannot read {spec!r}: {hint}")
+    return PackageSpec(name, "=", spec, origin)
+
+
+# --- services ----------------------------------------------------------------------------
+
+
+def _services(section: YMap) -> dict[str, ServiceSpec]:
+    result: dict[str, ServiceSpec] = {}
+    for key, value in section.items():
+        spec = _service(key, value, section.where(key), section.raw.get(key))
+        if spec.name in result:
+            fail(section.where(key), f"service {key}: {spec.name} is already declared")
+        result[spec.name] = spec
+    return result
+
+
+def _service(key: Any, value: Any, origin: Origin, raw: str | None) -> ServiceSpec:
+    name = text(key, origin, "services: a unit name: ", raw)
+    if not _UNIT.fullmatch(name):
+        fail(origin, f"service {name!r}: not a systemd unit name")
+    label = f"service {name}: "
+    checks = as_map(value, origin, label, "a mapping like {running: true, enabled: true}")
+    check_keys(checks, ("running", "enabled"), label)
+    unit = name if name.endswith(UNIT_SUFFIXES) else f"{name}.service"
+    return ServiceSpec(
+        unit, get_bool(checks, "running", label), get_bool(checks, "enabled", label), origin
+    )
+
+
+# --- host hygiene --------------------------------------------------------------------------
+
+
+def _host(tree: YMap) -> HostSpec:
+    section = _section(tree, "host")
+    check_keys(section, ("max_age", "max_zombies"), "host: ")
+    max_age = None
+    if "max_age" in section:
+        try:
+            max_age = parse_duration(section["max_age"])
+        except ValueError as exc:
+            fail(section.where("max_age"), f"host: max_age: {exc}")
+    return HostSpec(max_age, get_count(section, "max_zombies", "host: "))
+
+
+# --- containers ----------------------------------------------------------------------------
+
+
+def _containers(section: YMap, load: LoadState) -> dict[str, ContainerSpec]:
+    specs = [_container(k, v, section.where(k), load) for k, v in section.items()]
+    return {spec.name: spec for spec in specs}
+
+
+def _container(key: Any, value: Any, origin: Origin, load: LoadState) -> ContainerSpec:
+    name = text(key, origin, "containers: a name: ")
+    if not _CONTAINER.fullmatch(name):
+        fail(origin, f"container {name!r}: not a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)")
+    if value == "absent":
+        return ContainerSpec(name, absent=True, origin=origin)
+    label = f"container {name}: "
+    checks = as_map(value, origin, label, "absent or a mapping with image, running, state")
+    check_keys(checks, ("image", "running", "state"), label)
+    state = None
+    if "state" in checks:
+        where = checks.where("state")
+        state = load(relative(checks["state"], where, f"{label}state: "), where)
+    return ContainerSpec(
+        name,
+        image=get_text(checks, "image", label),
+        running=get_bool(checks, "running", label),
+        state=state,
+        origin=origin,
+    )
