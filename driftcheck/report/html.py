@@ -1,0 +1,330 @@
+"""The HTML report: one self-contained page rendered from the JSON report dict.
+
+Everything in the report may come from a hostile host, so the page is built defensively:
+Jinja2 autoescapes every value, data for the script is embedded only through `|tojson` in a
+`<script type="application/json">` block, the script builds the DOM with `textContent` only, and a
+Content-Security-Policy allows exactly the inline script and style of this page (by hash).
+
+What must be visible at once (summary, hosts not audited, drift clusters, changes) is rendered
+here; the fleet table, host sections and package matrices are rendered by the script from the
+embedded data, a page at a time, so that 5,000 hosts stay interactive.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATUSES = ("error", "unreachable", "snowflake", "compliant")
+CATEGORIES = ("package", "file", "service", "host", "container")
+# The order of a finding's fields in the embedded data; trailing nulls are dropped.
+FINDING_FIELDS = (
+    "target",
+    "category",
+    "item",
+    "kind",
+    "expected",
+    "actual",
+    "diff",
+    "detail",
+    "new",
+    "first_seen",
+    "last_seen",
+    "waived",
+)
+SIGNATURE_FIELDS = FINDING_FIELDS[:6]
+CLUSTERS_SHOWN = 50
+HOSTS_SHOWN = 40
+LIST_CAP = 100
+_ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+
+Signature = tuple[tuple[Any, ...], ...]
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """The report as one HTML page (no external resource, strict CSP)."""
+    hosts: list[Mapping[str, Any]] = list(report.get("hosts") or [])
+    clusters, unique = drift_clusters(hosts)
+    context = {
+        "run": report.get("run") or {},
+        "cards": summary_cards(hosts),
+        "not_audited": not_audited(hosts),
+        "clusters": clusters[:CLUSTERS_SHOWN],
+        "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),
+        "unique": unique,
+        "widespread": widespread(hosts),
+        "changes": changes_view(report.get("changes")),
+        "spread_groups": spread_overview(report.get("package_spread") or {}),
+        "data": page_data(hosts, clusters, report.get("package_spread") or {}),
+        "hosts_shown": HOSTS_SHOWN,
+        "csp": content_security_policy(),
+        "script": Markup(asset("report.js")),  # our own asset, never data
+        "style": Markup(asset("report.css")),
+    }
+    return environment().get_template("report.html.j2").render(context)
+
+
+# --- the page's frame ----------------------------------------------------------------------
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Compact JSON keeps 5,000 hosts small; tojson still escapes < > & ' for the script block.
+    env.policies["json.dumps_kwargs"] = {"separators": (",", ":"), "sort_keys": False}
+    env.filters["host_id"] = host_id
+    env.filters["status_mark"] = status_mark
+    env.filters["finding_text"] = finding_text
+    return env
+
+
+@cache
+def asset(name: str) -> str:
+    text = (TEMPLATES / name).read_text("utf-8")
+    closing = "</script" if name.endswith(".js") else "</style"
+    if closing in text.lower():
+        raise ValueError(f"asset {name} must not contain {closing}")
+    return text
+
+
+def csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def content_security_policy() -> str:
+    """Nothing but this page's own inline script and style may run or load."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {csp_hash(asset('report.js'))}",
+            f"style-src {csp_hash(asset('report.css'))}",
+            "img-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+
+
+def host_id(name: object) -> str:
+    """An element id for a host: `host-` + the name, any unsafe character as `_hex_`.
+
+    Injective (`_` itself is escaped), so two hosts never share an anchor, and plain names
+    (web02, db-1.lab) keep the readable `#host-web02` form.
+    """
+    text = str(name)
+    return "host-" + "".join(c if c in _ID_SAFE else f"_{ord(c):x}_" for c in text)
+
+
+def status_mark(status: object) -> str:
+    return {"compliant": "✓", "snowflake": "❄", "unreachable": "⚠", "error": "✖"}.get(
+        str(status), "?"
+    )
+
+
+# --- what is rendered server-side: summary, not audited, clusters, changes ----------------
+
+
+def summary_cards(hosts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Counted from the hosts themselves: a host that was not audited is never compliant."""
+    counts = Counter(str(h.get("status")) for h in hosts)
+    findings = [f for h in hosts for f in h.get("findings") or []]
+    waived = sum(1 for f in findings if f.get("waived"))
+    cards = {"hosts": len(hosts), **{s: counts.get(s, 0) for s in STATUSES}}
+    cards["audited"] = cards["compliant"] + cards["snowflake"]
+    cards["findings"] = len(findings) - waived
+    cards["waived"] = waived
+    cards["new"] = sum(1 for f in findings if f.get("new"))
+    return cards
+
+
+def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    failed = [h for h in hosts if h.get("status") in ("unreachable", "error")]
+    return sorted(failed, key=lambda h: (str(h.get("status")), str(h.get("name"))))
+
+
+def signature(host: Mapping[str, Any]) -> Signature:
+    """A host's drift: the set of (target, category, item, kind, expected, actual), unwaived."""
+    rows = {
+        tuple(_scalar(f.get(k)) for k in SIGNATURE_FIELDS)
+        for f in host.get("findings") or []
+        if not f.get("waived")
+    }
+    return tuple(sorted(rows, key=lambda row: tuple(map(str, row))))
+
+
+@dataclass(frozen=True)
+class Cluster:
+    number: int
+    hosts: tuple[str, ...]
+    drift: Signature
+
+
+def drift_clusters(hosts: Iterable[Mapping[str, Any]]) -> tuple[list[Cluster], list[str]]:
+    """Snowflakes grouped by identical drift: clusters of 2+ hosts (largest first), and the
+    names of the hosts whose drift is unique."""
+    groups: dict[Signature, list[str]] = defaultdict(list)
+    for host in hosts:
+        drift = signature(host)
+        if host.get("status") == "snowflake" and drift:
+            groups[drift].append(str(host.get("name")))
+    shared = sorted(
+        ((names, drift) for drift, names in groups.items() if len(names) > 1),
+        key=lambda pair: (-len(pair[0]), sorted(pair[0])[0]),
+    )
+    clusters = [Cluster(n, tuple(sorted(names)), drift) for n, (names, drift) in enumerate(shared, 1)]
+    unique = sorted(names[0] for names in groups.values() if len(names) == 1)
+    return clusters, unique
+
+
+def widespread(hosts: Iterable[Mapping[str, Any]], top: int = 10) -> list[tuple[tuple[Any, ...], int]]:
+    """The single drift items found on the most hosts (a rollout shows up here first)."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for host in hosts:
+        if host.get("status") == "snowflake":
+            counts.update(signature(host))
+    return [(row, n) for row, n in counts.most_common(top) if n > 1]
+
+
+def finding_text(row: Sequence[Any] | Mapping[str, Any]) -> str:
+    """One drift item as a sentence fragment: `package acme-agent: version (1.2.0 instead of 1.3.0)`."""
+    if isinstance(row, Mapping):
+        row = [row.get(k) for k in SIGNATURE_FIELDS]
+    target, category, item, kind, expected, actual = row[:6]
+    where = "" if target in ("host", None) else f"[{target}] "
+    what = f"{where}{category} {item}: {kind}"
+    if expected is not None or actual is not None:
+        what += f" ({_show(actual)} instead of {_show(expected)})"
+    return what
+
+
+def _show(value: object) -> str:
+    return "nothing" if value is None else str(value)
+
+
+def changes_view(changes: object) -> dict[str, Any] | None:
+    """The optional `changes` block of a nightly run, with its lists capped for the page."""
+    if not isinstance(changes, Mapping):
+        return None
+    view: dict[str, Any] = {"previous_run": changes.get("previous_run"), "line": changes.get("line")}
+    for key in ("new", "resolved", "newly_unreachable"):
+        items = list(changes.get(key) or [])
+        view[key] = items[:LIST_CAP]
+        view[key + "_count"] = len(items)
+    return view
+
+
+def spread_overview(spread: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for group in sorted(spread, key=str):
+        packages = spread[group] or {}
+        names = {str(h) for versions in packages.values() for h in (versions or {})}
+        rows.append({"group": group, "packages": len(packages), "hosts": len(names)})
+    return rows
+
+
+def _scalar(value: Any) -> Any:
+    """A value usable in a set: mappings and lists become sorted tuples."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _scalar(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_scalar(v) for v in value)
+    return value
+
+
+# --- the data the script renders from ------------------------------------------------------
+
+
+class Interner:
+    """A table of distinct JSON values; the page refers to them by index (0 is null)."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = [None]
+        self._index: dict[tuple[type, Any], int] = {(type(None), None): 0}
+
+    def __call__(self, value: Any) -> int:
+        key = (type(value), _scalar(value))
+        if key not in self._index:
+            self._index[key] = len(self.values)
+            self.values.append(value)
+        return self._index[key]
+
+
+def page_data(
+    hosts: Sequence[Mapping[str, Any]],
+    clusters: Sequence[Cluster],
+    spread: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The embedded data: values interned once, findings deduplicated across hosts."""
+    values = Interner()
+    findings: dict[tuple[int, ...], int] = {}
+    cluster_of = {name: c.number for c in clusters for name in c.hosts}
+    packed = [pack_host(h, values, findings, cluster_of) for h in hosts]
+    return {
+        "fields": FINDING_FIELDS,
+        "categories": CATEGORIES,
+        "hosts": packed,
+        "findings": [list(f) for f in findings],
+        "clusters": [[c.number, len(c.hosts)] for c in clusters],
+        "spread": pack_spread(spread, values),
+        "values": values.values,
+    }
+
+
+def pack_host(
+    host: Mapping[str, Any],
+    values: Interner,
+    findings: dict[tuple[int, ...], int],
+    cluster_of: Mapping[str, int],
+) -> list[Any]:
+    name = str(host.get("name"))
+    refs = [findings.setdefault(pack_finding(f, values), len(findings)) for f in host.get("findings") or []]
+    return [
+        name,
+        host_id(name),
+        values(host.get("address")),
+        str(host.get("status")),
+        [values(g) for g in host.get("groups") or []],
+        host.get("error"),
+        host.get("duration"),
+        [values(s) for s in host.get("state_files") or []],
+        {str(k): values(v) for k, v in (host.get("facts") or {}).items()},
+        refs,
+        cluster_of.get(name, 0),
+    ]
+
+
+def pack_finding(finding: Mapping[str, Any], values: Interner) -> tuple[int, ...]:
+    refs = [values(finding.get(field)) for field in FINDING_FIELDS]
+    while refs and refs[-1] == 0:
+        refs.pop()
+    return tuple(refs)
+
+
+def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, Any]]:
+    """Per group (sorted by name, as on the page): packages, hosts, a hosts x packages matrix."""
+    packed = []
+    for group in sorted(spread, key=str):
+        packages = spread[group] or {}
+        names = sorted(packages, key=str)
+        hosts = sorted({str(h) for versions in packages.values() for h in (versions or {})})
+        cells = [[values((packages[p] or {}).get(h)) for p in names] for h in hosts]
+        ids = [host_id(h) for h in hosts]
+        packed.append({"packages": names, "hosts": hosts, "ids": ids, "cells": cells})
+    return packed
