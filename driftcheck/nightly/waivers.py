@@ -1,0 +1,212 @@
+"""Waivers: drift accepted for a while, from a YAML list.
+
+    - host: "web*"              # glob on the inventory host name
+      target: host              # optional glob, default "*" ("host" or "container:NAME")
+      category: package         # glob
+      item: acme-debug          # glob (`*` also matches `/` in paths)
+      kind: unexpected          # optional glob, default "*"
+      reason: "debug build for ticket OPS-123"
+      expires: 2026-12-31       # the waiver applies up to and including this day
+      by: alice
+
+A waiver without a reason or an expiry date is an error naming file and line; so are unknown
+keys and wrong types. A waived finding stays in the report with `"waived": {reason, expires, by,
+origin}` and no longer makes its host a snowflake. A check that could not be made (kind `unknown`
+or `truncated`) is never waived: "could not check" is never compliant.
+
+An expired waiver stops applying, and is reported twice over: in report["waivers"]["expired"]
+(every expired waiver, with the hosts it matched), and as a finding of category `waiver`, kind
+`expired` on each host where it matched a finding, so that host shows what lapsed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from driftcheck.errors import WaiverError
+from driftcheck.models import Origin
+from driftcheck.report import summarize
+
+REQUIRED = ("host", "category", "item", "reason", "expires")
+OPTIONAL = {"target": "*", "kind": "*", "by": None}
+NEVER_WAIVED = ("unknown", "truncated")
+UNAUDITED = ("unreachable", "error")
+
+
+@dataclass(frozen=True)
+class Waiver:
+    host: str
+    target: str
+    category: str
+    item: str
+    kind: str
+    reason: str
+    expires: dt.date
+    by: str | None
+    origin: Origin
+
+    def matches(self, host: str, finding: Mapping[str, Any]) -> bool:
+        if finding["kind"] in NEVER_WAIVED:
+            return False
+        pairs = (
+            (host, self.host),
+            (finding["target"], self.target),
+            (finding["category"], self.category),
+            (str(finding["item"]), self.item),
+            (finding["kind"], self.kind),
+        )
+        return all(fnmatchcase(value, pattern) for value, pattern in pairs)
+
+    def entry(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "expires": self.expires.isoformat(),
+            "by": self.by,
+            "origin": str(self.origin),
+        }
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def load_waivers(path: Path) -> list[Waiver]:
+    """Read and check a waivers file; every problem is a WaiverError at `path:line`."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WaiverError(name, None, f"cannot read waivers: {exc}") from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        if not isinstance(root, yaml.SequenceNode):
+            raise WaiverError(name, _line(root), "a waivers file is a YAML list of waivers")
+        return [_waiver(loader, node, name) for node in root.value]
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise WaiverError(name, line, f"not valid YAML: {exc.problem}") from exc
+    finally:
+        loader.dispose()
+
+
+def _waiver(loader: yaml.SafeLoader, node: yaml.Node, path: str) -> Waiver:
+    if not isinstance(node, yaml.MappingNode):
+        raise WaiverError(path, _line(node), "a waiver is a mapping (host, category, item, ...)")
+    fields: dict[str, Any] = dict(OPTIONAL)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key not in REQUIRED and key not in OPTIONAL:
+            known = ", ".join((*REQUIRED, *OPTIONAL))
+            raise WaiverError(path, _line(key_node), f"unknown key {key!r} (known: {known})")
+        value = loader.construct_object(value_node, deep=True)
+        fields[key] = _checked(key, value, path, _line(value_node))
+    for key in REQUIRED:
+        if fields.get(key) in (None, ""):
+            raise WaiverError(path, _line(node), _MISSING.get(key, f"a waiver needs `{key}`"))
+    return Waiver(**fields, origin=Origin(path, _line(node)))
+
+
+_MISSING = {
+    "reason": "a waiver needs a reason (why this drift is accepted)",
+    "expires": "a waiver needs an expiry date (expires: YYYY-MM-DD)",
+}
+
+
+def _checked(key: str, value: Any, path: str, line: int) -> Any:
+    if key == "expires":
+        return _date(value, path, line)
+    if value is not None and not isinstance(value, str):
+        raise WaiverError(path, line, f"`{key}` must be a string, not {value!r} (quote it)")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _date(value: Any, path: str, line: int) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        message = f"`expires` must be a date YYYY-MM-DD, not {value!r}"
+        raise WaiverError(path, line, message) from None
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+# --- applying ----------------------------------------------------------------------------
+
+
+def apply_waivers(
+    report: Mapping[str, Any], waivers: Sequence[Waiver], today: dt.date
+) -> dict[str, Any]:
+    """A copy of `report` with waivers applied, statuses and summary recomputed."""
+    out = copy.deepcopy(dict(report))
+    active = [w for w in waivers if w.expires >= today]
+    expired = [w for w in waivers if w.expires < today]
+    expired_hosts: dict[int, list[str]] = {index: [] for index in range(len(expired))}
+    for host in out["hosts"]:
+        _waive_host(host, active)
+        for index, waiver in enumerate(expired):
+            if _report_expired(host, waiver):
+                expired_hosts[index].append(host["name"])
+        host["status"] = _status(host)
+    out["summary"] = summarize(out["hosts"])
+    out["waivers"] = {
+        "active": len(active),
+        "applied": out["summary"]["waived"],
+        "expired": [{**w.entry(), "hosts": expired_hosts[i]} for i, w in enumerate(expired)],
+    }
+    return out
+
+
+def _waive_host(host: dict[str, Any], active: Sequence[Waiver]) -> None:
+    for finding in host["findings"]:
+        waiver = next((w for w in active if w.matches(host["name"], finding)), None)
+        finding["waived"] = waiver.entry() if waiver else None
+
+
+def _report_expired(host: dict[str, Any], waiver: Waiver) -> bool:
+    """Add a `waiver expired` finding to `host` if `waiver` would have matched one of its
+    findings; say whether it did."""
+    if not any(waiver.matches(host["name"], f) for f in host["findings"]):
+        return False
+    host["findings"].append(expired_finding(waiver))
+    host["findings"].sort(key=lambda f: (f["target"], f["category"], str(f["item"]), f["kind"]))
+    return True
+
+
+def expired_finding(waiver: Waiver) -> dict[str, Any]:
+    return {
+        "target": "host",
+        "category": "waiver",
+        "item": f"{waiver.category} {waiver.item}",
+        "kind": "expired",
+        "expected": f"waived until {waiver.expires.isoformat()}",
+        "actual": "expired",
+        "diff": None,
+        "detail": (
+            f"the waiver at {waiver.origin} (by {waiver.by or 'unknown'}: {waiver.reason}) "
+            f"expired on {waiver.expires.isoformat()}; the drift it covered is reported again"
+        ),
+        "waived": None,
+    }
+
+
+def _status(host: Mapping[str, Any]) -> str:
+    """Waivers never make an unaudited host compliant; they only settle snowflake/compliant."""
+    if host["status"] in UNAUDITED:
+        return str(host["status"])
+    return "snowflake" if any(not f.get("waived") for f in host["findings"]) else "compliant"

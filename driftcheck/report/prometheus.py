@@ -1,0 +1,129 @@
+"""A Prometheus textfile for node_exporter's textfile collector.
+
+Write it with driftcheck.atomic.write_atomic (node_exporter must never read half a file) into the
+collector's directory, e.g. /var/lib/prometheus/node-exporter/driftcheck.prom.
+
+Every host gets all four `driftcheck_host_status` series (1 for its status, 0 for the others), so
+an alert on `driftcheck_host_status{status="snowflake"} == 1` never depends on a series appearing.
+`driftcheck_findings{host,category}` counts findings not waived, with 0 for the usual categories;
+it is left out for unreachable hosts: nothing was checked there, and a 0 would read as clean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+STATUSES = ("compliant", "snowflake", "unreachable", "error")
+CATEGORIES = ("package", "file", "service", "host", "container")
+Sample = tuple[Mapping[str, str], float]
+
+
+def render_prometheus(report: Mapping[str, Any]) -> str:
+    lines: list[str] = []
+    for name, help_text, samples in metrics(report):
+        lines += [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} gauge"]
+        lines += [f"{name}{_labels(labels)} {_number(value)}" for labels, value in samples]
+    return "\n".join(lines) + "\n"
+
+
+def metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[Sample]]]:
+    run, summary, hosts = report["run"], report["summary"], report["hosts"]
+    yield (
+        "driftcheck_last_run_timestamp_seconds",
+        "When the last driftcheck scan finished (Unix time).",
+        [({}, _epoch(run["finished"]))],
+    )
+    yield (
+        "driftcheck_run_duration_seconds",
+        "How long the last driftcheck scan took.",
+        [({}, float(run["duration"]))],
+    )
+    yield (
+        "driftcheck_hosts",
+        "Hosts by status in the last scan.",
+        [({"status": s}, summary.get(s, 0)) for s in STATUSES],
+    )
+    yield (
+        "driftcheck_host_status",
+        "1 for the host's status in the last scan, 0 for the other statuses.",
+        [({"host": h["name"], "status": s}, h["status"] == s) for h in hosts for s in STATUSES],
+    )
+    yield (
+        "driftcheck_findings",
+        "Findings not waived, per host and category (absent for unreachable hosts).",
+        [sample for h in hosts for sample in _findings(h, waived=False)],
+    )
+    yield (
+        "driftcheck_waived_findings",
+        "Findings accepted by a waiver, per host and category.",
+        [sample for h in hosts for sample in _findings(h, waived=True)],
+    )
+    yield from _host_metrics(hosts)
+    yield from _change_metrics(report)
+
+
+def _host_metrics(hosts: list[Mapping[str, Any]]) -> Iterator[tuple[str, str, list[Sample]]]:
+    yield (
+        "driftcheck_host_audit_duration_seconds",
+        "How long auditing the host took.",
+        [({"host": h["name"]}, float(h.get("duration") or 0)) for h in hosts],
+    )
+    ages = [(h["name"], (h.get("facts") or {}).get("age_days")) for h in hosts]
+    yield (
+        "driftcheck_host_age_seconds",
+        "Time since the host was provisioned, where known.",
+        [({"host": name}, float(age) * 86400) for name, age in ages if age is not None],
+    )
+
+
+def _change_metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[Sample]]]:
+    changes = report.get("changes")
+    if changes and changes.get("previous_run"):
+        new = [f for f in changes["new"] if not f.get("waived")]
+        yield ("driftcheck_new_findings", "Findings new since the previous run.", [({}, len(new))])
+        yield (
+            "driftcheck_resolved_findings",
+            "Findings resolved since the previous run.",
+            [({}, len(changes["resolved"]))],
+        )
+    waivers = report.get("waivers")
+    if waivers is not None:
+        yield (
+            "driftcheck_expired_waivers",
+            "Waivers past their expiry date (no longer applied).",
+            [({}, len(waivers.get("expired") or []))],
+        )
+
+
+def _findings(host: Mapping[str, Any], *, waived: bool) -> list[Sample]:
+    if host["status"] == "unreachable":
+        return []
+    counts = Counter(f["category"] for f in host["findings"] if bool(f.get("waived")) == waived)
+    categories = sorted(set(CATEGORIES) | set(counts)) if not waived else sorted(counts)
+    return [({"host": host["name"], "category": c}, counts.get(c, 0)) for c in categories]
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    if not labels:
+        return ""
+    return "{" + ",".join(f'{k}="{_escape_label(str(v))}"' for k, v in labels.items()) + "}"
+
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _escape_help(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    """Integers as integers (bools as 0/1); floats round-trip exactly (1795834800.25, not 1.8e9)."""
+    return str(int(value)) if isinstance(value, int) else repr(float(value))
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
