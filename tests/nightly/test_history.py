@@ -1,0 +1,209 @@
+"""History and deltas over real SQLite files: three nights with drift added and removed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from driftcheck.errors import InputError, UsageError
+from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
+from driftcheck.nightly.history import SCHEMA_VERSION, History
+
+from .reports import finding, findings_by_host, host, report
+
+
+def night(history: History, number: int, hosts: list[dict]) -> dict:
+    annotated = annotate(report(number, hosts), history)
+    history.record(annotated)
+    return annotated
+
+
+@pytest.fixture
+def history(tmp_path: Path):
+    with History(tmp_path / "reports" / "history.sqlite") as h:
+        yield h
+
+
+def test_three_nights_new_resolved_and_first_seen(history: History) -> None:
+    first = night(
+        history,
+        1,
+        [
+            host("web01", [finding("acme-debug"), finding("telnetd")]),
+            host("web02", [finding("gcc")]),
+        ],
+    )
+    assert first["changes"]["previous_run"] is None
+    assert first["changes"]["line"] == "first recorded run"
+    assert not any(f["new"] for h in first["hosts"] for f in h["findings"])
+
+    second = night(
+        history,
+        2,
+        [
+            host("web01", [finding("acme-debug"), finding("nc"), finding("strace")]),
+            host("web02", [finding("gcc")]),
+            host("web03"),
+        ],
+    )
+    changes = second["changes"]
+    assert changes["previous_run"] == first["run"]["id"]
+    assert [(c["host"], c["item"]) for c in changes["new"]] == [
+        ("web01", "nc"),
+        ("web01", "strace"),
+    ]
+    assert [(c["host"], c["item"]) for c in changes["resolved"]] == [("web01", "telnetd")]
+    assert changes["line"] == "2 new findings on 1 host, 1 resolved"
+    web01 = findings_by_host(second)["web01"]
+    assert web01["acme-debug"]["first_seen"] == first["run"]["started"]
+    assert web01["acme-debug"]["last_seen"] == second["run"]["started"]
+    assert web01["acme-debug"]["new"] is False
+    assert web01["nc"]["new"] is True
+    assert web01["nc"]["first_seen"] == second["run"]["started"]
+
+    third = night(
+        history,
+        3,
+        [
+            host("web01", [finding("acme-debug"), finding("nc")]),
+            host("web02", [finding("gcc"), finding("tcpdump")]),
+            host("web03", [finding("vim")]),
+        ],
+    )
+    changes = third["changes"]
+    assert sorted((c["host"], c["item"]) for c in changes["new"]) == [
+        ("web02", "tcpdump"),
+        ("web03", "vim"),
+    ]
+    assert [(c["host"], c["item"]) for c in changes["resolved"]] == [("web01", "strace")]
+    assert changes["resolved"][0]["first_seen"] == second["run"]["started"]
+    assert summary_line(changes) == "2 new findings on 2 hosts, 1 resolved"
+    found = findings_by_host(third)
+    assert found["web01"]["acme-debug"]["first_seen"] == first["run"]["started"]  # survives 3 runs
+    assert found["web01"]["nc"]["first_seen"] == second["run"]["started"]
+    assert found["web02"]["gcc"]["first_seen"] == first["run"]["started"]
+
+    # The history itself, as `driftcheck history` shows it: newest first, counts and deltas.
+    rows = history.runs(limit=10)
+    assert [r.id for r in rows] == [third["run"]["id"], second["run"]["id"], first["run"]["id"]]
+    assert [(r.findings, r.new, r.resolved) for r in rows] == [(5, 2, 1), (4, 2, 1), (3, 0, 0)]
+    web01_rows = history.runs(host="web01", limit=2)
+    assert [(r.status, r.findings, r.new) for r in web01_rows] == [
+        ("snowflake", 2, 0),
+        ("snowflake", 3, 2),
+    ]
+
+
+def test_unreachable_host_resolves_nothing_and_is_listed(history: History) -> None:
+    first = night(history, 1, [host("db01", [finding("mysql-debug")]), host("db02")])
+    second = night(history, 2, [host("db01", status="unreachable"), host("db02")])
+    changes = second["changes"]
+    assert changes["resolved"] == []
+    assert changes["newly_unreachable"] == ["db01"]
+    assert [(c["host"], c["item"], c["carried"]) for c in changes["carried"]] == [
+        ("db01", "mysql-debug", True)
+    ]
+    assert changes["line"] == (
+        "0 new findings on 0 hosts, 0 resolved, 1 host newly unreachable (db01), "
+        "1 finding not re-checked"
+    )
+
+    # Still unreachable: carried again, but no longer *newly* unreachable.
+    third = night(history, 3, [host("db01", status="unreachable"), host("db02")])
+    assert third["changes"]["newly_unreachable"] == []
+    assert [c["item"] for c in third["changes"]["carried"]] == ["mysql-debug"]
+
+    # Back, and the drift is still there: not new, first seen on night 1.
+    fourth = night(history, 4, [host("db01", [finding("mysql-debug")]), host("db02")])
+    again = findings_by_host(fourth)["db01"]["mysql-debug"]
+    assert again["new"] is False
+    assert again["first_seen"] == first["run"]["started"]
+    assert fourth["changes"]["new"] == []
+
+    # Audited and gone: only now is it resolved.
+    fifth = night(history, 5, [host("db01"), host("db02")])
+    assert [c["item"] for c in fifth["changes"]["resolved"]] == ["mysql-debug"]
+
+
+def test_error_host_carries_and_is_newly_error(history: History) -> None:
+    night(history, 1, [host("app01", [finding("a"), finding("b")])])
+    unknown = finding("nginx.service", "service", "unknown", detail="no systemd")
+    second = night(history, 2, [host("app01", [finding("a"), unknown], status="error")])
+    changes = second["changes"]
+    assert changes["resolved"] == []
+    assert [c["item"] for c in changes["carried"]] == ["b"]
+    assert changes["newly_error"] == ["app01"]
+    assert [c["item"] for c in changes["new"]] == ["nginx.service"]
+
+
+def test_limited_run_keeps_other_hosts_baselines(history: History) -> None:
+    night(history, 1, [host("web01", [finding("x")]), host("db01", [finding("y")])])
+    night(history, 2, [host("web01", [finding("x")])])  # --limit web
+    third = night(history, 3, [host("web01", [finding("x")]), host("db01", [finding("y")])])
+    assert third["changes"]["new"] == []
+    assert third["changes"]["resolved"] == []
+    assert third["changes"]["line"] == "0 new findings on 0 hosts, 0 resolved"
+
+
+def test_diff_between_recorded_runs(history: History) -> None:
+    a = night(history, 1, [host("web01", [finding("x"), finding("y")]), host("web02")])
+    night(history, 2, [host("web01", [finding("x")])])
+    c = night(
+        history,
+        3,
+        [host("web01", [finding("x"), finding("z")]), host("web02", status="unreachable")],
+    )
+    diff = diff_runs(history.findings_of(a["run"]["id"]), history.findings_of(c["run"]["id"][:18]))
+    assert diff["previous_run"] == a["run"]["id"]
+    assert diff["run"] == c["run"]["id"]
+    assert [(f["host"], f["item"]) for f in diff["new"]] == [("web01", "z")]
+    assert [(f["host"], f["item"]) for f in diff["resolved"]] == [("web01", "y")]
+    assert diff["newly_unreachable"] == ["web02"]
+    with pytest.raises(UsageError, match="no run 'nope'"):
+        history.findings_of("nope")
+    with pytest.raises(UsageError, match="ambiguous"):
+        history.findings_of("2026")
+
+
+def test_schema_version_wal_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with History(path) as h:
+        night(h, 1, [host("web01", [finding("x")])])
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with History(path) as h:  # re-opening migrates nothing and loses nothing
+        assert h.schema_version() == SCHEMA_VERSION
+        assert h.previous_run() is not None
+
+
+def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(InputError, match=r"history.sqlite: history schema 2 is newer"):
+        History(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    path.write_bytes(b"this is not sqlite, it is a text file long enough to have a header" * 20)
+    with pytest.raises(InputError, match="not a usable history database"):
+        History(path)
+
+
+def test_incomplete_or_failed_record_leaves_nothing(history: History) -> None:
+    first = night(history, 1, [host("web01", [finding("x")])])
+    unfinished = report(2, [host("web01")])
+    unfinished["run"]["finished"] = None
+    with pytest.raises(ValueError, match="complete run"):
+        history.record(unfinished)
+    broken = annotate(report(3, [host("web01", [finding("x")])]), history)
+    del broken["hosts"][0]["findings"][0]["target"]  # fails after the run row went in
+    with pytest.raises(sqlite3.IntegrityError):
+        history.record(broken)
+    assert [r.id for r in history.runs()] == [first["run"]["id"]]
