@@ -45,7 +45,9 @@ def facts(os: str = "Debian GNU/Linux 12 (bookworm)", age: float | None = 90.0) 
     }
 
 
-def finding(category: str, item: str, kind: str, expected: Any, actual: Any, **extra: Any) -> dict[str, Any]:
+def finding(
+    category: str, item: str, kind: str, expected: Any, actual: Any, **extra: Any
+) -> dict[str, Any]:
     base = {
         "target": "host",
         "category": category,
@@ -63,7 +65,9 @@ AGENT = finding("package", "acme-agent", "version", "1.3.0", "1.2.0")
 DEBUG = finding("package", "acme-debug", "unexpected", "absent", "0.9")
 
 
-def host(name: str, groups: list[str], status: str, findings: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
+def host(
+    name: str, groups: list[str], status: str, findings: list[dict[str, Any]], **kw: Any
+) -> dict[str, Any]:
     return {
         "name": name,
         "address": kw.get("address", "127.0.0.10"),
@@ -78,42 +82,102 @@ def host(name: str, groups: list[str], status: str, findings: list[dict[str, Any
 
 
 def lab_report() -> dict[str, Any]:
-    """16 hosts: a bad rollout on 6 web hosts, two unique snowflakes, two compliant, 3 not audited."""
+    """16 hosts: a bad rollout on 6 web hosts, 2 unique snowflakes, 2 compliant, 3 not audited."""
     hosts = [host(f"web{i:02d}", ["web"], "snowflake", [copy.deepcopy(AGENT)]) for i in range(1, 7)]
     hosts += [host(f"app{i}", ["app"], "snowflake", [dict(AGENT), dict(DEBUG)]) for i in (1, 2, 3)]
-    nginx = finding("file", "/etc/nginx/nginx.conf", "content", "sha256:3f9a…", "sha256:77c1…", diff=NGINX_DIFF)
-    hosts.append(host("web07", ["web"], "snowflake", [nginx, finding("service", "nginx", "stopped", "running", "stopped")]))
+    nginx = finding(
+        "file", "/etc/nginx/nginx.conf", "content", "sha256:3f9a…", "sha256:77c1…", diff=NGINX_DIFF
+    )
+    hosts.append(
+        host(
+            "web07",
+            ["web"],
+            "snowflake",
+            [nginx, finding("service", "nginx", "stopped", "running", "stopped")],
+        )
+    )
     hosts.append(
         host(
             "db01",
             ["db"],
             "snowflake",
             [
-                finding("host", "age", "age", "<= 60 days", "412 days", detail="provisioned 412 days ago"),
-                finding("package", "postgresql-15", "version", "15.8-0+deb12u1", "15.6-0+deb12u1", new=True),
+                finding(
+                    "host",
+                    "age",
+                    "age",
+                    "<= 60 days",
+                    "412 days",
+                    detail="provisioned 412 days ago",
+                ),
+                finding(
+                    "package",
+                    "postgresql-15",
+                    "version",
+                    "15.8-0+deb12u1",
+                    "15.6-0+deb12u1",
+                    new=True,
+                ),
                 finding(
                     "package",
                     "telnet",
                     "unexpected",
                     "absent",
                     "0.17",
-                    waived={"reason": "vendor tool, ticket OPS-12", "expires": "2026-12-31", "by": "alice"},
+                    waived={
+                        "reason": "vendor tool, ticket OPS-12",
+                        "expires": "2026-12-31",
+                        "by": "alice",
+                    },
                 ),
-                finding("container", "redis", "image", "redis:7.2", "redis:7.0", target="container:cache"),
+                finding(
+                    "container",
+                    "redis",
+                    "image",
+                    "redis:7.2",
+                    "redis:7.0",
+                    target="container:cache",
+                ),
             ],
             facts=facts(age=412.0),
         )
     )
     hosts += [host(f"db0{i}", ["db"], "compliant", []) for i in (2, 3)]
-    hosts.append(host("edge01", ["edge"], "unreachable", [], error="ssh: connect to 127.0.0.99:22: connection refused", facts={}))
-    hosts.append(host("edge02", ["edge"], "unreachable", [], error="ssh: timed out after 10s", facts={}))
-    hosts.append(host("cache01", ["cache"], "error", [], error="collector packages failed: dpkg-query exited 2", facts={}))
+    hosts.append(
+        host(
+            "edge01",
+            ["edge"],
+            "unreachable",
+            [],
+            error="ssh: connect to 127.0.0.99:22: connection refused",
+            facts={},
+        )
+    )
+    hosts.append(
+        host("edge02", ["edge"], "unreachable", [], error="ssh: timed out after 10s", facts={})
+    )
+    hosts.append(
+        host(
+            "cache01",
+            ["cache"],
+            "error",
+            [],
+            error="collector packages failed: dpkg-query exited 2",
+            facts={},
+        )
+    )
     spread = {
         "web": {
             "acme-agent": {**{f"web{i:02d}": "1.2.0" for i in range(1, 7)}, "web07": "1.3.0"},
             "nginx": {**{f"web{i:02d}": "1.22.1-9" for i in range(1, 7)}, "web07": None},
         },
-        "db": {"postgresql-15": {"db01": "15.6-0+deb12u1", "db02": "15.8-0+deb12u1", "db03": "15.8-0+deb12u1"}},
+        "db": {
+            "postgresql-15": {
+                "db01": "15.6-0+deb12u1",
+                "db02": "15.8-0+deb12u1",
+                "db03": "15.8-0+deb12u1",
+            }
+        },
     }
     return {
         "schema": "driftcheck.report/1",
@@ -132,8 +196,17 @@ def lab_report() -> dict[str, Any]:
         "package_spread": spread,
         "changes": {
             "previous_run": "20261127T030000Z-1b2c",
-            "new": [{"host": "db01", **finding("package", "postgresql-15", "version", "15.8-0+deb12u1", "15.6-0+deb12u1")}],
-            "resolved": [{"host": "web07", **finding("package", "acme-agent", "version", "1.3.0", "1.2.0")}],
+            "new": [
+                {
+                    "host": "db01",
+                    **finding(
+                        "package", "postgresql-15", "version", "15.8-0+deb12u1", "15.6-0+deb12u1"
+                    ),
+                }
+            ],
+            "resolved": [
+                {"host": "web07", **finding("package", "acme-agent", "version", "1.3.0", "1.2.0")}
+            ],
             "newly_unreachable": ["edge02"],
         },
     }
@@ -150,8 +223,24 @@ def hostile_report(payload: str) -> dict[str, Any]:
             [f"grp{payload}"],
             "snowflake",
             [
-                finding("file", f"/etc/{payload}", "content", payload, payload, diff=diff, detail=payload),
-                finding(payload, payload, payload, payload, payload, new=True, waived={"reason": payload, "by": payload}),
+                finding(
+                    "file",
+                    f"/etc/{payload}",
+                    "content",
+                    payload,
+                    payload,
+                    diff=diff,
+                    detail=payload,
+                ),
+                finding(
+                    payload,
+                    payload,
+                    payload,
+                    payload,
+                    payload,
+                    new=True,
+                    waived={"reason": payload, "by": payload},
+                ),
             ],
             facts={"os": payload, payload: payload, "age_days": 3.0},
             address=payload,
@@ -161,6 +250,8 @@ def hostile_report(payload: str) -> dict[str, Any]:
     report["package_spread"][f"grp{payload}"] = {payload: {evil: payload, "web01": None}}
     report["run"]["inventory"] = payload
     report["run"]["id"] = payload
-    report["changes"]["new"].append({"host": evil, **finding("file", payload, "content", payload, payload)})
+    report["changes"]["new"].append(
+        {"host": evil, **finding("file", payload, "content", payload, payload)}
+    )
     report["changes"]["newly_unreachable"].append(payload)
     return report

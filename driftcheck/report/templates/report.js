@@ -289,7 +289,7 @@
   function diffBlock(text) {
     var pre = el("pre", "diff");
     pre.setAttribute("aria-label", "unified diff: lines starting with + were added, − removed");
-    text.split("\n").forEach(function (line) {
+    text.replace(/\n$/, "").split("\n").forEach(function (line) {
       var cls = "ctx";
       if (line.startsWith("+++") || line.startsWith("---")) cls = "file";
       else if (line.startsWith("@@")) cls = "hunk";

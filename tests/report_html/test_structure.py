@@ -1,0 +1,109 @@
+"""The page's structure without a browser: escaping, CSP hashes, embedded data, clusters."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from driftcheck.report import html
+from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
+
+TEMPLATES = Path(html.__file__).parent / "templates"
+
+
+def inline(page: str, tag: str) -> list[str]:
+    return re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", page, re.DOTALL)
+
+
+def sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def test_csp_allows_exactly_the_inline_script_and_style() -> None:
+    page = html.render_html(lab_report())
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert csp is not None
+    policy = csp.group(1).replace("&#39;", "'")
+    assert "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    scripts = inline(page, "script")
+    assert len(scripts) == 2  # the JSON block and the code
+    assert f"script-src {sha256(scripts[1])}" in policy
+    assert f"style-src {sha256(inline(page, 'style')[0])}" in policy
+    assert page.index("Content-Security-Policy") < page.index("<style>")
+
+
+def test_no_external_reference() -> None:
+    page = html.render_html(lab_report())
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert "@import" not in page
+    assert "url(" not in inline(page, "style")[0]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_values_are_escaped(payload: str) -> None:
+    page = html.render_html(hostile_report(payload))
+    assert page.count("<script") == 2
+    assert "<img" not in page
+    assert not re.search(r"<[a-zA-Z][^<>]*\son\w+\s*=", page)  # no event handler in any tag
+    data = json.loads(inline(page, "script")[0])
+    assert payload in data["values"] or any(payload in str(h) for h in data["hosts"])
+    assert "</script" not in inline(page, "script")[0].lower()
+
+
+def test_templates_never_mark_data_safe() -> None:
+    for template in TEMPLATES.glob("*.j2"):
+        assert "|safe" not in template.read_text().replace(" ", ""), template.name
+    assert html.environment().autoescape is True
+
+
+def test_host_ids_are_injective_and_plain() -> None:
+    names = ["web02", "db-1.lab", "web_02", "web 02", "web_20_02", "x" + HOSTILE[1], "ü", "_"]
+    ids = [html.host_id(n) for n in names]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"host-[A-Za-z0-9._-]+", i) for i in ids)
+    assert html.host_id("web02") == "host-web02"
+
+
+def test_clusters_group_identical_drift_and_ignore_waived() -> None:
+    clusters, unique = html.drift_clusters(lab_report()["hosts"])
+    assert [c.hosts for c in clusters] == [
+        tuple(f"web{i:02d}" for i in range(1, 7)),
+        ("app1", "app2", "app3"),
+    ]
+    assert unique == ["db01", "web07"]
+    assert all("telnet" not in str(c.drift) for c in clusters)
+    db01 = next(h for h in lab_report()["hosts"] if h["name"] == "db01")
+    assert len(html.signature(db01)) == 3  # the waived telnet finding is not drift
+
+
+def test_hosts_not_audited_are_never_compliant() -> None:
+    report = lab_report()
+    report["summary"] = {"hosts": 16, "compliant": 16}  # a wrong summary does not win
+    cards = html.summary_cards(report["hosts"])
+    assert (cards["compliant"], cards["unreachable"], cards["error"]) == (2, 2, 1)
+    assert cards["audited"] == 13
+    page = html.render_html(report)
+    assert "3 hosts NOT AUDITED" in page
+
+
+def test_findings_are_deduplicated_in_the_embedded_data() -> None:
+    data = html.page_data(lab_report()["hosts"], [], {})
+    refs = [ref for host in data["hosts"] for ref in host[9]]
+    assert len(refs) == 18
+    assert len(data["findings"]) == 8  # the 6 web hosts and 3 app hosts share their findings
+
+
+def test_minimal_and_empty_reports_render() -> None:
+    assert "No snowflakes" in html.render_html({"schema": "driftcheck.report/1", "hosts": []})
+    report = lab_report()
+    del report["changes"], report["package_spread"]
+    page = html.render_html(report)
+    assert 'id="changes"' not in page
+    assert "No package version differs" in page
