@@ -61,7 +61,9 @@ def _sha256(checks: YMap, label: str) -> str | None:
 
 
 def _content(checks: YMap, label: str, render: RenderTemplate) -> str | None:
-    sources = [key for key in CONTENT_KEYS if key in checks]
+    sources = sorted(
+        (key for key in CONTENT_KEYS if key in checks), key=lambda k: checks.where(k).line
+    )
     if len(sources) > 1:
         names = " and ".join(sources)
         fail(checks.where(sources[1]), f"{label}{names} exclude each other: keep one")

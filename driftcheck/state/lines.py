@@ -23,11 +23,14 @@ class LineMap:
     def _build(self, rendered: list[str]) -> None:
         matcher = difflib.SequenceMatcher(None, self._source, rendered, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-                # Same shape: static lines, or lines whose `{{ }}` were substituted in place.
+            if tag == "equal" or (tag == "replace" and self._in_place(i1, i2, j2 - j1)):
                 self._map.update({j1 + k + 1: i1 + k + 1 for k in range(j2 - j1)})
             elif tag in ("replace", "insert"):
                 self._map.update({j + 1: self._closest(rendered[j], i1, i2) for j in range(j1, j2)})
+
+    def _in_place(self, i1: int, i2: int, rendered_count: int) -> bool:
+        """Lines whose `{{ }}` were substituted where they stand: no block tag moved lines."""
+        return i2 - i1 == rendered_count and not any("{%" in self._source[i] for i in range(i1, i2))
 
     def _closest(self, line: str, i1: int, i2: int) -> int:
         """The source line in [i1, i2) that looks most like `line` (a loop body, usually)."""

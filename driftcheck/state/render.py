@@ -61,6 +61,8 @@ class Renderer:
             raise StateError(
                 where.path, where.line or None, f"template not found: {exc.name}"
             ) from None
+        except UnicodeDecodeError as exc:
+            raise StateError(str(path), None, f"not valid UTF-8 ({exc.reason})") from None
         except Exception as exc:  # a user's template failing is an input error
             where = self._frame(exc.__traceback__) or Origin(str(path), 0)
             raise StateError(where.path, where.line or None, _describe(exc)) from None

@@ -89,7 +89,7 @@ def _package(name: str, value: Any, origin: Origin, raw: str | None) -> PackageS
     label = f"package {name}: "
     if isinstance(value, bool):
         fail(origin, f"{label}{describe(value, raw)}: write present or absent, or quote a version")
-    if isinstance(value, (int, float)):
+    if not isinstance(value, str) and raw:  # 1.10, 2, 2024-01-01: YAML made a number or date
         fail(origin, f'{label}{describe(value, raw)}: quote the version: "{raw}"')
     spec = text(value, origin, label, raw, hint="write present, absent or a version")
     if spec in ("present", "absent"):

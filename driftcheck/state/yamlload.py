@@ -42,23 +42,39 @@ class _Loader(yaml.SafeLoader):
 def _construct_map(loader: _Loader, node: yaml.Node) -> YMap:
     if not isinstance(node, yaml.MappingNode):
         raise StateError(loader.path, loader.origin(node).line, "expected a mapping")
-    loader.flatten_mapping(node)  # honours `<<: *anchor` merge keys
+    _refuse_duplicates(loader, node)
+    loader.flatten_mapping(node)  # honours `<<: *anchor`; the keys written here come last and win
     result = YMap(loader.origin(node))
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        origin = loader.origin(key_node)
-        if isinstance(key, (list, dict)):
-            raise StateError(origin.path, origin.line, "a key must be a plain value")
-        if key in result:
-            first = result.key_origins[key].line
-            raise StateError(
-                origin.path, origin.line, f"duplicate key {key!r} (first at line {first})"
-            )
+        key = _key(loader, key_node)
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_origins[key] = origin
+        result.key_origins[key] = loader.origin(key_node)
+        result.raw.pop(key, None)
         if isinstance(value_node, yaml.ScalarNode):
             result.raw[key] = value_node.value
     return result
+
+
+def _key(loader: _Loader, key_node: yaml.Node) -> Any:
+    key = loader.construct_object(key_node, deep=True)
+    if isinstance(key, (list, dict)):
+        origin = loader.origin(key_node)
+        raise StateError(origin.path, origin.line, "a key must be a plain value")
+    return key
+
+
+def _refuse_duplicates(loader: _Loader, node: yaml.MappingNode) -> None:
+    """PyYAML keeps the last of two equal keys silently; a state file must not."""
+    seen: dict[Any, int] = {}
+    for key_node, _value in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = _key(loader, key_node)
+        origin = loader.origin(key_node)
+        if key in seen:
+            message = f"duplicate key {key!r} (first at line {seen[key]})"
+            raise StateError(origin.path, origin.line, message)
+        seen[key] = origin.line
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
