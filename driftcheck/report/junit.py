@@ -8,7 +8,7 @@ truncated) is an <error>, never a pass; an unreachable or error host gets an `au
 `audit` case, so that "every host passed" is visible as tests.
 
 Text from hosts can hold characters XML 1.0 cannot carry at all (ESC, NUL): they are written as
-`\\xNN`, as in the text report.
+`\\xNN` (`\\uNNNN` for a lone surrogate), as in the text report.
 """
 
 from __future__ import annotations
@@ -107,4 +107,9 @@ def _seconds(value: float | None) -> str:
 def _text(value: object) -> str:
     """Text XML can carry: characters outside XML 1.0 become `\\xNN`."""
     text = "" if value is None else str(value)
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _NOT_XML.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
