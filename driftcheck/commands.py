@@ -1,0 +1,254 @@
+"""The subcommands: each parses nothing itself and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from tabulate import tabulate
+
+from driftcheck.backends import TransportOptions
+from driftcheck.errors import UsageError
+from driftcheck.inventory import Inventory, load_inventory, select_hosts
+from driftcheck.models import DeclaredState, Host
+from driftcheck.report import RunInfo, build_report, exit_status, load_report
+from driftcheck.report.formats import FORMATS, render
+from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
+from driftcheck.state import default_states_dir, load_declared_state
+
+AddArguments = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+
+# --- shared arguments ------------------------------------------------------------------
+
+
+def _inventory_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", required=True, help="inventory file or directory (Ansible format)"
+    )
+    parser.add_argument(
+        "-l", "--limit", metavar="PATTERN", help="only hosts matching this Ansible host pattern"
+    )
+    parser.add_argument(
+        "--states", metavar="DIR", help="declared-state directory (default: INVENTORY/states)"
+    )
+
+
+def _positive(kind: Callable[[str], float | int]) -> Callable[[str], Any]:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
+    inventory = load_inventory(args.inventory)
+    hosts = select_hosts(inventory, args.limit)
+    states_dir = Path(args.states) if args.states else default_states_dir(inventory.root)
+    if args.states and not states_dir.is_dir():
+        raise UsageError(f"--states {args.states}: not a directory")
+    return inventory, hosts, states_dir
+
+
+def _load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState]:
+    return {host.name: load_declared_state(states_dir, host) for host in hosts}
+
+
+# --- scan ------------------------------------------------------------------------------
+
+
+def scan_arguments(parser: argparse.ArgumentParser) -> None:
+    _inventory_args(parser)
+    parser.add_argument(
+        "--forks", type=_positive(int), default=32, help="hosts audited at once (default 32)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=30.0,
+        help="per-host deadline in seconds for connect, auth and collection (default 30)",
+    )
+    parser.add_argument(
+        "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
+    )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="trust unknown host keys on first use and record them (never a changed key)",
+    )
+    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
+    parser.add_argument(
+        "--format", choices=sorted(FORMATS), default="text", help="what to print on stdout"
+    )
+    parser.add_argument(
+        "--report-dir", metavar="DIR", help="also write report.txt, report.json, report.html here"
+    )
+
+
+def scan(args: argparse.Namespace) -> int:
+    _inventory, hosts, states_dir = _hosts_and_states(args)
+    states = _load_states(hosts, states_dir)
+    options = ScanOptions(
+        transport=TransportOptions(
+            timeout=args.timeout,
+            known_hosts=Path(args.known_hosts) if args.known_hosts else None,
+            accept_new_host_keys=args.accept_new_host_keys,
+            ssh_config=Path(args.ssh_config) if args.ssh_config else None,
+        ),
+        forks=args.forks,
+    )
+    started = time.time()
+    progress = Progress(len(hosts), sys.stderr)
+    audits = run_parallel(
+        hosts, lambda host: audit_host(host, states[host.name], options), args.forks, progress
+    )
+    progress.finish()
+    run = RunInfo(
+        id=new_run_id(started),
+        started=started,
+        finished=time.time(),
+        inventory=str(args.inventory),
+        states=str(states_dir),
+        limit=args.limit,
+    )
+    report = build_report(run, [a.result for a in audits], package_spread(audits))
+    _emit(report, args)
+    return exit_status(report)
+
+
+def _emit(report: Mapping[str, Any], args: argparse.Namespace) -> None:
+    if args.report_dir:
+        from driftcheck.atomic import write_atomic  # noqa: PLC0415 - only needed with --report-dir
+
+        directory = Path(args.report_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        for fmt, name in (("text", "report.txt"), ("json", "report.json"), ("html", "report.html")):
+            write_atomic(directory / name, render(fmt, report))
+    sys.stdout.write(render(args.format, report))
+
+
+def new_run_id(started: float) -> str:
+    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+class Progress:
+    """Hosts done/total and failures so far, on a terminal only: nothing of the kind under cron."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self.stream = stream
+        self.enabled = stream.isatty()
+
+    def __call__(self, audit: Audit) -> None:
+        self.done += 1
+        self.failed += audit.result.status.value in ("unreachable", "error")
+        if self.enabled:
+            self.stream.write(f"\r{self.done}/{self.total} hosts, {self.failed} not audited ")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+# --- inventory, validate, report ---------------------------------------------------------
+
+
+def inventory_arguments(parser: argparse.ArgumentParser) -> None:
+    _inventory_args(parser)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def inventory(args: argparse.Namespace) -> int:
+    _inv, hosts, states_dir = _hosts_and_states(args)
+    from driftcheck.state import state_files_for  # noqa: PLC0415 - keeps the import list short
+
+    rows = [
+        {
+            "name": h.name,
+            "address": h.address,
+            "port": h.vars.get("ansible_port"),
+            "connection": h.connection,
+            "groups": list(h.groups),
+            "state_files": [str(p) for p in state_files_for(states_dir, h)],
+        }
+        for h in hosts
+    ]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    table = [
+        [
+            r["name"],
+            r["address"],
+            r["port"] or "",
+            r["connection"],
+            ",".join(r["groups"]),
+            " ".join(Path(p).name for p in r["state_files"]),
+        ]
+        for r in rows
+    ]
+    headers = ["host", "address", "port", "connection", "groups", "state files"]
+    sys.stdout.write(tabulate(table, headers=headers) + "\n")
+    return 0
+
+
+def validate(args: argparse.Namespace) -> int:
+    _inv, hosts, states_dir = _hosts_and_states(args)
+    states = _load_states(hosts, states_dir)
+    files = {s for state in states.values() for s in state.sources}
+    print(f"ok: {len(hosts)} hosts, {len(files)} state files rendered and valid ({states_dir})")
+    return 0
+
+
+def report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("report", metavar="REPORT.json", help="a saved JSON report")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="html")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+
+def report(args: argparse.Namespace) -> int:
+    path = Path(args.report)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    data = load_report(text, str(path))
+    output = render(args.format, data)
+    if args.output:
+        from driftcheck.atomic import write_atomic  # noqa: PLC0415 - only needed with -o
+
+        write_atomic(Path(args.output), output)
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
+    "scan": ("audit the hosts against their declared state", scan_arguments, scan),
+    "inventory": ("list hosts, groups, addresses and state files", inventory_arguments, inventory),
+    "validate": (
+        "render and check every host's declared state, without connecting",
+        _inventory_args,
+        validate,
+    ),
+    "report": ("re-render a saved JSON report", report_arguments, report),
+}

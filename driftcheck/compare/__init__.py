@@ -1,0 +1,39 @@
+"""Declared + observed -> findings. Pure functions: no I/O, no clock (the caller passes `now`).
+
+A check that could not be made is a finding of kind `unknown`, never a pass and never `missing`.
+"""
+
+from __future__ import annotations
+
+from driftcheck.compare.files import compare_files
+from driftcheck.compare.host import compare_host
+from driftcheck.compare.packages import compare_packages
+from driftcheck.compare.services import compare_services
+from driftcheck.models import DeclaredState, Finding, Observed
+
+
+def compare(
+    declared: DeclaredState, observed: Observed, *, now: float, target: str = "host"
+) -> list[Finding]:
+    """All findings for one target, sorted so that run-to-run diffs mean something."""
+    findings = [
+        *compare_packages(declared, observed.packages, target),
+        *compare_files(declared, observed.files, target),
+        *compare_services(declared, observed.services, target),
+        *compare_host(declared.host, observed.facts, target, now),
+    ]
+    if observed.truncated:
+        findings.append(
+            Finding(
+                target,
+                "collector",
+                "output",
+                "truncated",
+                detail="the host's output hit the size cap; what was cut is unknown",
+            )
+        )
+    return sorted(findings)
+
+
+def is_unknown(finding: Finding) -> bool:
+    return finding.kind in ("unknown", "truncated")

@@ -1,0 +1,44 @@
+"""Services: systemd active state and enablement of the declared units."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from driftcheck.models import DeclaredState, Finding, Section, ServiceSpec, ServiceState
+
+# Unit-file states in which a unit starts at boot without anyone enabling it by hand.
+ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "alias", "generated"})
+
+
+def compare_services(
+    declared: DeclaredState, section: Section[Mapping[str, ServiceState]], target: str
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for spec in declared.services.values():
+        if not section.ok:
+            detail = f"services could not be collected: {section.reason}"
+            findings.append(Finding(target, "service", spec.name, "unknown", detail=detail))
+            continue
+        state = section.value.get(spec.name)
+        findings += _check(spec, state, target)
+    return findings
+
+
+def _check(spec: ServiceSpec, state: ServiceState | None, target: str) -> Iterator[Finding]:
+    if state is None:
+        yield Finding(target, "service", spec.name, "unknown", detail="systemd did not report it")
+        return
+    if state.load_state == "not-found":
+        yield Finding(target, "service", spec.name, "missing", "installed", "not-found")
+        return
+    active = state.active_state in ("active", "reloading", "activating")
+    if spec.running is True and not active:
+        yield Finding(target, "service", spec.name, "stopped", "running", state.active_state)
+    if spec.running is False and active:
+        yield Finding(target, "service", spec.name, "running", "stopped", state.active_state)
+    enabled = state.unit_file_state in ENABLED_STATES
+    actual = state.unit_file_state or "unknown"
+    if spec.enabled is True and not enabled:
+        yield Finding(target, "service", spec.name, "disabled", "enabled", actual)
+    if spec.enabled is False and enabled:
+        yield Finding(target, "service", spec.name, "enabled", "disabled", actual)

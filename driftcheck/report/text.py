@@ -1,0 +1,91 @@
+"""The text report: a summary line, a table of hosts, then each host's findings.
+
+Everything from a host goes through `clean()`: a hostile host must not be able to send terminal
+escape sequences to the person reading the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tabulate import tabulate
+
+CATEGORIES = ("package", "file", "service", "host", "container")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE", "unreachable": "UNREACHABLE", "error": "ERROR"}
+
+
+def clean(value: object) -> str:
+    """Printable text: control characters (ESC, CR, bidi overrides) shown escaped."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def summary_line(report: Mapping[str, Any]) -> str:
+    s = report["summary"]
+    parts = [f"{s['hosts']} hosts: {s['compliant']} compliant, {s['snowflake']} snowflake"]
+    if s["unreachable"] or s["error"]:
+        parts.append(f"{s['unreachable']} unreachable, {s['error']} error (NOT AUDITED)")
+    parts.append(f"{s['findings']} findings")
+    if s.get("waived"):
+        parts.append(f"{s['waived']} waived")
+    changes = report.get("changes")
+    lead = f"{changes['line']}. " if changes and changes.get("line") else ""
+    return lead + "; ".join(parts) + f" ({report['run']['duration']:.1f}s)"
+
+
+def render_text(report: Mapping[str, Any]) -> str:
+    out = [summary_line(report), "", host_table(report["hosts"])]
+    for host in report["hosts"]:
+        if host["status"] != "compliant":
+            out += ["", *host_details(host)]
+    return "\n".join(out) + "\n"
+
+
+def host_table(hosts: list[Mapping[str, Any]]) -> str:
+    rows = []
+    for host in hosts:
+        counts = Counter(f["category"] for f in host["findings"] if not f.get("waived"))
+        other = sum(n for c, n in counts.items() if c not in CATEGORIES)
+        rows.append(
+            [clean(host["name"]), MARK[host["status"]], clean(host["address"])]
+            + [counts.get(c, 0) or "" for c in CATEGORIES]
+            + [other or ""]
+        )
+    headers = ["host", "status", "address", *CATEGORIES, "other"]
+    return tabulate(rows, headers=headers, tablefmt="simple")
+
+
+def host_details(host: Mapping[str, Any]) -> Iterator[str]:
+    yield f"== {clean(host['name'])} ({clean(host['address'])}): {MARK[host['status']]}"
+    if host["error"]:
+        yield f"   {clean(host['error'])}"
+    rows = [
+        [
+            _target(f),
+            f["category"],
+            clean(f["item"]),
+            f["kind"]
+            + (" (new)" if f.get("new") else "")
+            + (" (waived)" if f.get("waived") else ""),
+            clean(f["expected"]),
+            clean(f["actual"]),
+        ]
+        for f in host["findings"]
+    ]
+    if rows:
+        headers = ["target", "category", "item", "kind", "expected", "actual"]
+        yield from tabulate(rows, headers=headers, tablefmt="simple").splitlines()
+    for f in host["findings"]:
+        if f.get("detail") and f["kind"] in ("unknown", "truncated", "expired"):
+            yield f"   {clean(f['item'])}: {clean(f['detail'])}"
+        if f.get("diff"):
+            yield f"   --- diff of {clean(f['item'])}"
+            yield from (f"   {clean(line)}" for line in f["diff"].splitlines())
+
+
+def _target(finding: Mapping[str, Any]) -> str:
+    return "" if finding["target"] == "host" else clean(finding["target"])

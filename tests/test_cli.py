@@ -1,0 +1,226 @@
+"""The CLI as a user meets it: a real subprocess, real exit codes, real messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "inventories" / "example"
+
+
+def driftcheck(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "driftcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_help_documents_every_exit_code() -> None:
+    out = driftcheck("scan", "--help").stdout
+    for code in ("0 ", "1 ", "2 ", "3 ", "75 ", "130 "):
+        assert f"\n  {code}" in out
+
+
+def test_bad_usage_exits_3_with_one_line() -> None:
+    proc = driftcheck("scan")
+    assert proc.returncode == 3
+    assert proc.stderr.count("\n") == 1
+    assert "--inventory" in proc.stderr
+
+
+def test_broken_inventory_exits_3_naming_file_and_line(tmp_path: Path) -> None:
+    inv = write(tmp_path / "hosts.ini", "[web]\nweb01\n[web:nonsense]\nx\n")
+    proc = driftcheck("scan", "-i", str(inv))
+    assert proc.returncode == 3
+    assert f"{inv}:3:" in proc.stderr
+
+
+def test_broken_state_exits_3_naming_file_and_line(tmp_path: Path) -> None:
+    inv = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    state = write(tmp_path / "states" / "all.yml", "packages:\n  bash: present\n  python3: 3.10\n")
+    proc = driftcheck("validate", "-i", str(inv))
+    assert proc.returncode == 3, proc.stderr
+    assert f"{state}:3:" in proc.stderr
+
+
+def test_undefined_template_variable_names_the_line(tmp_path: Path) -> None:
+    inv = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    state = write(tmp_path / "states" / "all.yml", "packages:\n  {{ nope }}: present\n")
+    proc = driftcheck("validate", "-i", str(inv))
+    assert proc.returncode == 3
+    assert f"{state}:2:" in proc.stderr
+    assert "nope" in proc.stderr
+
+
+def test_demo_audits_this_machine_for_real(tmp_path: Path) -> None:
+    proc = driftcheck("scan", "-i", str(EXAMPLE), "--format", "json", "--report-dir", str(tmp_path))
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["schema"] == "driftcheck.report/1"
+    (host,) = report["hosts"]
+    assert host["status"] in ("compliant", "snowflake")
+    assert host["facts"]["os_id"] == "debian"
+    assert {p.name for p in tmp_path.iterdir()} >= {"report.txt", "report.json"}
+    assert json.loads((tmp_path / "report.json").read_text()) == report
+    # the example declares /etc/debian_version from a template; a real file is compared
+    items = {(f["category"], f["item"]) for f in host["findings"]}
+    real_version = Path("/etc/debian_version").read_text().strip()
+    assert (("file", "/etc/debian_version") in items) == (real_version != "12.13")
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[tuple[str, int]]:
+    """A TCP listener that accepts and never speaks: a hung sshd."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[:2]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def _unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_and_hanging_hosts_exit_2_within_deadline(
+    tmp_path: Path, silent_listener: tuple[str, int]
+) -> None:
+    addr, port = silent_listener
+    inv = write(
+        tmp_path / "hosts.ini",
+        f"hang ansible_host={addr} ansible_port={port}\n"
+        f"gone ansible_host=127.0.0.1 ansible_port={_unused_port()}\n",
+    )
+    write(tmp_path / "states" / "all.yml", "packages:\n  bash: present\n")
+    started = time.monotonic()
+    proc = driftcheck(
+        "scan",
+        "-i",
+        str(inv),
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+        "--known-hosts",
+        str(write(tmp_path / "kh", "")),
+    )
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 2, proc.stderr
+    statuses = {h["name"]: h["status"] for h in json.loads(proc.stdout)["hosts"]}
+    assert statuses == {"hang": "unreachable", "gone": "unreachable"}
+    assert elapsed < 3 + 5  # the deadline plus interpreter start-up, never paramiko's defaults
+
+
+def test_interrupt_exits_130(tmp_path: Path, silent_listener: tuple[str, int]) -> None:
+    addr, port = silent_listener
+    inv = write(tmp_path / "hosts.ini", f"hang ansible_host={addr} ansible_port={port}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "driftcheck", "scan", "-i", str(inv), "--timeout", "60"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    # wait until the scan is really connecting (the listener has a client), then interrupt
+    while time.monotonic() < deadline and not _has_client(addr, port):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert "interrupted" in err
+
+
+def _has_client(addr: str, port: int) -> bool:
+    out = subprocess.run(
+        ["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return addr in out
+
+
+def test_report_rerenders_saved_json(tmp_path: Path) -> None:
+    saved = tmp_path / "r.json"
+    proc = driftcheck("scan", "-i", str(EXAMPLE), "--format", "json")
+    saved.write_text(proc.stdout)
+    text = driftcheck("report", str(saved), "--format", "text")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[0].startswith("1 hosts:")
+
+
+def test_report_rejects_foreign_json(tmp_path: Path) -> None:
+    bad = write(tmp_path / "r.json", '{"schema": "other/9"}')
+    proc = driftcheck("report", str(bad), "--format", "text")
+    assert proc.returncode == 3
+    assert str(bad) in proc.stderr
+
+
+def test_inventory_lists_state_files() -> None:
+    proc = driftcheck("inventory", "-i", str(EXAMPLE), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (host,) = json.loads(proc.stdout)
+    assert host["connection"] == "local"
+    assert [Path(p).name for p in host["state_files"]] == ["all.yml", "workstations.yml"]
+
+
+def test_limit_matching_nothing_is_a_usage_error() -> None:
+    proc = driftcheck("scan", "-i", str(EXAMPLE), "--limit", "nosuchhost")
+    assert proc.returncode == 3
+    assert "nosuchhost" in proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs as root in CI")
+def test_hostile_declared_path_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    inv = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    write(
+        tmp_path / "states" / "all.yml",
+        "files:\n"
+        f"  \"/tmp/odd dir/it's $(touch {marker}).conf\": {{mode: '0644'}}\n"
+        f'  "/tmp/`touch {marker}`": absent\n',
+    )
+    proc = driftcheck("scan", "-i", str(inv), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    assert not marker.exists()
+    kinds = {f["item"]: f["kind"] for f in json.loads(proc.stdout)["hosts"][0]["findings"]}
+    assert kinds == {f"/tmp/odd dir/it's $(touch {marker}).conf": "missing"}
