@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from driftcheck.errors import InputError, UsageError
+from driftcheck.models import Origin
 from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
 from driftcheck.nightly.history import SCHEMA_VERSION, History
+from driftcheck.nightly.waivers import Waiver, apply_waivers
 
 from .reports import finding, findings_by_host, host, report
 
@@ -207,3 +210,26 @@ def test_incomplete_or_failed_record_leaves_nothing(history: History) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         history.record(broken)
     assert [r.id for r in history.runs()] == [first["run"]["id"]]
+
+
+def test_waived_new_findings_are_not_news(history: History) -> None:
+    waiver = Waiver(
+        "web01", "*", "package", "gcc", "*", "build box", dt.date(2030, 1, 1), None, Origin("w", 1)
+    )
+    night(history, 1, [host("web01", [finding("x")])])
+    second = apply_waivers(
+        report(2, [host("web01", [finding("x"), finding("gcc"), finding("nc")])]),
+        [waiver],
+        dt.date(2026, 11, 28),
+    )
+    done = annotate(second, history)
+    history.record(done)
+    assert [(c["item"], bool(c["waived"])) for c in done["changes"]["new"]] == [
+        ("gcc", True),
+        ("nc", False),
+    ]
+    assert done["changes"]["line"] == "1 new finding on 1 host, 0 resolved"
+    latest = history.runs(limit=1)[0]
+    assert (latest.findings, latest.waived, latest.new) == (2, 1, 2)
+    recorded = history.findings_of(done["run"]["id"]).hosts["web01"].findings
+    assert recorded[("host", "package", "gcc", "unexpected")]["waived"]["reason"] == "build box"
