@@ -48,13 +48,15 @@ HOSTS_SHOWN = 40
 LIST_CAP = 100
 _ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
+_PLAIN = frozenset({str, int, float, bool})
 Signature = tuple[tuple[Any, ...], ...]
 
 
 def render_html(report: Mapping[str, Any]) -> str:
     """The report as one HTML page (no external resource, strict CSP)."""
     hosts: list[Mapping[str, Any]] = list(report.get("hosts") or [])
-    clusters, unique = drift_clusters(hosts)
+    groups = drift_groups(hosts)
+    clusters, unique = drift_clusters(groups)
     context = {
         "run": report.get("run") or {},
         "cards": summary_cards(hosts),
@@ -62,7 +64,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         "clusters": clusters[:CLUSTERS_SHOWN],
         "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),
         "unique": unique,
-        "widespread": widespread(hosts),
+        "widespread": widespread(groups),
         "changes": changes_view(report.get("changes")),
         "spread_groups": spread_overview(report.get("package_spread") or {}),
         "data": page_data(hosts, clusters, report.get("package_spread") or {}),
@@ -163,9 +165,7 @@ def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 def signature(host: Mapping[str, Any]) -> Signature:
     """A host's drift: the set of (target, category, item, kind, expected, actual), unwaived."""
     rows = {
-        tuple(_scalar(f.get(k)) for k in SIGNATURE_FIELDS)
-        for f in host.get("findings") or []
-        if not f.get("waived")
+        _key(f, SIGNATURE_FIELDS) for f in host.get("findings") or [] if not f.get("waived")
     }
     return tuple(sorted(rows, key=lambda row: tuple(map(str, row))))
 
@@ -177,33 +177,37 @@ class Cluster:
     drift: Signature
 
 
-def drift_clusters(hosts: Iterable[Mapping[str, Any]]) -> tuple[list[Cluster], list[str]]:
-    """Snowflakes grouped by identical drift: clusters of 2+ hosts (largest first), and the
-    names of the hosts whose drift is unique."""
+def drift_groups(hosts: Iterable[Mapping[str, Any]]) -> dict[Signature, list[str]]:
+    """Snowflakes by drift signature: every distinct drift and the hosts that have it."""
     groups: dict[Signature, list[str]] = defaultdict(list)
     for host in hosts:
-        drift = signature(host)
-        if host.get("status") == "snowflake" and drift:
-            groups[drift].append(str(host.get("name")))
+        if host.get("status") == "snowflake":
+            drift = signature(host)
+            if drift:
+                groups[drift].append(str(host.get("name")))
+    return groups
+
+
+def drift_clusters(groups: Mapping[Signature, list[str]]) -> tuple[list[Cluster], list[str]]:
+    """Clusters of 2+ hosts with identical drift (largest first), and the hosts whose drift is
+    unique."""
     shared = sorted(
-        ((names, drift) for drift, names in groups.items() if len(names) > 1),
-        key=lambda pair: (-len(pair[0]), sorted(pair[0])[0]),
+        ((sorted(names), drift) for drift, names in groups.items() if len(names) > 1),
+        key=lambda pair: (-len(pair[0]), pair[0][0]),
     )
-    clusters = [
-        Cluster(n, tuple(sorted(names)), drift) for n, (names, drift) in enumerate(shared, 1)
-    ]
+    clusters = [Cluster(n, tuple(names), drift) for n, (names, drift) in enumerate(shared, 1)]
     unique = sorted(names[0] for names in groups.values() if len(names) == 1)
     return clusters, unique
 
 
 def widespread(
-    hosts: Iterable[Mapping[str, Any]], top: int = 10
+    groups: Mapping[Signature, list[str]], top: int = 10
 ) -> list[tuple[tuple[Any, ...], int]]:
     """The single drift items found on the most hosts (a rollout shows up here first)."""
     counts: Counter[tuple[Any, ...]] = Counter()
-    for host in hosts:
-        if host.get("status") == "snowflake":
-            counts.update(signature(host))
+    for drift, names in groups.items():
+        for row in drift:
+            counts[row] += len(names)
     return [(row, n) for row, n in counts.most_common(top) if n > 1]
 
 
@@ -247,8 +251,20 @@ def spread_overview(spread: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _key(finding: Mapping[str, Any], fields: Sequence[str]) -> tuple[Any, ...]:
+    """The finding's values for `fields` as a hashable tuple (fast when they are all plain)."""
+    key = tuple(map(finding.get, fields))
+    try:
+        hash(key)
+    except TypeError:
+        return tuple(_scalar(value) for value in key)
+    return key
+
+
 def _scalar(value: Any) -> Any:
     """A value usable in a set: mappings and lists become sorted tuples."""
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, Mapping):
         return tuple(sorted((str(k), _scalar(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
@@ -268,10 +284,32 @@ class Interner:
 
     def __call__(self, value: Any) -> int:
         key = (type(value), _scalar(value))
-        if key not in self._index:
-            self._index[key] = len(self.values)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.values)
             self.values.append(value)
-        return self._index[key]
+        return index
+
+
+class FindingTable:
+    """Distinct findings as rows of value indexes; hosts refer to them by row number, so a
+    rollout's drift is stored once however many hosts share it."""
+
+    def __init__(self, values: Interner) -> None:
+        self.values = values
+        self.rows: list[list[int]] = []
+        self._index: dict[tuple[Any, ...], int] = {}
+
+    def __call__(self, finding: Mapping[str, Any]) -> int:
+        key = _key(finding, FINDING_FIELDS)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.rows)
+            refs = [self.values(finding.get(field)) for field in FINDING_FIELDS]
+            while refs and refs[-1] == 0:
+                refs.pop()
+            self.rows.append(refs)
+        return index
 
 
 def page_data(
@@ -281,14 +319,14 @@ def page_data(
 ) -> dict[str, Any]:
     """The embedded data: values interned once, findings deduplicated across hosts."""
     values = Interner()
-    findings: dict[tuple[int, ...], int] = {}
+    findings = FindingTable(values)
     cluster_of = {name: c.number for c in clusters for name in c.hosts}
     packed = [pack_host(h, values, findings, cluster_of) for h in hosts]
     return {
         "fields": FINDING_FIELDS,
         "categories": CATEGORIES,
         "hosts": packed,
-        "findings": [list(f) for f in findings],
+        "findings": findings.rows,
         "clusters": [[c.number, len(c.hosts)] for c in clusters],
         "spread": pack_spread(spread, values),
         "values": values.values,
@@ -298,14 +336,10 @@ def page_data(
 def pack_host(
     host: Mapping[str, Any],
     values: Interner,
-    findings: dict[tuple[int, ...], int],
+    findings: FindingTable,
     cluster_of: Mapping[str, int],
 ) -> list[Any]:
     name = str(host.get("name"))
-    refs = [
-        findings.setdefault(pack_finding(f, values), len(findings))
-        for f in host.get("findings") or []
-    ]
     return [
         name,
         host_id(name),
@@ -316,16 +350,9 @@ def pack_host(
         host.get("duration"),
         [values(s) for s in host.get("state_files") or []],
         {str(k): values(v) for k, v in (host.get("facts") or {}).items()},
-        refs,
+        [findings(f) for f in host.get("findings") or []],
         cluster_of.get(name, 0),
     ]
-
-
-def pack_finding(finding: Mapping[str, Any], values: Interner) -> tuple[int, ...]:
-    refs = [values(finding.get(field)) for field in FINDING_FIELDS]
-    while refs and refs[-1] == 0:
-        refs.pop()
-    return tuple(refs)
 
 
 def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, Any]]:

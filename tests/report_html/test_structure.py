@@ -72,7 +72,7 @@ def test_host_ids_are_injective_and_plain() -> None:
 
 
 def test_clusters_group_identical_drift_and_ignore_waived() -> None:
-    clusters, unique = html.drift_clusters(lab_report()["hosts"])
+    clusters, unique = html.drift_clusters(html.drift_groups(lab_report()["hosts"]))
     assert [c.hosts for c in clusters] == [
         tuple(f"web{i:02d}" for i in range(1, 7)),
         ("app1", "app2", "app3"),

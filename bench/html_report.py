@@ -1,0 +1,249 @@
+"""Benchmark of the HTML report at 5, 500 and 5,000 hosts x 20 findings.
+
+Generates a synthetic JSON-shaped report (rollout clusters plus per-host drift with diffs),
+renders it, and measures in Debian's headless Chromium (driven by Playwright) how long the page
+takes until the script has drawn it (`body[data-ready]`), and how long a sort and a free-text
+filter take on the whole fleet. Median of 3 fresh page loads.
+
+    .venv/bin/python bench/html_report.py [--hosts 5 500 5000] [--findings 20] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from driftcheck.report.html import render_html
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+GROUPS = ["web", "app", "db", "cache", "queue", "edge", "batch", "mon", "ci", "dns"]
+SIZE_LIMIT_MB = 15.0
+READY_LIMIT_MS = 3000.0
+
+
+def finding(
+    category: str, item: str, kind: str, expected: Any, actual: Any, diff: str | None = None
+) -> dict[str, Any]:
+    return {
+        "target": "host",
+        "category": category,
+        "item": item,
+        "kind": kind,
+        "expected": expected,
+        "actual": actual,
+        "diff": diff,
+        "detail": None,
+    }
+
+
+def config_diff(path: str, host: str, rng: random.Random) -> str:
+    lines = [f"--- declared {path}", f"+++ observed {path}", "@@ -1,6 +1,6 @@"]
+    for n in range(6):
+        if rng.random() < 0.3:
+            lines += [
+                f"-option_{n} = {n * 10}",
+                f"+option_{n} = {n * 10 + rng.randint(1, 9)}  # {host}",
+            ]
+        else:
+            lines.append(f" option_{n} = {n * 10}")
+    return "\n".join(lines) + "\n"
+
+
+def pattern(number: int, count: int) -> list[dict[str, Any]]:
+    """A rollout: the same drift on every host that got it."""
+    return [
+        finding(
+            "package", f"acme-lib{number}-{k}", "version", f"2.{k}.0", f"2.{k - 1 if k else 0}.9"
+        )
+        for k in range(count)
+    ]
+
+
+def unique_drift(host: str, rng: random.Random, count: int) -> list[dict[str, Any]]:
+    kinds = [
+        lambda k: finding(
+            "file",
+            f"/etc/app/conf.d/{k}.conf",
+            "content",
+            "sha256:aa11",
+            f"sha256:{rng.getrandbits(64):016x}",
+            config_diff(f"/etc/app/conf.d/{k}.conf", host, rng),
+        ),
+        lambda k: finding("service", f"worker@{k}", "stopped", "running", "stopped"),
+        lambda k: finding(
+            "package", f"tool-{k}", "unexpected", "absent", f"0.{rng.randint(1, 99)}"
+        ),
+        lambda k: finding("file", f"/etc/app/{k}.env", "mode", "0640", "0644"),
+    ]
+    return [kinds[k % len(kinds)](k) for k in range(count)]
+
+
+def host(index: int, findings: int, rng: random.Random) -> dict[str, Any]:
+    name = f"{GROUPS[index % len(GROUPS)]}{index:05d}"
+    status = "snowflake"
+    drift: list[dict[str, Any]] = []
+    error = None
+    if index % 50 == 7:
+        status, error = (
+            "unreachable",
+            f"ssh: connect to 10.0.{index // 256}.{index % 256}:22: timed out",
+        )
+    elif index % 100 == 13:
+        status, error = "error", "collector packages failed: dpkg-query exited 2"
+    elif rng.random() < 0.6:
+        drift = pattern(rng.randint(1, 40), findings)
+    else:
+        drift = pattern(rng.randint(1, 40), findings - 5) + unique_drift(name, rng, 5)
+    return {
+        "name": name,
+        "address": f"10.0.{index // 256}.{index % 256}",
+        "groups": [GROUPS[index % len(GROUPS)], "all"],
+        "status": status,
+        "error": error,
+        "duration": round(rng.uniform(0.2, 3), 3),
+        "state_files": ["states/all.yml", f"states/{GROUPS[index % len(GROUPS)]}.yml"],
+        "facts": {}
+        if error
+        else {
+            "os": "Debian GNU/Linux 12 (bookworm)",
+            "os_id": "debian",
+            "os_version": "12",
+            "kernel": "6.1.0-28-amd64",
+            "uptime_seconds": float(rng.randint(1000, 10**7)),
+            "provisioned": "2026-08-30T03:00:00+00:00",
+            "provisioned_source": "machine-id birth",
+            "age_days": float(rng.randint(1, 900)),
+            "zombies": 0,
+            "pid1": "/sbin/init",
+        },
+        "findings": drift,
+    }
+
+
+def spread(hosts: list[dict[str, Any]], rng: random.Random, packages: int = 15) -> dict[str, Any]:
+    by_group: dict[str, Any] = {}
+    for group in GROUPS:
+        names = [h["name"] for h in hosts if h["groups"][0] == group]
+        if len(names) > 1:
+            by_group[group] = {
+                f"pkg-{group}-{p}": {
+                    n: rng.choice(["1.0-1", "1.0-1", "1.0-1", "1.1-1", None]) for n in names
+                }
+                for p in range(packages)
+            }
+    return by_group
+
+
+def synthetic_report(hosts: int, findings: int, seed: int = 1) -> dict[str, Any]:
+    rng = random.Random(seed)
+    entries = [host(i, findings, rng) for i in range(hosts)]
+    return {
+        "schema": "driftcheck.report/1",
+        "run": {
+            "id": "20261128T030000Z-bench",
+            "started": "2026-11-28T03:00:00+00:00",
+            "finished": "2026-11-28T03:10:00+00:00",
+            "duration": 600.0,
+            "inventory": "bench",
+            "states": "bench/states",
+            "limit": None,
+            "version": "0.1.0",
+        },
+        "summary": {},
+        "hosts": entries,
+        "package_spread": spread(entries, rng),
+    }
+
+
+def measure_page(browser: Any, url: str) -> dict[str, float]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    wall = (time.perf_counter() - start) * 1000
+    ready = float(page.get_attribute("body", "data-ready") or "nan")
+    sort = page.evaluate("""() => { const t = performance.now();
+        document.querySelector('th[data-col=total] button').click(); return performance.now() - t; }""")
+    page.fill("#f-text", "")
+    filt = page.evaluate("""() => { const box = document.getElementById('f-text'); const t = performance.now();
+        box.value = 'worker@3'; box.dispatchEvent(new Event('input')); return performance.now() - t; }""")
+    context.close()
+    return {"wall": wall, "ready": ready, "sort": float(sort), "filter": float(filt)}
+
+
+def run(sizes: list[int], findings: int, keep: Path | None) -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    out = (keep or Path(tempfile.mkdtemp(prefix="driftcheck-bench-"))).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for n in sizes:
+            report = synthetic_report(n, findings)
+            renders = []
+            for _ in range(3):
+                start = time.perf_counter()
+                page = render_html(report)
+                renders.append(time.perf_counter() - start)
+            path = out / f"report-{n}.html"
+            path.write_text(page, encoding="utf-8")
+            loads = [measure_page(browser, path.as_uri()) for _ in range(3)]
+            results.append(
+                {
+                    "hosts": n,
+                    "findings": sum(len(h["findings"]) for h in report["hosts"]),
+                    "mb": path.stat().st_size / 1e6,
+                    "render": statistics.median(renders),
+                    **{k: statistics.median(load[k] for load in loads) for k in loads[0]},
+                }
+            )
+        browser.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, nargs="+", default=[5, 500, 5000])
+    parser.add_argument("--findings", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="keep the rendered pages in this folder")
+    args = parser.parse_args()
+    results = run(args.hosts, args.findings, args.keep)
+    print(
+        f"{'hosts':>6} {'findings':>9} {'size MB':>8} {'render s':>9} {'ready ms':>9} "
+        f"{'load ms':>8} {'sort ms':>8} {'filter ms':>10}"
+    )
+    for r in results:
+        print(
+            f"{r['hosts']:>6} {r['findings']:>9} {r['mb']:>8.2f} {r['render']:>9.2f} {r['ready']:>9.0f} "
+            f"{r['wall']:>8.0f} {r['sort']:>8.0f} {r['filter']:>10.0f}"
+        )
+    print(
+        "ready: performance.now() when the script has drawn the page (from navigation start);"
+        " load: wall clock from goto to body[data-ready]; medians of 3"
+    )
+    worst = max(results, key=lambda r: r["hosts"])
+    ok = worst["mb"] <= SIZE_LIMIT_MB and worst["wall"] <= READY_LIMIT_MS
+    print(
+        f"targets (<= {SIZE_LIMIT_MB} MB, interactive <= {READY_LIMIT_MS / 1000:.0f} s): {'met' if ok else 'MISSED'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
