@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import sys
@@ -14,12 +15,17 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
+from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
-from driftcheck.errors import UsageError
+from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
-from driftcheck.models import DeclaredState, Host
+from driftcheck.models import DeclaredState, Host, HostResult
+from driftcheck.nightly.lock import report_dir_lock
+from driftcheck.nightly.waivers import load_waivers
+from driftcheck.publish import HISTORY_FILE, PublishOptions, history_rows, publish, run_diff
 from driftcheck.report import RunInfo, build_report, exit_status, load_report
 from driftcheck.report.formats import FORMATS, render
+from driftcheck.report.text import clean, summary_line
 from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
 from driftcheck.state import default_states_dir, load_declared_state
 
@@ -95,13 +101,43 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=sorted(FORMATS), default="text", help="what to print on stdout"
     )
     parser.add_argument(
-        "--report-dir", metavar="DIR", help="also write report.txt, report.json, report.html here"
+        "--report-dir",
+        metavar="DIR",
+        help="keep this run in DIR/runs/<id>/ (report.txt, .json, .html), point DIR/latest at "
+        "it, record it in DIR/history.sqlite and mark what is new since the previous run",
+    )
+    parser.add_argument(
+        "--keep", type=_positive(int), metavar="N", help="with --report-dir: keep N run folders"
+    )
+    parser.add_argument(
+        "--waivers", metavar="FILE", help="YAML file of accepted drift (reason and expiry required)"
+    )
+    parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML file")
+    parser.add_argument(
+        "--prometheus", metavar="FILE", help="also write a node_exporter textfile (*.prom)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="nothing on stdout when clean, else one line"
     )
 
 
 def scan(args: argparse.Namespace) -> int:
     _inventory, hosts, states_dir = _hosts_and_states(args)
     states = _load_states(hosts, states_dir)
+    publishing = _publish_options(args)  # a broken waivers file stops us before any connection
+    with _lock(publishing.report_dir):
+        report = build_report(*_run(args, hosts, states, states_dir))
+        report = publish(report, publishing)
+    _print(report, args)
+    return exit_status(report)
+
+
+def _run(
+    args: argparse.Namespace,
+    hosts: list[Host],
+    states: Mapping[str, DeclaredState],
+    states_dir: Path,
+) -> tuple[RunInfo, list[HostResult], dict[str, dict[str, dict[str, str | None]]]]:
     options = ScanOptions(
         transport=TransportOptions(
             timeout=args.timeout,
@@ -125,20 +161,31 @@ def scan(args: argparse.Namespace) -> int:
         states=str(states_dir),
         limit=args.limit,
     )
-    report = build_report(run, [a.result for a in audits], package_spread(audits))
-    _emit(report, args)
-    return exit_status(report)
+    return run, [a.result for a in audits], package_spread(audits)
 
 
-def _emit(report: Mapping[str, Any], args: argparse.Namespace) -> None:
-    if args.report_dir:
-        from driftcheck.atomic import write_atomic  # noqa: PLC0415 - only needed with --report-dir
+def _publish_options(args: argparse.Namespace) -> PublishOptions:
+    return PublishOptions(
+        report_dir=Path(args.report_dir) if args.report_dir else None,
+        waivers=tuple(load_waivers(Path(args.waivers))) if args.waivers else None,
+        keep=args.keep,
+        junit=Path(args.junit) if args.junit else None,
+        prometheus=Path(args.prometheus) if args.prometheus else None,
+    )
 
-        directory = Path(args.report_dir)
-        directory.mkdir(parents=True, exist_ok=True)
-        for fmt, name in (("text", "report.txt"), ("json", "report.json"), ("html", "report.html")):
-            write_atomic(directory / name, render(fmt, report))
-    sys.stdout.write(render(args.format, report))
+
+def _lock(report_dir: Path | None) -> contextlib.AbstractContextManager[None]:
+    if report_dir is None:
+        return contextlib.nullcontext()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    return report_dir_lock(report_dir)
+
+
+def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
+    if not args.quiet:
+        sys.stdout.write(render(args.format, report))
+    elif exit_status(report) != ExitStatus.COMPLIANT:
+        sys.stdout.write(summary_line(report) + "\n")
 
 
 def new_run_id(started: float) -> str:
@@ -234,11 +281,81 @@ def report(args: argparse.Namespace) -> int:
     data = load_report(text, str(path))
     output = render(args.format, data)
     if args.output:
-        from driftcheck.atomic import write_atomic  # noqa: PLC0415 - only needed with -o
-
         write_atomic(Path(args.output), output)
     else:
         sys.stdout.write(output)
+    return 0
+
+
+def _history_dir(args: argparse.Namespace) -> Path:
+    directory = Path(args.report_dir)
+    if not (directory / HISTORY_FILE).is_file():
+        raise UsageError(f"{directory}: no {HISTORY_FILE} (run a scan with --report-dir first)")
+    return directory
+
+
+def history_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
+    parser.add_argument("--host", help="one host's status and findings over the runs")
+    parser.add_argument("--limit", type=_positive(int), default=20, help="runs shown (default 20)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+HISTORY_COLUMNS = (
+    "id",
+    "started",
+    "hosts",
+    "compliant",
+    "snowflake",
+    "unreachable",
+    "error",
+    "findings",
+    "new",
+    "resolved",
+)
+
+
+def history(args: argparse.Namespace) -> int:
+    rows = history_rows(_history_dir(args), args.host, args.limit)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    columns = HISTORY_COLUMNS + (("host", "status") if args.host else ())
+    table = [[row.get(c) for c in columns] for row in rows]
+    sys.stdout.write(tabulate(table, headers=list(columns)) + "\n")
+    return 0
+
+
+def diff_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_a", metavar="RUN_A", help="run id (or a unique prefix)")
+    parser.add_argument("run_b", metavar="RUN_B", help="run id (or a unique prefix)")
+    parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def diff(args: argparse.Namespace) -> int:
+    changes = run_diff(_history_dir(args), args.run_a, args.run_b)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(changes, indent=2) + "\n")
+        return 0
+    print(f"{changes['previous_run']} -> {changes['run']}: {changes['line']}")
+    for label in ("new", "resolved", "carried"):
+        rows = [
+            [
+                clean(f["host"]),
+                f["target"],
+                f["category"],
+                clean(f["item"]),
+                f["kind"],
+                clean(f.get("expected")),
+                clean(f.get("actual")),
+            ]
+            for f in changes[label]
+        ]
+        if rows:
+            print(f"\n{label}:")
+            headers = ["host", "target", "category", "item", "kind", "expected", "actual"]
+            print(tabulate(rows, headers=headers))
     return 0
 
 
@@ -251,4 +368,6 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         validate,
     ),
     "report": ("re-render a saved JSON report", report_arguments, report),
+    "history": ("past runs from REPORT_DIR/history.sqlite", history_arguments, history),
+    "diff": ("what changed between two recorded runs", diff_arguments, diff),
 }

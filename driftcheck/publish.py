@@ -1,0 +1,86 @@
+"""After a scan: waivers, deltas against history, run folders, monitoring files.
+
+Order matters for cron: the run's files are all written before `latest` moves, and history is
+recorded only for a complete run, so a killed scan never loses or corrupts what came before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftcheck.atomic import replace_symlink, write_atomic
+from driftcheck.nightly.deltas import annotate, diff_runs
+from driftcheck.nightly.history import History
+from driftcheck.nightly.runs import prune_runs, write_run
+from driftcheck.nightly.waivers import Waiver, apply_waivers
+from driftcheck.report import Report
+from driftcheck.report.formats import render
+
+# The files of one run folder, by the format they are rendered in.
+RUN_FILES = {"report.txt": "text", "report.json": "json", "report.html": "html"}
+HISTORY_FILE = "history.sqlite"
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    report_dir: Path | None = None
+    waivers: tuple[Waiver, ...] | None = None
+    keep: int | None = None
+    junit: Path | None = None
+    prometheus: Path | None = None
+    today: dt.date | None = None
+
+
+def publish(report: Report, options: PublishOptions) -> Report:
+    """Apply waivers and history, write every file; return the report as published."""
+    if options.waivers is not None:
+        report = apply_waivers(report, options.waivers, options.today or dt.date.today())
+    if options.report_dir is not None:
+        report = _archive(report, options.report_dir, options.keep)
+    for path, fmt in ((options.junit, "junit"), (options.prometheus, "prometheus")):
+        if path is not None:
+            write_atomic(path, render(fmt, report))
+    return report
+
+
+def _archive(report: Report, report_dir: Path, keep: int | None) -> Report:
+    history = History(report_dir / HISTORY_FILE)
+    try:
+        report = annotate(report, history)
+        files = {name: render(fmt, report).encode() for name, fmt in RUN_FILES.items()}
+        write_run(report_dir, report, files)
+        history.record(report)
+    finally:
+        history.close()
+    _stable_links(report_dir)
+    if keep is not None:
+        prune_runs(report_dir, keep)
+    return report
+
+
+def _stable_links(report_dir: Path) -> None:
+    """REPORT_DIR/report.json etc. always name the newest complete run's files."""
+    for name in RUN_FILES:
+        link = report_dir / name
+        if not link.is_symlink() or link.readlink() != Path("latest") / name:
+            replace_symlink(link, f"latest/{name}")
+
+
+def history_rows(report_dir: Path, host: str | None, limit: int) -> list[Mapping[str, Any]]:
+    history = History(report_dir / HISTORY_FILE)
+    try:
+        return [vars(row) for row in history.runs(host, limit)]
+    finally:
+        history.close()
+
+
+def run_diff(report_dir: Path, run_a: str, run_b: str) -> dict[str, Any]:
+    history = History(report_dir / HISTORY_FILE)
+    try:
+        return diff_runs(history.findings_of(run_a), history.findings_of(run_b))
+    finally:
+        history.close()
