@@ -1,0 +1,107 @@
+"""Ansible host patterns for `--limit`: `all`, names, globs, `~regex`, `a:b`, `a,b`, `&x`, `!x`.
+
+Evaluated as `InventoryManager.get_hosts` does: plain patterns first (union, in order),
+then every `&` (intersection), then every `!` (exclusion); only `&`/`!` means `all` first.
+A pattern matching group names selects their hosts; a host is matched by name when no
+group matched or the pattern is a glob or regex. `group[0]`, `group[1:3]` take a slice.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+
+from driftcheck.errors import UsageError
+from driftcheck.inventory.graph import hosts_in
+from driftcheck.inventory.hostpattern import split_port
+from driftcheck.inventory.model import Inventory
+from driftcheck.models import Host
+
+_SUBSCRIPT = re.compile(r"(.+)\[(?:(-?\d+)|(\d+)[:-](\d*))\]")
+_COLON_PARTS = re.compile(r"(?:[^\s:\[\]]|\[[^\]]*\])+")
+
+
+def select_hosts(inventory: Inventory, pattern: str | None) -> list[Host]:
+    names = _evaluate(inventory, split_pattern(pattern or "all"))
+    if not names:
+        raise UsageError(f"host pattern {pattern!r} matches no host in the inventory")
+    return [inventory.hosts[name] for name in names]
+
+
+def split_pattern(pattern: str) -> list[str]:
+    """Commas separate; else a single address (IPv6, ranges) stays whole; else colons do."""
+    if "," in pattern:
+        parts = pattern.split(",")
+    else:
+        try:
+            split_port(pattern)
+            parts = [pattern]
+        except ValueError:
+            parts = _COLON_PARTS.findall(pattern)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _evaluate(inventory: Inventory, patterns: list[str]) -> list[str]:
+    plain = [p for p in patterns if p[0] not in "&!"]
+    both = [p for p in patterns if p[0] == "&"]
+    excluded = [p for p in patterns if p[0] == "!"]
+    selected: dict[str, None] = {}
+    for pattern in plain or ["all"]:
+        selected.update(dict.fromkeys(_match(inventory, pattern)))
+    for pattern in both:
+        keep = set(_match(inventory, pattern[1:]))
+        selected = {name: None for name in selected if name in keep}
+    for pattern in excluded:
+        drop = set(_match(inventory, pattern[1:]))
+        selected = {name: None for name in selected if name not in drop}
+    return list(selected)
+
+
+def _match(inventory: Inventory, pattern: str) -> list[str]:
+    if pattern in inventory.hosts:
+        return [pattern]
+    expr, subscript = _split_subscript(pattern)
+    found = _enumerate(inventory, expr)
+    if subscript is None or not found:
+        return found
+    start, end = subscript
+    if end is None:
+        if not -len(found) <= start < len(found):
+            raise UsageError(f"no hosts matched the subscripted pattern {pattern!r}")
+        return [found[start]]
+    return found[start : (len(found) if end == -1 else end + 1)]
+
+
+def _split_subscript(pattern: str) -> tuple[str, tuple[int, int | None] | None]:
+    if pattern.startswith("~"):
+        return pattern, None
+    match = _SUBSCRIPT.fullmatch(pattern)
+    if not match:
+        return pattern, None
+    expr, index, start, end = match.groups()
+    if index is not None:
+        return expr, (int(index), None)
+    return expr, (int(start), int(end) if end else -1)
+
+
+def _enumerate(inventory: Inventory, pattern: str) -> list[str]:
+    regex = _compile(pattern)
+    groups = [name for name in inventory.groups if regex.match(name)]
+    found = dict.fromkeys(_hosts_of_groups(inventory, groups))
+    if not groups or pattern[0] == "~" or any(c in pattern for c in ".?*["):
+        found.update(dict.fromkeys(name for name in inventory.hosts if regex.match(name)))
+    return list(found)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        if pattern.startswith("~"):
+            return re.compile(pattern[1:])
+        return re.compile(fnmatch.translate(pattern))
+    except re.error as exc:
+        raise UsageError(f"invalid host pattern {pattern!r}: {exc}") from None
+
+
+def _hosts_of_groups(inventory: Inventory, groups: Iterable[str]) -> list[str]:
+    return hosts_in(inventory.groups, groups)

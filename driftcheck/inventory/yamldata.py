@@ -1,0 +1,102 @@
+"""Reading YAML and JSON the way Ansible's DataLoader does, keeping line numbers.
+
+JSON is tried first (Ansible does, and `1e3` means 1000.0 in JSON but a string in YAML 1.1),
+then YAML with the safe constructors plus Ansible's `!unsafe` tag. Mappings remember the
+line of each key so that inventory errors can name it. `!vault` values cannot be decrypted
+here and are refused with their line.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import yaml
+
+from driftcheck.errors import InventoryError
+
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineMap(dict[Any, Any]):
+    """A mapping that remembers the (1-based) line of itself and of each key."""
+
+    def __init__(self, line: int | None = None) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: dict[Any, int] = {}
+
+
+def line_of(mapping: Any, key: Any = None) -> int | None:
+    if not isinstance(mapping, LineMap):
+        return None
+    return mapping.lines.get(key, mapping.line) if key is not None else mapping.line
+
+
+class _VaultValue(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]  # base chosen at import
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
+    loader.flatten_mapping(node)
+    result = LineMap(node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_unsafe(loader: _Loader, node: yaml.Node) -> Any:
+    plain = copy.copy(node)
+    plain.tag = loader.resolve(type(node), node.value, (True, False))
+    return loader.construct_object(plain, deep=True)
+
+
+def _construct_vault(loader: _Loader, node: yaml.Node) -> Any:
+    raise _VaultValue(node.start_mark.line + 1)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("!unsafe", _construct_unsafe)
+_Loader.add_constructor("!vault", _construct_vault)
+_Loader.add_constructor("!vault-encrypted", _construct_vault)
+
+
+def load_data(text: str, path: str) -> Any:
+    """Parse JSON or YAML text; errors become InventoryError at the offending line."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
+    except _VaultValue as exc:
+        raise InventoryError(path, exc.line, "vault-encrypted values are not supported") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InventoryError(path, line, f"bad YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise InventoryError(path, None, f"bad YAML: {exc}") from None
+
+
+def read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise InventoryError(path, None, f"not UTF-8 text: {exc.reason}") from None
+    except OSError as exc:
+        raise InventoryError(path, None, exc.strerror or str(exc)) from None
