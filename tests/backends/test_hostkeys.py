@@ -1,0 +1,99 @@
+"""Host keys: unknown refused, TOFU appends, changed refused always, hashed entries match."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from driftcheck.backends.hostkeys import KnownHosts, fingerprint, host_entry
+from driftcheck.errors import HostKeyError
+from tests.backends.conftest import connect, host_for, run_once
+from tests.sshd import Sshd, keygen
+
+pytestmark = pytest.mark.sshd
+
+
+def ssh_keygen_fingerprint(pub: Path) -> str:
+    out = subprocess.run(["ssh-keygen", "-l", "-f", str(pub)], capture_output=True, check=True)
+    return out.stdout.decode().split()[1]
+
+
+def test_fingerprint_matches_ssh_keygen(tmp_path: Path) -> None:
+    path = keygen(tmp_path / "k")
+    key = paramiko.PKey.from_path(path)
+    assert fingerprint(key) == ssh_keygen_fingerprint(Path(f"{path}.pub"))
+
+
+def test_host_entry_names() -> None:
+    assert host_entry("10.0.0.1", 22) == "10.0.0.1"
+    assert host_entry("10.0.0.1", 2222) == "[10.0.0.1]:2222"
+
+
+def test_unknown_key_is_refused_with_its_fingerprint(sshd: Sshd, tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    with pytest.raises(HostKeyError) as caught:
+        connect(host_for(sshd), known)
+    message = str(caught.value)
+    assert ssh_keygen_fingerprint(Path(f"{sshd.host_key}.pub")) in message
+    assert "ssh-ed25519" in message
+    assert f"ssh-keyscan -p {sshd.port} {sshd.address} >> {known}" in message
+    assert "--accept-new-host-keys" in message
+    assert "\n" not in message
+    assert not known.exists()
+
+
+def test_accept_new_appends_then_the_key_is_known(sshd: Sshd, tmp_path: Path) -> None:
+    known = tmp_path / "new" / "known_hosts"
+    run_once(host_for(sshd), known, ["true"], accept_new_host_keys=True)
+    assert known.read_text() == sshd.known_hosts_line()
+    assert known.stat().st_mode & 0o777 == 0o600
+    assert run_once(host_for(sshd), known, ["echo", "ok"]).stdout == b"ok\n"
+    assert known.read_text() == sshd.known_hosts_line()  # not appended twice
+
+
+def test_accept_new_appends_whole_lines_under_concurrency(sshd: Sshd, tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text("# no newline at the end")
+    key = paramiko.PKey.from_path(sshd.host_key)
+    store = KnownHosts((known,), known, accept_new=True)
+    threads = [
+        threading.Thread(target=store.verify, args=(f"10.9.0.{i}", 2200 + i, key))
+        for i in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = known.read_text().splitlines()
+    assert lines[0] == "# no newline at the end"
+    assert sorted(lines[1:]) == sorted(
+        f"[10.9.0.{i}]:{2200 + i} {sshd.host_public_key()}" for i in range(20)
+    )
+
+
+def test_changed_key_is_refused_even_with_accept_new(sshd: Sshd, tmp_path: Path) -> None:
+    other = keygen(tmp_path / "other_host_key")
+    known = tmp_path / "known_hosts"
+    pub = Path(f"{other}.pub").read_text().split()
+    known.write_text(f"{sshd.host_name()} {pub[0]} {pub[1]}\n")
+    with pytest.raises(HostKeyError, match=r"CHANGED.*possible man-in-the-middle"):
+        connect(host_for(sshd), known, accept_new_host_keys=True)
+    assert known.read_text().count("\n") == 1
+
+
+def test_hashed_entry_matches(sshd: Sshd, tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line(hashed=True))
+    assert known.read_text().startswith("|1|")
+    assert run_once(host_for(sshd), known, ["echo", "ok"]).stdout == b"ok\n"
+
+
+def test_key_of_another_port_does_not_count(sshd: Sshd, tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(f"{sshd.address} {sshd.host_public_key()}\n")  # i.e. port 22
+    with pytest.raises(HostKeyError, match="unknown host key"):
+        connect(host_for(sshd), known)
