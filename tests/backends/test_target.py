@@ -68,7 +68,6 @@ def test_ansible_host_is_the_name_looked_up(config: Path) -> None:
 
 
 def test_defaults_without_config(tmp_path: Path) -> None:
-    target = resolve(Host("plain"), tmp_path / "empty").target if False else None
     empty = tmp_path / "empty"
     empty.write_text("")
     target = resolve(Host("plain"), empty).target
