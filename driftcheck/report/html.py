@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ HOSTS_SHOWN = 40
 LIST_CAP = 100
 _ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
+_DIGITS = re.compile(r"(\d+)")
 _PLAIN = frozenset({str, int, float, bool})
 Signature = tuple[tuple[Any, ...], ...]
 
@@ -164,9 +166,7 @@ def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def signature(host: Mapping[str, Any]) -> Signature:
     """A host's drift: the set of (target, category, item, kind, expected, actual), unwaived."""
-    rows = {
-        _key(f, SIGNATURE_FIELDS) for f in host.get("findings") or [] if not f.get("waived")
-    }
+    rows = {_key(f, SIGNATURE_FIELDS) for f in host.get("findings") or [] if not f.get("waived")}
     return tuple(sorted(rows, key=lambda row: tuple(map(str, row))))
 
 
@@ -192,11 +192,14 @@ def drift_clusters(groups: Mapping[Signature, list[str]]) -> tuple[list[Cluster]
     """Clusters of 2+ hosts with identical drift (largest first), and the hosts whose drift is
     unique."""
     shared = sorted(
-        ((sorted(names), drift) for drift, names in groups.items() if len(names) > 1),
-        key=lambda pair: (-len(pair[0]), pair[0][0]),
+        ((sorted(names, key=natural), drift) for drift, names in groups.items() if len(names) > 1),
+        key=lambda pair: (-len(pair[0]), natural(pair[0][0])),
     )
-    clusters = [Cluster(n, tuple(names), drift) for n, (names, drift) in enumerate(shared, 1)]
-    unique = sorted(names[0] for names in groups.values() if len(names) == 1)
+    clusters = [
+        Cluster(n, tuple(names), tuple(sorted(drift, key=lambda row: [natural(v) for v in row])))
+        for n, (names, drift) in enumerate(shared, 1)
+    ]
+    unique = sorted((names[0] for names in groups.values() if len(names) == 1), key=natural)
     return clusters, unique
 
 
@@ -249,6 +252,12 @@ def spread_overview(spread: Mapping[str, Any]) -> list[dict[str, Any]]:
         names = {str(h) for versions in packages.values() for h in (versions or {})}
         rows.append({"group": group, "packages": len(packages), "hosts": len(names)})
     return rows
+
+
+def natural(value: object) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that puts web2 before web10 and lib-9 before lib-10."""
+    parts = _DIGITS.split(str(value))
+    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts if p)
 
 
 def _key(finding: Mapping[str, Any], fields: Sequence[str]) -> tuple[Any, ...]:

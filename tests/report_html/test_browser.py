@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from driftcheck.report.html import host_id
-from tests.report_html.conftest import OpenReport, Recorder, save_screenshot
+from tests.report_html.conftest import ARTIFACTS, OpenReport, Recorder, save_screenshot
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
 
 pytestmark = pytest.mark.browser
@@ -80,6 +80,19 @@ def test_filters(page: Any, open_report: OpenReport) -> None:
     assert page.input_value("#f-cluster") == "1"
     page.select_option("#f-cluster", "unique")
     assert rows(page) == ["db01", "web07"]
+    page.click("button.show-status")
+    assert rows(page) == ["cache01", "edge01", "edge02"]
+    assert page.input_value("#f-cluster") == ""
+
+
+def test_prints_without_controls(page: Any, open_report: OpenReport) -> None:
+    open_report(lab_report())
+    page.emulate_media(media="print")
+    assert not page.locator(".filters").is_visible()
+    assert not page.locator("#page-next").is_visible()
+    assert page.locator("#host-web07 pre.diff").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / "html-report-lab.pdf"))
 
 
 def test_sort_by_any_column_by_keyboard(page: Any, open_report: OpenReport) -> None:

@@ -107,3 +107,19 @@ def test_minimal_and_empty_reports_render() -> None:
     page = html.render_html(report)
     assert 'id="changes"' not in page
     assert "No package version differs" in page
+
+
+def test_clusters_list_hosts_and_drift_in_natural_order() -> None:
+    assert sorted(["web10", "web2", "db1"], key=html.natural) == ["db1", "web2", "web10"]
+    hosts = [
+        {
+            "name": f"web{i}",
+            "status": "snowflake",
+            "findings": [{"item": "lib-10"}, {"item": "lib-9"}],
+        }
+        for i in (10, 2)
+    ]
+    [cluster], unique = html.drift_clusters(html.drift_groups(hosts))
+    assert cluster.hosts == ("web2", "web10")
+    assert [row[2] for row in cluster.drift] == ["lib-9", "lib-10"]
+    assert unique == []

@@ -445,7 +445,10 @@
       button.addEventListener("click", function () { sortBy(button.dataset.sort); });
     });
     document.querySelectorAll("button.show-cluster").forEach(function (button) {
-      button.addEventListener("click", function () { showCluster(button.dataset.cluster); });
+      button.addEventListener("click", function () { showOnly({ cluster: button.dataset.cluster }); });
+    });
+    document.querySelectorAll("button.show-status").forEach(function (button) {
+      button.addEventListener("click", function () { showOnly({ status: button.dataset.status }); });
     });
     document.querySelectorAll("details.spread").forEach(function (details) {
       details.addEventListener("toggle", function () { if (details.open) renderSpread(details); });
@@ -462,8 +465,8 @@
     refresh();
   }
 
-  function showCluster(cluster) {
-    Object.assign(state, DEFAULTS, { cluster: cluster, page: 0 });
+  function showOnly(filter) {
+    Object.assign(state, DEFAULTS, filter, { page: 0 });
     syncControls();
     refresh();
     $("fleet").scrollIntoView();
