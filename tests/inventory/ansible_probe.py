@@ -1,0 +1,48 @@
+"""Asks ansible-core itself what `ansible-inventory --list` does not print.
+
+Run with the interpreter that has ansible-core: `python ansible_probe.py SOURCE [PATTERN...]`.
+Prints JSON: the order of the hosts of `all`, each host's groups in the order Ansible applies
+group vars (`sort_groups`, without `all`), its magic variables, and the hosts each pattern selects.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ansible.errors import AnsibleError
+from ansible.inventory.helpers import sort_groups
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+
+
+def main(source: str, patterns: list[str]) -> None:
+    inventory = InventoryManager(loader=DataLoader(), sources=[source])
+    hosts = {
+        host.name: {
+            "groups": [g.name for g in sort_groups(host.get_groups()) if g.name != "all"],
+            "magic": host.get_magic_vars(),
+        }
+        for host in inventory.get_hosts("all")
+    }
+    print(
+        json.dumps(
+            {
+                "order": [host.name for host in inventory.get_hosts("all")],
+                "hosts": hosts,
+                "depths": {name: group.depth for name, group in inventory.groups.items()},
+                "patterns": {pattern: _select(inventory, pattern) for pattern in patterns},
+            }
+        )
+    )
+
+
+def _select(inventory: InventoryManager, pattern: str) -> list[str] | str:
+    try:
+        return [host.name for host in inventory.get_hosts(pattern)]
+    except AnsibleError:
+        return "error"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,1 @@
+level: hv-app1
