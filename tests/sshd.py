@@ -1,7 +1,7 @@
 """A real OpenSSH server for tests: `/usr/sbin/sshd -D -e` on a loopback address and port.
 
     with Sshd.start(tmp_path) as server:        # or: server = Sshd.start(...); server.stop()
-        server.known_hosts_line()               # "[127.77.x.y]:PORT ssh-ed25519 AAAA..."
+        server.known_hosts_line()               # "[127.88.x.y]:PORT ssh-ed25519 AAAA..."
         server.client_key                       # private key authorized for root (or `user=`)
 
 Each server gets its own host key, client key and config in `workdir`; it is ready when it
@@ -55,8 +55,8 @@ def keygen(path: Path, kind: str = "ed25519") -> Path:
 
 
 def free_address() -> str:
-    """A loopback address few others use (127.77.0.0/16), so tests do not collide."""
-    return f"127.77.{random.randint(1, 254)}.{random.randint(1, 254)}"
+    """A loopback address few others use (127.88.0.0/16), so tests do not collide."""
+    return f"127.88.{random.randint(1, 254)}.{random.randint(1, 254)}"
 
 
 def free_port(address: str) -> int:
