@@ -49,6 +49,8 @@ HOSTS_SHOWN = 40
 LIST_CAP = 100
 _ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
+# C0/C1 controls except tab and newline (diffs need them), bidi overrides and isolates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _DIGITS = re.compile(r"(\d+)")
 _PLAIN = frozenset({str, int, float, bool})
 Signature = tuple[tuple[Any, ...], ...]
@@ -79,6 +81,25 @@ def render_html(report: Mapping[str, Any]) -> str:
     return environment().get_template("report.html.j2").render(context)
 
 
+def visible(value: Any) -> Any:
+    """`value` with control and bidi-override characters shown as `\\xNN`: escaping stops
+    markup, this stops a host name that reads right-to-left or hides characters. Applied to
+    every expression of the templates (finalize) and to every value of the embedded data."""
+    if isinstance(value, Markup):  # our own assets and tojson output
+        return value
+    if isinstance(value, str):
+        return _CONTROL.sub(_escape_char, value) if _CONTROL.search(value) else value
+    if isinstance(value, Mapping):
+        return {visible(k): visible(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible(v) for v in value]
+    return value
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 # --- the page's frame ----------------------------------------------------------------------
 
 
@@ -87,6 +108,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
+        finalize=visible,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -296,7 +318,7 @@ class Interner:
         index = self._index.get(key)
         if index is None:
             index = self._index[key] = len(self.values)
-            self.values.append(value)
+            self.values.append(visible(value))
         return index
 
 
@@ -350,15 +372,15 @@ def pack_host(
 ) -> list[Any]:
     name = str(host.get("name"))
     return [
-        name,
+        visible(name),
         host_id(name),
         values(host.get("address")),
         str(host.get("status")),
         [values(g) for g in host.get("groups") or []],
-        host.get("error"),
+        visible(host.get("error")),
         host.get("duration"),
         [values(s) for s in host.get("state_files") or []],
-        {str(k): values(v) for k, v in (host.get("facts") or {}).items()},
+        {visible(str(k)): values(v) for k, v in (host.get("facts") or {}).items()},
         [findings(f) for f in host.get("findings") or []],
         cluster_of.get(name, 0),
     ]
@@ -373,5 +395,7 @@ def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, A
         hosts = sorted({str(h) for versions in packages.values() for h in (versions or {})})
         cells = [[values((packages[p] or {}).get(h)) for p in names] for h in hosts]
         ids = [host_id(h) for h in hosts]
-        packed.append({"packages": names, "hosts": hosts, "ids": ids, "cells": cells})
+        packed.append(
+            {"packages": visible(names), "hosts": visible(hosts), "ids": ids, "cells": cells}
+        )
     return packed

@@ -53,7 +53,8 @@ def test_hostile_values_are_escaped(payload: str) -> None:
     assert "<img" not in page
     assert not re.search(r"<[a-zA-Z][^<>]*\son\w+\s*=", page)  # no event handler in any tag
     data = json.loads(inline(page, "script")[0])
-    assert payload in data["values"] or any(payload in str(h) for h in data["hosts"])
+    shown = html.visible(payload)
+    assert shown in data["values"] or any(shown in str(h) for h in data["hosts"])
     assert "</script" not in inline(page, "script")[0].lower()
 
 
@@ -123,3 +124,18 @@ def test_clusters_list_hosts_and_drift_in_natural_order() -> None:
     assert cluster.hosts == ("web2", "web10")
     assert [row[2] for row in cluster.drift] == ["lib-9", "lib-10"]
     assert unique == []
+
+
+def test_control_and_bidi_characters_are_shown_not_obeyed() -> None:
+    report = lab_report()
+    report["hosts"][0]["name"] = "web\u202egnp.exe"
+    report["hosts"][0]["findings"][0]["actual"] = "1.2.0\x1b[2J"
+    report["hosts"][1]["error"] = "tab\tand\nnewline stay"
+    page = html.render_html(report)
+    assert "\u202e" not in page
+    assert "\x1b" not in page
+    assert "web\\x202egnp.exe" in page  # in the cluster list, server-side
+    data = json.loads(inline(page, "script")[0])
+    assert data["hosts"][0][0] == "web\\x202egnp.exe"
+    assert "1.2.0\\x1b[2J" in data["values"]
+    assert data["hosts"][1][5] == "tab\tand\nnewline stay"
