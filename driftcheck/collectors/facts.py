@@ -1,0 +1,77 @@
+"""Host facts from the facts.* sections: os-release, kernel, uptime, clock, provisioning time,
+zombie count and PID 1's command line. A fact that cannot be read is left unknown (None or "")."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from driftcheck.collectors.sections import text
+
+# The end of one /proc/PID/stat record: ") STATE" then the numeric fields (40+ of them on any
+# kernel since 2.6). A command name is at most 15 bytes, so it cannot fake this tail even when
+# it holds ")", spaces or newlines: the state after the *last* such ")" is the real one.
+_STAT_TAIL = re.compile(rb"\) ([A-Za-z]) (?:-?\d+ ){20,}-?\d+\n?")
+
+
+def parse_os_release(raw: bytes) -> dict[str, str]:
+    """KEY=value lines, values shell-quoted (os-release(5))."""
+    values = {}
+    for line in text(raw).splitlines():
+        key, eq, value = line.partition("=")
+        if not eq or not key.strip().isidentifier():
+            continue
+        try:
+            words = shlex.split(value, comments=False)
+        except ValueError:
+            words = [value.strip("\"'")]
+        values[key.strip()] = " ".join(words)
+    return values
+
+
+def parse_first_number(raw: bytes) -> float | None:
+    """The first field of /proc/uptime or `date +%s`."""
+    words = text(raw).split()
+    try:
+        return float(words[0]) if words else None
+    except ValueError:
+        return None
+
+
+def parse_provisioned(raw: bytes) -> tuple[float | None, str]:
+    """`machine-id BIRTH MTIME` and `root BIRTH` lines (dc_provisioned): the machine-id's birth,
+    else its mtime, else the root filesystem's birth. Birth 0, `-` or `W` means unknown."""
+    fields = {}
+    for line in text(raw).splitlines():
+        key, _, rest = line.partition(" ")
+        fields[key] = rest.split()
+    machine_id, root = fields.get("machine-id", []), fields.get("root", [])
+    for value, source in (
+        (machine_id[0:1], "machine-id birth"),
+        (machine_id[1:2], "machine-id mtime"),
+        (root[0:1], "rootfs birth"),
+    ):
+        seconds = _epoch(value)
+        if seconds is not None:
+            return seconds, source
+    return None, ""
+
+
+def _epoch(value: list[str]) -> float | None:
+    if not value or not value[0].isdigit():
+        return None
+    return float(value[0]) if int(value[0]) > 0 else None
+
+
+def count_zombies(raw: bytes) -> int | None:
+    """Zombies among the concatenated /proc/[0-9]*/stat records; None when there were none
+    at all (no /proc: unknown, not zero)."""
+    states = [m.group(1) for m in _STAT_TAIL.finditer(raw)]
+    if not states:
+        return None
+    return sum(1 for s in states if s == b"Z")
+
+
+def parse_cmdline(raw: bytes) -> str:
+    """/proc/1/cmdline: NUL-separated arguments, shown space-separated."""
+    return " ".join(text(arg) for arg in raw.split(b"\0") if arg)

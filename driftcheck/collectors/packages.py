@@ -1,0 +1,106 @@
+"""Installed packages from each manager's machine format: dpkg-query -W -f, rpm -qa
+--queryformat, and apk's installed database. Commands: see collect.sh.
+
+A line that is not a record makes the whole parse fail (ParseError): a skipped line could hide
+an installed package, and a hidden package is a false "compliant". Known warning lines are the
+one exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+from driftcheck.collectors.sections import ParseError, text
+from driftcheck.models import Package
+
+# dpkg states in which the package's files are all there and configured (triggers may be
+# pending). half-installed, unpacked, half-configured and config-files (removed, "rc") are not.
+DPKG_INSTALLED = frozenset({"installed", "triggers-awaited", "triggers-pending"})
+
+# Lines a tool may print among its records (e.g. when stderr was merged into stdout).
+_WARNING_PREFIXES = ("dpkg-query: warning:", "dpkg: warning:", "warning:", "error: db5 error")
+
+
+def _records(raw: bytes, fields: int, tool: str) -> Iterator[list[str]]:
+    warning = False
+    for n, line in enumerate(text(raw).splitlines(), 1):
+        # A warning may go on over indented lines (dpkg-query's "near line N" warnings do).
+        warning = line.lower().startswith(_WARNING_PREFIXES) or (warning and line[:1] == " ")
+        if warning or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != fields:
+            raise ParseError(f"{tool} line {n}: not a package record: {line[:80]!r}")
+        yield parts
+
+
+def parse_dpkg(raw: bytes) -> list[Package]:
+    """`${Status}\\t${Package}\\t${Version}\\t${Architecture}` lines; installed ones only
+    (held packages included: a hold is a wish, not a state)."""
+    packages = []
+    for status, name, version, arch in _records(raw, 4, "dpkg-query"):
+        words = status.split()
+        if len(words) != 3:
+            raise ParseError(f"dpkg-query: not a package status: {status[:80]!r}")
+        if words[2] not in DPKG_INSTALLED:
+            continue
+        if not name or not version:
+            raise ParseError(f"dpkg-query: an installed package without name or version: {name!r}")
+        packages.append(Package(name, version, arch, "dpkg"))
+    return packages
+
+
+def parse_rpm(raw: bytes) -> list[Package]:
+    """`%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}` lines. The version is rpm's
+    `[epoch:]version-release`. gpg-pubkey entries are keys in the database, not packages."""
+    packages = []
+    for name, epoch, version, release, arch in _records(raw, 5, "rpm"):
+        if name == "gpg-pubkey":
+            continue
+        if not name or not version:
+            raise ParseError(f"rpm: a package without name or version: {name!r}")
+        evr = f"{version}-{release}" if release != "(none)" else version
+        if epoch not in ("(none)", ""):
+            evr = f"{epoch}:{evr}"
+        packages.append(Package(name, evr, "" if arch == "(none)" else arch, "rpm"))
+    return packages
+
+
+def parse_apk(raw: bytes) -> list[Package]:
+    """apk's /lib/apk/db/installed: blank-line separated stanzas of `K:value` lines
+    (P: name, V: version, A: arch). Every stanza there is an installed package."""
+    return [_apk_package(stanza, n) for n, stanza in _apk_stanzas(text(raw).splitlines())]
+
+
+def _apk_stanzas(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    stanza: dict[str, str] = {}
+    first = 0
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            if stanza:
+                yield first, stanza
+            stanza = {}
+            continue
+        if line[1:2] != ":":
+            raise ParseError(f"apk database line {n}: not a `K:value` line: {line[:80]!r}")
+        first = first if stanza else n
+        stanza.setdefault(line[0], line[2:])
+    if stanza:
+        yield first, stanza
+
+
+def _apk_package(stanza: Mapping[str, str], line: int) -> Package:
+    if not stanza.get("P") or not stanza.get("V"):
+        raise ParseError(f"apk database line {line}: a package without P: or V:")
+    return Package(stanza["P"], stanza["V"], stanza.get("A", ""), "apk")
+
+
+def by_name(packages: Iterable[Package]) -> dict[str, tuple[Package, ...]]:
+    """name -> every installed instance (several architectures, or several managers)."""
+    grouped: dict[str, list[Package]] = {}
+    for p in packages:
+        grouped.setdefault(p.name, []).append(p)
+    return {
+        name: tuple(sorted(found, key=lambda p: (p.manager, p.arch, p.version)))
+        for name, found in sorted(grouped.items())
+    }

@@ -1,0 +1,256 @@
+"""The one round trip: `build_script` writes the collector script for a declared state,
+`parse_output` turns what it printed into an `Observed`.
+
+The script is collect.sh (functions) followed by one call per declared item; every declared path
+and unit name goes through `driftcheck.shell.quote`, and items come back by index only.
+Parsing is total: missing, repeated or garbled sections become FAILED with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from driftcheck.collectors.facts import (
+    count_zombies,
+    parse_cmdline,
+    parse_first_number,
+    parse_os_release,
+    parse_provisioned,
+)
+from driftcheck.collectors.files import parse_file
+from driftcheck.collectors.packages import by_name, parse_apk, parse_dpkg, parse_rpm
+from driftcheck.collectors.sections import (
+    UNSUPPORTED,
+    ParseError,
+    RawSection,
+    split_sections,
+    text,
+)
+from driftcheck.collectors.services import parse_systemctl_show
+from driftcheck.models import (
+    CommandResult,
+    DeclaredState,
+    FileSpec,
+    FileState,
+    HostFacts,
+    Observed,
+    Outcome,
+    Package,
+    Section,
+    ServiceState,
+)
+from driftcheck.shell import quote
+
+_NONCE = re.compile(r"[A-Za-z0-9]{8,64}")
+MANAGERS: dict[str, tuple[str, Callable[[bytes], list[Package]]]] = {
+    "dpkg": ("dpkg-query", parse_dpkg),
+    "rpm": ("rpm", parse_rpm),
+    "apk": ("apk database", parse_apk),
+}
+FACTS = ("os-release", "kernel", "uptime", "clock", "provisioned", "procstat", "pid1")
+
+
+def prelude() -> str:
+    return resources.files("driftcheck.collectors").joinpath("collect.sh").read_text()
+
+
+def build_script(state: DeclaredState, nonce: str, *, content_cap: int = 1 << 20) -> str:
+    """One POSIX sh script for `sh -s`. `nonce`: 8-64 letters or digits, fresh for each run."""
+    if not _NONCE.fullmatch(nonce):
+        raise ValueError("the nonce must be 8 to 64 letters or digits")
+    calls = ["dc_facts", *_service_calls(state), "dc_packages"]
+    calls += _file_calls(state, max(0, int(content_cap)))
+    calls += ["dc_done", "exit 0"]
+    return f"dc_m={quote('::driftcheck:' + nonce)}\n{prelude()}\n" + "\n".join(calls) + "\n"
+
+
+def _service_calls(state: DeclaredState) -> list[str]:
+    units = [
+        f"\tdc_unit {i} {quote(unit)}" for i, unit in enumerate(_units(state)) if _quotable(unit)
+    ]
+    return ["if dc_systemd; then", *units, "\t:", "fi"]
+
+
+def _file_calls(state: DeclaredState, cap: int) -> list[str]:
+    return [
+        f"dc_file {i} {quote(spec.path)} {int(_wants_content(spec))} {cap}"
+        for i, spec in enumerate(_files(state))
+        if _quotable(spec.path)
+    ]
+
+
+def _units(state: DeclaredState) -> list[str]:
+    return [spec.name for spec in state.services.values()]
+
+
+def _files(state: DeclaredState) -> list[FileSpec]:
+    return list(state.files.values())
+
+
+def _quotable(word: str) -> bool:
+    return "\0" not in word
+
+
+def _wants_content(spec: FileSpec) -> bool:
+    return spec.content is not None and not spec.sensitive and not spec.absent
+
+
+def _needs_digest(spec: FileSpec) -> bool:
+    return spec.sha256 is not None or spec.content is not None
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Output:
+    """The split sections and why one would be missing."""
+
+    sections: Mapping[str, RawSection]
+    broken: str  # non-empty: the whole run is not to be trusted
+
+    def get(self, name: str) -> RawSection | None:
+        return None if self.broken else self.sections.get(name)
+
+    def missing(self, name: str) -> str:
+        return self.broken or self._absent_reason(name)
+
+    def _absent_reason(self, name: str) -> str:
+        if "done" not in self.sections:
+            return f"the collector's output ended before section {name} was complete"
+        return f"section {name} is missing or garbled in the collector's output"
+
+
+def parse_output(result: CommandResult, state: DeclaredState, nonce: str) -> Observed:
+    sections = split_sections(result.stdout, nonce)
+    out = _Output(sections, _broken(result, sections))
+    return Observed(
+        packages=_packages(out),
+        files=_file_section(out, state),
+        services=_service_section(out, state),
+        facts=_facts(out),
+        truncated=result.truncated,
+    )
+
+
+def _broken(result: CommandResult, sections: Mapping[str, RawSection]) -> str:
+    if result.rc != 0:
+        said = text(result.stderr).strip().splitlines()
+        return f"the collector script exited {result.rc}" + (f": {said[0][:200]}" if said else "")
+    if result.truncated and "done" not in sections:
+        return "the collector's output was cut at the per-host size cap"
+    if not sections:
+        said = text(result.stderr).strip().splitlines()
+        return "no collector output was recognised" + (f": {said[0][:200]}" if said else "")
+    return ""
+
+
+def _failed(reason: str) -> Section[Any]:
+    return Section(Outcome.FAILED, None, reason)
+
+
+def _unsupported(reason: str) -> Section[Any]:
+    return Section(Outcome.UNSUPPORTED, None, reason)
+
+
+def _packages(out: _Output) -> Section[Mapping[str, tuple[Package, ...]]]:
+    found: list[Package] = []
+    supported = 0
+    for manager, (tool, parse) in MANAGERS.items():
+        raw = out.get(f"packages.{manager}")
+        if raw is None:
+            return _failed(out.missing(f"packages.{manager}"))
+        if raw.status == UNSUPPORTED:
+            continue
+        if raw.rc != 0:
+            return _failed(raw.failure(tool))
+        try:
+            found += parse(raw.body)
+        except ParseError as exc:
+            return _failed(str(exc))
+        supported += 1
+    if not supported:
+        return _unsupported("no dpkg-query, rpm or apk database")
+    return Section(Outcome.COLLECTED, by_name(found))
+
+
+def _file_section(out: _Output, state: DeclaredState) -> Section[Mapping[str, FileState]]:
+    files: dict[str, FileState] = {}
+    for i, spec in enumerate(_files(state)):
+        if not _quotable(spec.path):
+            files[spec.path] = FileState(spec.path, False, error="a path with a NUL byte")
+            continue
+        raw = out.get(f"file.{i}")
+        if raw is None:
+            return _failed(out.missing(f"file.{i}"))
+        files[spec.path] = _one_file(raw, spec)
+    return Section(Outcome.COLLECTED, files)
+
+
+def _one_file(raw: RawSection, spec: FileSpec) -> FileState:
+    try:
+        return parse_file(raw.body, spec.path, needs_digest=_needs_digest(spec))
+    except ParseError as exc:
+        return FileState(spec.path, False, error=f"garbled collector output: {exc}")
+
+
+def _service_section(out: _Output, state: DeclaredState) -> Section[Mapping[str, ServiceState]]:
+    gate = out.get("services")
+    if gate is None:
+        return _failed(out.missing("services"))
+    if gate.status == UNSUPPORTED:
+        return _unsupported(text(gate.body).strip() or "no systemd")
+    found: dict[str, ServiceState] = {}
+    for i, unit in enumerate(_units(state)):
+        raw = out.get(f"service.{i}")
+        if raw is None and _quotable(unit):
+            return _failed(out.missing(f"service.{i}"))
+        parsed = _one_unit(raw, unit)
+        if parsed is not None:
+            found[unit] = parsed
+    return Section(Outcome.COLLECTED, found)
+
+
+def _one_unit(raw: RawSection | None, unit: str) -> ServiceState | None:
+    """None (systemd did not report it: unknown) for a unit systemctl refused or garbled."""
+    if raw is None or raw.rc != 0:
+        return None
+    try:
+        return parse_systemctl_show(raw.body, unit)
+    except ParseError:
+        return None
+
+
+def _facts(out: _Output) -> Section[HostFacts]:
+    raws: dict[str, bytes] = {}
+    for name in FACTS:
+        raw = out.get(f"facts.{name}")
+        if raw is None:
+            return _failed(out.missing(f"facts.{name}"))
+        raws[name] = raw.body if raw.rc == 0 or name == "procstat" else b""
+    return Section(Outcome.COLLECTED, _host_facts(raws))
+
+
+def _host_facts(raws: Mapping[str, bytes]) -> HostFacts:
+    release = parse_os_release(raws["os-release"])
+    provisioned, source = parse_provisioned(raws["provisioned"])
+    return HostFacts(
+        os=release.get("PRETTY_NAME") or " ".join(_words(release, "NAME", "VERSION")),
+        os_id=release.get("ID", ""),
+        os_version=release.get("VERSION_ID", ""),
+        kernel=text(raws["kernel"]).strip(),
+        uptime_seconds=parse_first_number(raws["uptime"]),
+        provisioned=provisioned,
+        provisioned_source=source,
+        now=parse_first_number(raws["clock"]),
+        zombies=count_zombies(raws["procstat"]),
+        pid1=parse_cmdline(raws["pid1"]),
+    )
+
+
+def _words(values: Mapping[str, str], *keys: str) -> Sequence[str]:
+    return [values[k] for k in keys if values.get(k)]

@@ -1,0 +1,86 @@
+"""Split the collector script's output into its delimited sections (format: collect.sh).
+
+Markers carry a per-run random nonce, so nothing a host prints (file contents, package names,
+os-release) can forge one. Splitting is total: anything out of order is simply not a section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNSUPPORTED = "unsupported"
+
+
+class ParseError(ValueError):
+    """A section's body is not what its tool prints. Becomes a FAILED section, never escapes."""
+
+
+@dataclass(frozen=True)
+class RawSection:
+    status: str  # the exit status as text, or "unsupported"
+    body: bytes
+    stderr: bytes = b""
+
+    @property
+    def rc(self) -> int | None:
+        return int(self.status) if self.status.isdigit() else None
+
+    def failure(self, tool: str) -> str:
+        """Why a command section failed, with the first line of what it said on stderr."""
+        said = text(self.stderr).strip().splitlines()
+        return f"{tool} exited {self.status}" + (f": {said[0][:200]}" if said else "")
+
+
+def marker_pattern(nonce: str) -> re.Pattern[bytes]:
+    return re.compile(
+        rb"^::driftcheck:"
+        + re.escape(nonce.encode())
+        + rb":(begin|stderr|end):([A-Za-z0-9._-]+)(?::([a-z0-9]+))?$",
+        re.MULTILINE,
+    )
+
+
+@dataclass
+class _Open:
+    """The section being read: where its body starts, and its stderr once that began."""
+
+    name: str
+    start: int
+    body_stop: int | None = None
+    err_start: int | None = None
+
+    def finish(self, stdout: bytes, end: re.Match[bytes]) -> RawSection:
+        stop = max(self.err_start or self.start, end.start() - 1)  # the newline is no one's
+        status = end.group(3).decode()
+        if self.err_start is None or self.body_stop is None:
+            return RawSection(status, stdout[self.start : stop])
+        return RawSection(
+            status, stdout[self.start : self.body_stop], stdout[self.err_start : stop]
+        )
+
+
+def split_sections(stdout: bytes, nonce: str) -> dict[str, RawSection]:
+    """Complete sections by name. A section seen twice is dropped: it cannot be trusted."""
+    found: dict[str, RawSection] = {}
+    twice: set[str] = set()
+    current: _Open | None = None
+    for m in marker_pattern(nonce).finditer(stdout):
+        kind, name = m.group(1).decode(), m.group(2).decode()
+        if kind == "begin":
+            current = _Open(name, m.end() + 1)
+        elif current is None or current.name != name:
+            current = None  # out of order: whatever was open is incomplete
+        elif kind == "stderr":
+            current.body_stop, current.err_start = max(current.start, m.start() - 1), m.end() + 1
+        elif m.group(3):
+            if name in found:
+                twice.add(name)
+            found[name] = current.finish(stdout, m)
+            current = None
+    return {k: v for k, v in found.items() if k not in twice}
+
+
+def text(raw: bytes) -> str:
+    """Tool output as text: bytes that are not UTF-8 become U+FFFD, never an exception."""
+    return raw.decode("utf-8", errors="replace")

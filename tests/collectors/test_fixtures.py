@@ -1,0 +1,109 @@
+"""Parsers on captured real output: one JSON file per case under tests/collectors/<collector>/.
+
+Each file holds the command, where the output was captured, the raw output (text, or base64
+when it is not UTF-8), and either the expected records or the expected parse error.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftcheck.collectors import facts, packages, services
+from driftcheck.collectors.script import parse_output
+from driftcheck.collectors.sections import ParseError
+from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, ServiceSpec
+
+HERE = Path(__file__).parent
+
+PARSERS: dict[str, Callable[..., Any]] = {
+    "dpkg": packages.parse_dpkg,
+    "rpm": packages.parse_rpm,
+    "apk": packages.parse_apk,
+    "systemctl": services.parse_systemctl_show,
+    "os-release": facts.parse_os_release,
+    "provisioned": lambda raw: list(facts.parse_provisioned(raw)),
+    "procstat": facts.count_zombies,
+    "cmdline": facts.parse_cmdline,
+}
+
+
+def record(value: Any) -> Any:
+    """Records as JSON-shaped data: dataclasses as dicts, bytes as {"base64": ...}."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: record(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode()}
+    if isinstance(value, list | tuple):
+        return [record(v) for v in value]
+    return value
+
+
+def raw_of(case: dict[str, Any]) -> bytes:
+    if "raw_base64" in case:
+        return base64.b64decode(case["raw_base64"])
+    return str(case["raw"]).encode()
+
+
+def cases(*collectors: str) -> list[Any]:
+    return [
+        pytest.param(path, id=f"{path.parent.name}/{path.stem}")
+        for c in collectors
+        for path in sorted((HERE / c).glob("*.json"))
+    ]
+
+
+@pytest.mark.parametrize("path", cases(*PARSERS))
+def test_parser_on_captured_output(path: Path) -> None:
+    case = json.loads(path.read_text())
+    parse = PARSERS[path.parent.name]
+    if "error" in case:
+        with pytest.raises(ParseError) as caught:
+            parse(raw_of(case), **case.get("args", {}))
+        assert str(caught.value) == case["error"]
+    else:
+        assert record(parse(raw_of(case), **case.get("args", {}))) == case["expected"]
+
+
+def test_every_collector_has_dirty_cases() -> None:
+    for collector in ("dpkg", "rpm", "apk", "systemctl"):
+        names = [p.stem for p in (HERE / collector).glob("*.json")]
+        assert any("garbage" in n for n in names), collector
+
+
+# --- whole runs: the script's output as one piece --------------------------------------------
+
+
+def summary(observed: Observed) -> dict[str, Any]:
+    def section(s: Any, shape: Callable[[Any], Any]) -> dict[str, Any]:
+        value = None if s.value is None else shape(s.value)
+        return {"outcome": str(s.outcome), "reason": s.reason, "value": value}
+
+    def sample(v: Any) -> dict[str, Any]:
+        return {"count": len(v), "sample": {k: record(list(v[k])) for k in sorted(v)[:3]}}
+
+    return {
+        "packages": section(observed.packages, sample),
+        "files": section(observed.files, lambda v: {k: record(x) for k, x in v.items()}),
+        "services": section(observed.services, lambda v: {k: record(x) for k, x in v.items()}),
+        "facts": section(observed.facts, record),
+    }
+
+
+@pytest.mark.parametrize("path", cases("script"))
+def test_parse_output_on_captured_runs(path: Path) -> None:
+    case = json.loads(path.read_text())
+    declared = DeclaredState(
+        files={p: FileSpec(p, **kw) for p, kw in case["declared"]["files"].items()},
+        services={u: ServiceSpec(u) for u in case["declared"]["services"]},
+    )
+    result = CommandResult(case["rc"], raw_of(case), b"", case["truncated"])
+    observed = parse_output(result, declared, case["nonce"])
+    assert summary(observed) == case["expected"]
+    assert observed.truncated is case["truncated"]
