@@ -30,11 +30,26 @@ def main(source: str, patterns: list[str]) -> None:
             {
                 "order": [host.name for host in inventory.get_hosts("all")],
                 "hosts": hosts,
+                "levels": _levels(inventory),
                 "depths": {name: group.depth for name, group in inventory.groups.items()},
                 "patterns": {pattern: _select(inventory, pattern) for pattern in patterns},
             }
         )
     )
+
+
+def _levels(inventory: InventoryManager) -> dict[str, int]:
+    """How many child edges below `all` Ansible's breadth-first walk first meets each host."""
+    levels: dict[str, int] = {}
+    level, depth, seen = [inventory.groups["all"]], 0, set()
+    while level:
+        for group in level:
+            for host in group.hosts:
+                levels.setdefault(host.name, depth)
+        seen.update(level)
+        level = [c for g in level for c in g.child_groups if c not in seen]
+        depth += 1
+    return levels
 
 
 def _select(inventory: InventoryManager, pattern: str) -> list[str] | str:

@@ -51,7 +51,8 @@ def ansible_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (home / "ansible.cfg").write_text("")
     env = dict(os.environ, ANSIBLE_CONFIG=str(home / "ansible.cfg"), ANSIBLE_HOME=str(home),
                ANSIBLE_LOCAL_TEMP=str(home / "tmp"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_INVENTORY_UNPARSED_FAILED="1", ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="1")  # fmt: skip
+               ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
+               ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="1")  # fmt: skip
     return {"env": env, "cwd": home}
 
 
