@@ -119,20 +119,21 @@ def measure(run: Callable[[], dict[str, Outcome]]) -> tuple[float, float, int]:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="fanout-"))
-    servers = [Sshd.start(workdir / f"h{i}") for i in range(args.hosts)]
+    workdir.chmod(0o755)  # sshd reads authorized_keys as the logging-in user
+    servers = [Sshd.start(workdir / f"h{i}", user=args.user) for i in range(args.hosts)]
     try:
         known = workdir / "known_hosts"
         known.write_text("".join(s.known_hosts_line() for s in servers))
-        hosts = [_host(i, s.address, s.port, s.client_key) for i, s in enumerate(servers)]
+        hosts = [_host(i, s, args.user) for i, s in enumerate(servers)]
         _compare(hosts, known, args)
     finally:
         for server in servers:
             server.stop()
 
 
-def _host(i: int, address: str, port: int, key: Path) -> Host:
-    hostvars = {"ansible_host": address, "ansible_port": port, "ansible_user": "root"}
-    return Host(f"h{i}", (), {**hostvars, "ansible_ssh_private_key_file": str(key)})
+def _host(i: int, server: Sshd, user: str) -> Host:
+    hostvars = {"ansible_host": server.address, "ansible_port": server.port, "ansible_user": user}
+    return Host(f"h{i}", (), {**hostvars, "ansible_ssh_private_key_file": str(server.client_key)})
 
 
 def _compare(hosts: list[Host], known: Path, args: argparse.Namespace) -> None:
@@ -162,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--forks", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--command", default="dpkg-query -W")
+    # A login whose shell reads no heavy rc file measures the transport, not the shell setup.
+    parser.add_argument("--user", default="root", help="log in as this (existing) user")
     return parser
 
 

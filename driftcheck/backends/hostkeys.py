@@ -54,6 +54,16 @@ class KnownHosts:
             if not self._known(name, key):
                 _append(self.write_to, f"{name} {key.get_name()} {key.get_base64()}\n")
 
+    def known_types(self, address: str, port: int) -> list[str]:
+        """Key types on record for the host, so the handshake can ask for one of them first
+        (as OpenSSH orders HostKeyAlgorithms) instead of tripping over an unrecorded type."""
+        name = host_entry(address, port)
+        types: list[str] = []
+        for path in self.files:
+            known = _load(path).lookup(name)
+            types += [t for t in (known or {}) if t not in types]
+        return types
+
     def _known(self, name: str, key: paramiko.PKey) -> bool:
         for path in self.files:
             known = _load(path).lookup(name)

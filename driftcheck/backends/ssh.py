@@ -26,6 +26,8 @@ from driftcheck.errors import DeadlineError, TransportError, UnreachableError
 from driftcheck.models import CommandResult, Host
 
 GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
+# known_hosts records key types; an RSA key is negotiated under any of these signature names.
+_ALGORITHMS = {"ssh-rsa": ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")}
 _HANDSHAKE_ERRORS = (paramiko.SSHException, OSError, EOFError)
 
 
@@ -131,8 +133,10 @@ def _session(
     transport = paramiko.Transport(sock)
     watchdog.guard(transport)
     try:
+        known = _known_hosts(options, hop)
+        _prefer_key_types(transport, known.known_types(hop.address, hop.port))
         key = _handshake(transport, hop, deadline, watchdog, via)
-        _known_hosts(options, hop).verify(hop.address, hop.port, key)
+        known.verify(hop.address, hop.port, key)
         authenticate(transport, hop, deadline, watchdog, via)
     except BaseException:
         transport.close()
@@ -182,6 +186,14 @@ def _known_hosts(options: TransportOptions, hop: Target) -> KnownHosts:
         user = hop.known_hosts_files or (Path("~/.ssh/known_hosts").expanduser(),)
         files = (*user, GLOBAL_KNOWN_HOSTS)
     return KnownHosts(files, files[0], options.accept_new_host_keys)
+
+
+def _prefer_key_types(transport: paramiko.Transport, known: list[str]) -> None:
+    options = transport.get_security_options()
+    offered = list(options.key_types)
+    first = [alg for kind in known for alg in _ALGORITHMS.get(kind, (kind,)) if alg in offered]
+    if first:
+        options.key_types = [*first, *(alg for alg in offered if alg not in first)]
 
 
 def _reason(exc: BaseException) -> str:

@@ -77,8 +77,8 @@ def load_config(path: Path | None) -> paramiko.SSHConfig:
 
 
 def _target(found: paramiko.SSHConfigDict, hostvars: Mapping[str, Any]) -> Target:
-    port = hostvars.get("ansible_port") or found.get("port") or 22
-    user = hostvars.get("ansible_user") or found.get("user") or getpass.getuser()
+    port = _var(hostvars, "port") or found.get("port") or 22
+    user = _var(hostvars, "user") or found.get("user") or getpass.getuser()
     keys = list(found.get("identityfile", []))
     if hostvars.get("ansible_ssh_private_key_file"):
         keys.insert(0, str(hostvars["ansible_ssh_private_key_file"]))
@@ -90,6 +90,11 @@ def _target(found: paramiko.SSHConfigDict, hostvars: Mapping[str, Any]) -> Targe
         key_files=tuple(Path(k).expanduser() for k in (keys or DEFAULT_KEYS)),
         known_hosts_files=tuple(Path(k).expanduser() for k in known if k != "none"),
     )
+
+
+def _var(hostvars: Mapping[str, Any], name: str) -> Any:
+    """ansible_NAME, or the older ansible_ssh_NAME spelling Ansible still reads."""
+    return hostvars.get(f"ansible_{name}") or hostvars.get(f"ansible_ssh_{name}")
 
 
 def _port(value: object) -> int:

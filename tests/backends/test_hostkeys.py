@@ -97,3 +97,12 @@ def test_key_of_another_port_does_not_count(sshd: Sshd, tmp_path: Path) -> None:
     known.write_text(f"{sshd.address} {sshd.host_public_key()}\n")  # i.e. port 22
     with pytest.raises(HostKeyError, match="unknown host key"):
         connect(host_for(sshd), known)
+
+
+def test_the_recorded_key_type_is_asked_for_first(tmp_path: Path) -> None:
+    rsa = keygen(tmp_path / "rsa_host_key", "rsa")
+    with Sshd.start(tmp_path / "s", extra_config=f"HostKey {rsa}\n") as server:
+        known = tmp_path / "known_hosts"
+        kind, blob = Path(f"{rsa}.pub").read_text().split()[:2]
+        known.write_text(f"{server.host_name()} {kind} {blob}\n")  # only the RSA key on record
+        assert run_once(host_for(server), known, ["echo", "ok"]).stdout == b"ok\n"
