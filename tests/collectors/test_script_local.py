@@ -1,0 +1,166 @@
+"""End to end on this machine: build_script's output run by real shells (`sh -s`, as root), on
+files made here, hostile names included; then parse_output. Nothing declared may be executed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from driftcheck.collectors.script import build_script, parse_output
+from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
+
+NONCE = "0123456789abcdef"
+HOSTILE_DIR = "odd dir"
+HOSTILE = "it's $(touch PWNED).conf"
+BINARY = b"\xff\xfe\x00binary\r\n\x80 not utf-8\n"
+
+SHELLS = [
+    pytest.param(["sh", "-s"], id="sh"),
+    pytest.param(["busybox", "sh", "-s"], id="busybox-sh"),
+    pytest.param(["bash", "--posix", "-s"], id="bash-posix"),
+]
+
+
+def make_tree(root: Path) -> dict[str, FileSpec]:
+    (root / "plain.conf").write_text("listen 80;\n")
+    (root / "plain.conf").chmod(0o640)
+    (root / HOSTILE_DIR).mkdir()
+    (root / HOSTILE_DIR / HOSTILE).write_bytes(BINARY)
+    (root / "big.txt").write_bytes(b"a" * 5000)
+    (root / "link").symlink_to("plain.conf")
+    os.mkfifo(root / "fifo")  # must never be opened: reading it would block the audit
+    (root / "-rf").write_text("dash\n")
+    specs = {
+        "plain.conf": FileSpec("", content="listen 80;\n", mode="0640"),
+        f"{HOSTILE_DIR}/{HOSTILE}": FileSpec("", content="x"),
+        "big.txt": FileSpec("", content="a"),
+        "link": FileSpec("", content="listen 80;\n"),
+        "fifo": FileSpec("", sha256="0" * 64),
+        "-rf": FileSpec("", sha256="0" * 64),
+        "missing/$(touch PWNED2)": FileSpec("", absent=True),
+        "secret": FileSpec("", content="s", sensitive=True),
+        "": FileSpec(""),  # the directory itself
+    }
+    (root / "secret").write_text("top secret\n")
+    return {
+        str(root / rel): FileSpec(str(root / rel), **_fields(spec)) for rel, spec in specs.items()
+    }
+
+
+def _fields(spec: FileSpec) -> dict[str, object]:
+    return {
+        "absent": spec.absent,
+        "sha256": spec.sha256,
+        "content": spec.content,
+        "mode": spec.mode,
+        "sensitive": spec.sensitive,
+    }
+
+
+def run(shell: list[str], state: DeclaredState, cwd: Path, cap: int = 1000) -> Observed:
+    script = build_script(state, NONCE, content_cap=cap)
+    proc = subprocess.run(
+        shell, check=False, input=script.encode(), capture_output=True, cwd=cwd, timeout=60
+    )
+    return parse_output(CommandResult(proc.returncode, proc.stdout, proc.stderr), state, NONCE)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_script_on_real_files(shell: list[str], tmp_path: Path) -> None:
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    root = tmp_path / "tree"
+    root.mkdir()
+    files = make_tree(root)
+    units = {u: ServiceSpec(u) for u in ("ssh.service", "it's $(touch PWNED3).service")}
+    observed = run(shell, DeclaredState(files=files, services=units), cwd=tmp_path)
+
+    assert not list(tmp_path.rglob("PWNED*")), "a declared name was executed"
+    assert observed.facts.ok
+    assert observed.files.ok
+    got = {
+        Path(p).relative_to(root).as_posix() if p != str(root) else "": s
+        for p, s in observed.files.value.items()
+    }
+
+    plain = got["plain.conf"]
+    assert (plain.type, plain.mode, plain.owner, plain.content) == (
+        "file",
+        "0640",
+        "root",
+        b"listen 80;\n",
+    )
+    assert plain.sha256 == hashlib.sha256(b"listen 80;\n").hexdigest()
+    hostile = got[f"{HOSTILE_DIR}/{HOSTILE}"]
+    assert hostile.content == BINARY
+    assert hostile.sha256 == hashlib.sha256(BINARY).hexdigest()
+    big = got["big.txt"]
+    assert big.content == b"a" * 1000
+    assert big.content_truncated
+    assert big.sha256 == hashlib.sha256(b"a" * 5000).hexdigest()  # the digest covers it all
+    assert (got["link"].type, got["link"].sha256) == ("symlink", None)
+    assert (got["fifo"].type, got["fifo"].sha256, got["fifo"].error) == ("other", None, "")
+    assert got["-rf"].sha256 == hashlib.sha256(b"dash\n").hexdigest()
+    assert not got["missing/$(touch PWNED2)"].exists
+    assert not got["missing/$(touch PWNED2)"].error
+    assert got["secret"].content is None
+    assert got["secret"].sha256
+    assert (got[""].type, got[""].mode) == ("directory", "0755")
+
+
+def test_services_unsupported_without_systemd(tmp_path: Path) -> None:
+    if Path("/run/systemd/system").is_dir():
+        pytest.skip("this machine runs systemd")
+    observed = run(
+        ["sh", "-s"], DeclaredState(services={"ssh.service": ServiceSpec("ssh.service")}), tmp_path
+    )
+    assert observed.services.outcome is Outcome.UNSUPPORTED
+    assert "no systemd" in observed.services.reason
+
+
+def test_packages_and_facts_of_this_machine(tmp_path: Path) -> None:
+    observed = run(["sh", "-s"], DeclaredState(), tmp_path)
+    assert observed.packages.ok
+    if shutil.which("dpkg-query"):
+        assert "dpkg" in {p.manager for found in observed.packages.value.values() for p in found}
+    facts = observed.facts.value
+    assert facts.kernel == os.uname().release
+    assert facts.now is not None
+    assert facts.uptime_seconds is not None
+    assert facts.zombies is not None
+    assert facts.pid1
+
+
+def test_permission_denied_is_an_error_not_missing() -> None:
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to drop privileges")
+    with tempfile.TemporaryDirectory(dir="/tmp") as where:  # pytest's tmp_path is root-only
+        Path(where).chmod(0o755)
+        check_as_nobody(Path(where))
+
+
+def check_as_nobody(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o700)
+    (locked / "key").write_text("k\n")
+    unreadable = tmp_path / "unreadable.conf"
+    unreadable.write_text("u\n")
+    unreadable.chmod(0o600)
+    state = DeclaredState(
+        files={
+            str(locked / "key"): FileSpec(str(locked / "key"), sha256="0" * 64),
+            str(unreadable): FileSpec(str(unreadable), content="u\n"),
+        }
+    )
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-s"]
+    observed = run(nobody, state, tmp_path)
+    key, conf = observed.files.value[str(locked / "key")], observed.files.value[str(unreadable)]
+    assert key.error == "cannot stat: Permission denied"
+    assert conf.error == "cannot read: Permission denied"
+    assert conf.mode == "0600"
