@@ -85,11 +85,17 @@ def load_data(text: str, path: str) -> Any:
     except _VaultValue as exc:
         raise InventoryError(path, exc.line, "vault-encrypted values are not supported") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InventoryError(path, line, f"bad YAML: {exc.problem or exc}") from None
+        raise _yaml_error(path, exc) from None
     except yaml.YAMLError as exc:
         raise InventoryError(path, None, f"bad YAML: {exc}") from None
+
+
+def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> InventoryError:
+    mark = exc.problem_mark or exc.context_mark
+    message = f"bad YAML: {exc.problem or exc}"
+    if exc.context and exc.context_mark and exc.context_mark is not mark:
+        message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+    return InventoryError(path, mark.line + 1 if mark else None, message)
 
 
 def read_text(path: str) -> str:
