@@ -64,16 +64,25 @@ dc_facts() {
 
 # --- packages -----------------------------------------------------------------------------
 
+# busybox's rpm applet only unpacks packages: "rpm -qa" needs the real rpm.
+dc_real_rpm() {
+	dc_has rpm || return 1
+	case $(rpm --version 2>/dev/null) in
+	"RPM version"*) return 0 ;;
+	esac
+	return 1
+}
+
 dc_packages() {
 	if dc_has dpkg-query; then
 		dc_run packages.dpkg dpkg-query -W -f '${Status}\t${Package}\t${Version}\t${Architecture}\n'
 	else
 		dc_skip packages.dpkg 'no dpkg-query'
 	fi
-	if dc_has rpm; then
+	if dc_real_rpm; then
 		dc_run packages.rpm rpm -qa --queryformat '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n'
 	else
-		dc_skip packages.rpm 'no rpm'
+		dc_skip packages.rpm 'no rpm (busybox has an rpm applet that cannot list packages)'
 	fi
 	if [ -e /lib/apk/db/installed ]; then
 		dc_run packages.apk cat /lib/apk/db/installed

@@ -164,3 +164,40 @@ def check_as_nobody(tmp_path: Path) -> None:
     assert key.error == "cannot stat: Permission denied"
     assert conf.error == "cannot read: Permission denied"
     assert conf.mode == "0600"
+
+
+def busybox_root(root: Path) -> None:
+    """A root filesystem with busybox and its libraries only: no coreutils, no Python."""
+    busybox = shutil.which("busybox")
+    assert busybox is not None
+    (root / "bin").mkdir(parents=True)
+    shutil.copy(busybox, root / "bin" / "busybox")
+    ldd = subprocess.run(["ldd", busybox], capture_output=True, text=True, check=False).stdout
+    for lib in (w for w in ldd.split() if w.startswith("/")):
+        (root / lib.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(lib, root / lib.lstrip("/"))
+    subprocess.run(["chroot", root, "/bin/busybox", "--install", "-s", "/bin"], check=True)
+    (root / "dev").mkdir()
+    subprocess.run(["mknod", "-m", "666", root / "dev" / "null", "c", "1", "3"], check=True)
+    (root / "etc").mkdir()
+    (root / "etc" / "app.conf").write_text("hello\n")
+
+
+def test_busybox_only_target(tmp_path: Path) -> None:
+    if shutil.which("busybox") is None or os.geteuid() != 0:
+        pytest.skip("needs busybox and root (chroot)")
+    busybox_root(tmp_path / "root")
+    state = DeclaredState(
+        files={p: FileSpec(p, content="hello\n") for p in ("/etc/app.conf", "/etc/it's $(x)")},
+        services={"app.service": ServiceSpec("app.service")},
+    )
+    observed = run(["chroot", str(tmp_path / "root"), "/bin/sh", "-s"], state, tmp_path)
+    app = observed.files.value["/etc/app.conf"]
+    assert (app.content, app.owner) == (b"hello\n", "0")  # no /etc/passwd: the uid
+    assert app.sha256 == hashlib.sha256(b"hello\n").hexdigest()
+    assert not observed.files.value["/etc/it's $(x)"].exists
+    assert observed.packages.outcome is Outcome.UNSUPPORTED
+    assert observed.services.outcome is Outcome.UNSUPPORTED
+    assert observed.facts.ok  # no /proc here: those facts are unknown, the rest is known
+    assert observed.facts.value.zombies is None
+    assert observed.facts.value.now is not None
