@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import sys
 
-from ansible.errors import AnsibleError
-from ansible.inventory.helpers import sort_groups
-from ansible.inventory.manager import InventoryManager
-from ansible.parsing.dataloader import DataLoader
+from ansible.errors import AnsibleError  # type: ignore[import-untyped]  # ansible-core ships no types
+from ansible.inventory.helpers import sort_groups  # type: ignore[import-untyped]
+from ansible.inventory.manager import InventoryManager  # type: ignore[import-untyped]
+from ansible.parsing.dataloader import DataLoader  # type: ignore[import-untyped]
 
 
 def main(source: str, patterns: list[str]) -> None:
