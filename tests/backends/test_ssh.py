@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -91,13 +92,16 @@ def test_port_22_uses_the_plain_known_hosts_name(tmp_path: Path) -> None:
         assert result.stdout == b"ok\n"
 
 
-def test_connection_leaves_no_threads_behind(sshd: Sshd, known_hosts: Path) -> None:
+def test_connection_leaves_no_threads_or_fds_behind(sshd: Sshd, known_hosts: Path) -> None:
     before = threading.active_count()
+    fds = len(os.listdir("/proc/self/fd"))
     for _ in range(3):
-        run_once(host_for(sshd), known_hosts, ["true"])
+        run_once(host_for(sshd), known_hosts, ["sh", "-c", "echo x; echo y >&2"])
+        run_once(host_for(sshd), known_hosts, ["head", "-c", "300000", "/dev/zero"], output_cap=10)
     with pytest.raises(TransportError):
         connect(host_for(sshd), known_hosts.parent / "empty_known_hosts")
     deadline = time.monotonic() + 2
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)  # cancelled timers and closed transports take a moment to exit
     assert threading.active_count() <= before
+    assert len(os.listdir("/proc/self/fd")) <= fds
