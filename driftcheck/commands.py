@@ -17,6 +17,7 @@ from tabulate import tabulate
 
 from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
+from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
@@ -27,7 +28,7 @@ from driftcheck.report import RunInfo, build_report, exit_status, load_report
 from driftcheck.report.formats import FORMATS, render
 from driftcheck.report.text import clean, summary_line
 from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
-from driftcheck.state import default_states_dir, load_declared_state
+from driftcheck.state import default_states_dir, load_declared_state, state_files_for
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -221,41 +222,45 @@ class Progress:
 
 def inventory_arguments(parser: argparse.ArgumentParser) -> None:
     _inventory_args(parser)
+    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def inventory(args: argparse.Namespace) -> int:
     _inv, hosts, states_dir = _hosts_and_states(args)
-    from driftcheck.state import state_files_for  # noqa: PLC0415 - keeps the import list short
-
-    rows = [
-        {
-            "name": h.name,
-            "address": h.address,
-            "port": h.vars.get("ansible_port"),
-            "connection": h.connection,
-            "groups": list(h.groups),
-            "state_files": [str(p) for p in state_files_for(states_dir, h)],
-        }
-        for h in hosts
-    ]
+    ssh_config = Path(args.ssh_config) if args.ssh_config else None
+    rows = [_inventory_row(h, states_dir, ssh_config) for h in hosts]
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     table = [
         [
-            r["name"],
-            r["address"],
-            r["port"] or "",
+            clean(r["name"]),
+            clean(r["route"]),
             r["connection"],
             ",".join(r["groups"]),
             " ".join(Path(p).name for p in r["state_files"]),
         ]
         for r in rows
     ]
-    headers = ["host", "address", "port", "connection", "groups", "state files"]
+    headers = ["host", "route (ssh_config applied)", "connection", "groups", "state files"]
     sys.stdout.write(tabulate(table, headers=headers) + "\n")
     return 0
+
+
+def _inventory_row(host: Host, states_dir: Path, ssh_config: Path | None) -> dict[str, Any]:
+    route = ""
+    if host.connection in ("ssh", "paramiko", "smart"):
+        resolved = resolve_route(host, ssh_config)
+        route = " -> ".join(str(hop) for hop in (*resolved.jumps, resolved.target))
+    return {
+        "name": host.name,
+        "address": host.address,
+        "route": route,
+        "connection": host.connection,
+        "groups": list(host.groups),
+        "state_files": [str(p) for p in state_files_for(states_dir, host)],
+    }
 
 
 def validate(args: argparse.Namespace) -> int:
