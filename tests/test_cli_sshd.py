@@ -1,0 +1,99 @@
+"""The real CLI against a real sshd on a loopback address, with a real host key.
+
+The lab (tests/e2e) does this for a whole fleet; this one runs in seconds with the fast suite.
+The sshd serves this machine itself, so the audit sees this machine's real dpkg database.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sshd import Sshd
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.sshd
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    with Sshd.start(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+def _inventory(tmp_path: Path, server: Sshd) -> Path:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(
+        f"self ansible_host={server.address} ansible_port={server.port} "
+        f"ansible_user={server.user} ansible_ssh_private_key_file={server.client_key}\n"
+    )
+    (tmp_path / "states").mkdir()
+    (tmp_path / "states" / "all.yml").write_text(
+        "packages:\n  dpkg: present\n  no-such-package-here: present\n"
+        "files:\n  /etc/passwd: {mode: '0644', owner: root}\n"
+    )
+    return inv
+
+
+def _scan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "driftcheck", "scan", "--format", "json", "--timeout", "20", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_scan_over_ssh_finds_exactly_the_drift(tmp_path: Path, sshd: Sshd) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    proc = _scan("-i", str(_inventory(tmp_path, sshd)), "--known-hosts", str(known))
+    assert proc.returncode == 1, proc.stderr
+    (host,) = json.loads(proc.stdout)["hosts"]
+    assert host["status"] == "snowflake"
+    assert [(f["category"], f["item"], f["kind"]) for f in host["findings"]] == [
+        ("package", "no-such-package-here", "missing")
+    ]
+    assert host["facts"]["os_id"] == "debian"
+
+
+def test_unknown_host_key_is_refused_then_trusted_on_first_use(tmp_path: Path, sshd: Sshd) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    inv = _inventory(tmp_path, sshd)
+    refused = _scan("-i", str(inv), "--known-hosts", str(known))
+    assert refused.returncode == 2
+    (host,) = json.loads(refused.stdout)["hosts"]
+    assert host["status"] == "error"
+    assert "SHA256:" in host["error"]
+    assert known.read_text() == ""
+    trusted = _scan("-i", str(inv), "--known-hosts", str(known), "--accept-new-host-keys")
+    assert trusted.returncode == 1, trusted.stderr
+    assert sshd.host_public_key().split()[1] in known.read_text()
+
+
+def test_changed_host_key_is_refused_even_with_accept_new(tmp_path: Path, sshd: Sshd) -> None:
+    known = tmp_path / "known_hosts"
+    other = Sshd.start(tmp_path / "other")  # a second server: another host key
+    try:
+        known.write_text(
+            other.known_hosts_line().replace(
+                f"[{other.address}]:{other.port}", f"[{sshd.address}]:{sshd.port}"
+            )
+        )
+    finally:
+        other.stop()
+    proc = _scan(
+        "-i", str(_inventory(tmp_path, sshd)), "--known-hosts", str(known), "--accept-new-host-keys"
+    )
+    assert proc.returncode == 2
+    (host,) = json.loads(proc.stdout)["hosts"]
+    assert host["status"] == "error"
+    assert "CHANGED" in host["error"]
