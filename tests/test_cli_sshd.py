@@ -83,11 +83,7 @@ def test_changed_host_key_is_refused_even_with_accept_new(tmp_path: Path, sshd: 
     known = tmp_path / "known_hosts"
     other = Sshd.start(tmp_path / "other")  # a second server: another host key
     try:
-        known.write_text(
-            other.known_hosts_line().replace(
-                f"[{other.address}]:{other.port}", f"[{sshd.address}]:{sshd.port}"
-            )
-        )
+        known.write_text(f"{sshd.host_name()} {other.host_public_key()}\n")
     finally:
         other.stop()
     proc = _scan(
