@@ -1,0 +1,16 @@
+"""Where the lab keeps its things. One root, so `down` finds everything from a fresh process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def lab_root() -> Path:
+    """Cache (base images) and run state live here; override with DRIFTCHECK_LAB_ROOT."""
+    return Path(os.environ.get("DRIFTCHECK_LAB_ROOT", "/var/tmp/driftcheck-lab"))
+
+
+def run_dir() -> Path:
+    """The running lab: state.json, keys, inventory, known_hosts, per-host overlays."""
+    return lab_root() / "run"
