@@ -38,15 +38,44 @@ dc_has() { command -v "$1" >/dev/null 2>&1; }
 
 # --- host facts ---------------------------------------------------------------------------
 
-dc_os_release() { cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; }
+# Facts are read with the shell's own `read` where they can be: every process costs (about 2 ms
+# in a small container or VM), and a fleet-wide scan pays it on every host.
 
-# Raw birth and modification times; facts.py picks (machine-id birth, its mtime, / birth).
-dc_provisioned() {
-	printf 'machine-id %s\n' "$(stat -c '%W %Y' /etc/machine-id 2>/dev/null)"
-	printf 'root %s\n' "$(stat -c '%W' / 2>/dev/null)"
+# dc_cat FILE: a text file through `read` (no process); fails when FILE is not readable.
+dc_cat() {
+	[ -r "$1" ] || return 1
+	while IFS= read -r dc_l || [ -n "$dc_l" ]; do
+		printf '%s\n' "$dc_l"
+	done <"$1"
 }
 
-# Processes come and go between the glob and cat: a vanished one is not an error.
+dc_os_release() { dc_cat /etc/os-release || dc_cat /usr/lib/os-release; }
+
+# The host's clock without `date`: boot time (btime, wall clock) plus the time since boot.
+dc_clock() {
+	while read -r dc_k dc_v _; do
+		if [ "$dc_k" = btime ]; then
+			read -r dc_up _ </proc/uptime || break
+			printf '%s\n' "$((dc_v + ${dc_up%%.*}))"
+			return 0
+		fi
+	done </proc/stat
+	date +%s
+}
+
+# Raw birth and modification times; facts.py picks (machine-id birth, its mtime, / birth).
+# One stat for both paths; the names are fixed here, never data from the host.
+dc_provisioned() {
+	stat -c '%n %W %Y' -- /etc/machine-id / 2>/dev/null | while read -r dc_n dc_w dc_y; do
+		case $dc_n in
+		/etc/machine-id) printf 'machine-id %s %s\n' "$dc_w" "$dc_y" ;;
+		/) printf 'root %s\n' "$dc_w" ;;
+		esac
+	done
+}
+
+# Processes come and go between the glob and cat: a vanished one is not an error. (cat, not
+# `read`: a process may put a newline in its name, and the record must stay whole.)
 dc_procstat() {
 	cat /proc/[0-9]*/stat 2>/dev/null
 	return 0
@@ -54,9 +83,9 @@ dc_procstat() {
 
 dc_facts() {
 	dc_run facts.os-release dc_os_release
-	dc_run facts.kernel uname -r
-	dc_run facts.uptime cat /proc/uptime
-	dc_run facts.clock date +%s
+	dc_run facts.kernel dc_cat /proc/sys/kernel/osrelease
+	dc_run facts.uptime dc_cat /proc/uptime
+	dc_run facts.clock dc_clock
 	dc_run facts.provisioned dc_provisioned
 	dc_run facts.procstat dc_procstat
 	dc_run facts.pid1 cat /proc/1/cmdline
@@ -104,9 +133,11 @@ dc_systemd() {
 	return 1
 }
 
-# dc_unit INDEX UNIT
-dc_unit() {
-	dc_run "service.$1" systemctl show -p Id,LoadState,ActiveState,UnitFileState -- "$2"
+# dc_units UNIT...: one systemctl for every declared unit (each call costs ~12 ms of CPU on
+# the host). It prints one block per unit, in argument order, blocks separated by a blank line;
+# unit names were validated when the state was loaded, so none can shift the blocks.
+dc_units() {
+	dc_run services.show systemctl show -p Id,LoadState,ActiveState,UnitFileState -- "$@"
 }
 
 # --- files --------------------------------------------------------------------------------
@@ -154,4 +185,92 @@ dc_file() {
 dc_done() {
 	dc_begin done
 	dc_end done 0
+}
+
+# --- containers ---------------------------------------------------------------------------
+# Discovery (containers.ENGINE: `container inspect` JSON of every container), then one exec per
+# declared container with a state: dc_inner. Engines never read the script's own stdin.
+
+dc_nl='
+'
+
+# podman-docker's `docker` runs podman: its containers are podman's, counted once.
+dc_docker_is_podman() {
+	case $(docker --version 2>/dev/null </dev/null) in
+	podman*) return 0 ;;
+	esac
+	return 1
+}
+
+# A docker client alone (no socket, no DOCKER_HOST) means no docker engine on this host.
+dc_docker_daemon() {
+	[ -n "${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ] || [ -S /run/docker.sock ]
+}
+
+# dc_inspect ENGINE: every container's `container inspect` record, as one JSON array.
+dc_inspect() {
+	dc_ids=$("$1" ps -a -q --no-trunc </dev/null) || return
+	if [ -z "$dc_ids" ]; then
+		echo '[]'
+		return 0
+	fi
+	# shellcheck disable=SC2086 # container IDs are hex words: splitting them is intended
+	"$1" container inspect $dc_ids </dev/null
+}
+
+# dc_engine ENGINE: its containers, and (for the exec guard) the names it sees running.
+dc_engine() {
+	dc_run "containers.$1" dc_inspect "$1"
+	dc_up=$("$1" ps --filter status=running --format '{{.Names}}' </dev/null 2>/dev/null) || dc_up=
+	case $1 in
+	podman) dc_up_podman=$dc_up ;;
+	docker) dc_up_docker=$dc_up ;;
+	esac
+}
+
+dc_containers() {
+	dc_up_podman=
+	dc_up_docker=
+	if dc_has podman; then
+		dc_engine podman
+	else
+		dc_skip containers.podman 'no podman'
+	fi
+	if ! dc_has docker; then
+		dc_skip containers.docker 'no docker'
+	elif dc_docker_is_podman; then
+		dc_skip containers.docker 'docker is podman (podman-docker): its containers are podman'"'"'s'
+	elif ! dc_docker_daemon; then
+		dc_skip containers.docker 'a docker client but no docker daemon (no docker.sock, no DOCKER_HOST)'
+	else
+		dc_engine docker
+	fi
+}
+
+# dc_engine_of NAME: sets dc_eng to the engine that saw NAME running during discovery.
+dc_engine_of() {
+	case "$dc_nl$dc_up_podman$dc_nl" in
+	*"$dc_nl$1$dc_nl"*)
+		dc_eng=podman
+		return 0
+		;;
+	esac
+	case "$dc_nl$dc_up_docker$dc_nl" in
+	*"$dc_nl$1$dc_nl"*)
+		dc_eng=docker
+		return 0
+		;;
+	esac
+	return 1
+}
+
+# dc_inner INDEX NAME SCRIPT: the inner collector script on the exec's stdin, its output the
+# body of section inner.INDEX. Exactly one exec, in the foreground: the exec'd shell waits for
+# every child it starts, so nothing is left to a PID 1 that might never reap it.
+dc_inner() {
+	if ! dc_engine_of "$2"; then
+		dc_skip "inner.$1" 'not running when discovery looked'
+		return 0
+	fi
+	printf '%s' "$3" | dc_run "inner.$1" "$dc_eng" exec -i "$2" /bin/sh -s
 }

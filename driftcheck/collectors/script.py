@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
+from driftcheck.collectors.containers import (
+    ENGINES,
+    containers_section,
+    inner_nonce,
+    parse_procs,
+)
 from driftcheck.collectors.facts import (
     count_zombies,
     parse_cmdline,
@@ -30,9 +36,11 @@ from driftcheck.collectors.sections import (
     split_sections,
     text,
 )
-from driftcheck.collectors.services import parse_systemctl_show
+from driftcheck.collectors.services import parse_systemctl_show, split_blocks
 from driftcheck.models import (
     CommandResult,
+    ContainerSpec,
+    ContainerState,
     DeclaredState,
     FileSpec,
     FileState,
@@ -64,15 +72,15 @@ def build_script(state: DeclaredState, nonce: str, *, content_cap: int = 1 << 20
         raise ValueError("the nonce must be 8 to 64 letters or digits")
     calls = ["dc_facts", *_service_calls(state), "dc_packages"]
     calls += _file_calls(state, max(0, int(content_cap)))
+    calls += _container_calls(state, nonce, max(0, int(content_cap)))
     calls += ["dc_done", "exit 0"]
     return f"dc_m={quote('::driftcheck:' + nonce)}\n{prelude()}\n" + "\n".join(calls) + "\n"
 
 
 def _service_calls(state: DeclaredState) -> list[str]:
-    units = [
-        f"\tdc_unit {i} {quote(unit)}" for i, unit in enumerate(_units(state)) if _quotable(unit)
-    ]
-    return ["if dc_systemd; then", *units, "\t:", "fi"]
+    units = [quote(unit) for unit in _units(state) if _quotable(unit)]
+    show = [f"\tdc_units {' '.join(units)}"] if units else []
+    return ["if dc_systemd; then", *show, "\t:", "fi"]
 
 
 def _file_calls(state: DeclaredState, cap: int) -> list[str]:
@@ -80,6 +88,30 @@ def _file_calls(state: DeclaredState, cap: int) -> list[str]:
         f"dc_file {i} {quote(spec.path)} {int(_wants_content(spec))} {cap}"
         for i, spec in enumerate(_files(state))
         if _quotable(spec.path)
+    ]
+
+
+def _container_calls(state: DeclaredState, nonce: str, cap: int) -> list[str]:
+    """Discovery, then one exec per running declared container with a state (dc_inner)."""
+    if not audits_containers(state):
+        return []
+    return ["dc_containers"] + [
+        f"dc_inner {i} {quote(spec.name)} "
+        + quote(build_script(inner, inner_nonce(nonce, i), content_cap=cap))
+        for i, (spec, inner) in enumerate(inner_states(state))
+    ]
+
+
+def audits_containers(state: DeclaredState) -> bool:
+    return bool(state.containers) or state.unexpected_containers == "report"
+
+
+def inner_states(state: DeclaredState) -> list[tuple[ContainerSpec, DeclaredState]]:
+    """The declared containers whose inside is audited, in section order (inner.INDEX)."""
+    return [
+        (spec, spec.state)
+        for spec in state.containers.values()
+        if spec.state is not None and not spec.absent
     ]
 
 
@@ -128,13 +160,52 @@ class _Output:
 def parse_output(result: CommandResult, state: DeclaredState, nonce: str) -> Observed:
     sections = split_sections(result.stdout, nonce)
     out = _Output(sections, _broken(result, sections))
-    return Observed(
+    observed = Observed(
         packages=_packages(out),
         files=_file_section(out, state),
         services=_service_section(out, state),
         facts=_facts(out),
         truncated=result.truncated,
     )
+    if not audits_containers(state):
+        return observed
+    return replace(observed, containers=_containers(out), inner=_inner(out, state, nonce))
+
+
+def _containers(out: _Output) -> Section[Mapping[str, ContainerState]]:
+    procstat = out.get("facts.procstat")
+    procs = parse_procs(procstat.body) if procstat is not None else {}
+    raws = {engine: out.get(f"containers.{engine}") for engine in ENGINES}
+    missing = next((out.missing(f"containers.{e}") for e in ENGINES if raws[e] is None), "")
+    return containers_section(raws, procs, missing)
+
+
+def _inner(out: _Output, state: DeclaredState, nonce: str) -> dict[str, Observed]:
+    """What each exec'd inner script printed, parsed with that container's own nonce."""
+    found = {}
+    for i, (spec, inner) in enumerate(inner_states(state)):
+        raw = out.get(f"inner.{i}")
+        if raw is None:
+            found[spec.name] = _not_audited(out.missing(f"inner.{i}"))
+        elif raw.status == UNSUPPORTED:
+            found[spec.name] = _not_audited(f"not audited inside: {text(raw.body).strip()}")
+        else:
+            found[spec.name] = _inner_output(raw, inner, inner_nonce(nonce, i))
+    return found
+
+
+def _inner_output(raw: RawSection, inner: DeclaredState, nonce: str) -> Observed:
+    rc = raw.rc if raw.rc is not None else 1
+    if rc in (126, 127) and not split_sections(raw.body, nonce):
+        said = text(raw.stderr).strip().splitlines()
+        why = f": {said[-1][:200]}" if said else ""
+        return _not_audited(f"no usable /bin/sh in the container (exec exited {rc}){why}")
+    return parse_output(CommandResult(rc, raw.body, raw.stderr), inner, nonce)
+
+
+def _not_audited(reason: str) -> Observed:
+    failed: Section[Any] = _failed(reason)
+    return Observed(packages=failed, files=failed, services=failed, facts=failed)
 
 
 def _broken(result: CommandResult, sections: Mapping[str, RawSection]) -> str:
@@ -204,23 +275,25 @@ def _service_section(out: _Output, state: DeclaredState) -> Section[Mapping[str,
         return _failed(out.missing("services"))
     if gate.status == UNSUPPORTED:
         return _unsupported(text(gate.body).strip() or "no systemd")
-    found: dict[str, ServiceState] = {}
-    for i, unit in enumerate(_units(state)):
-        raw = out.get(f"service.{i}")
-        if raw is None and _quotable(unit):
-            return _failed(out.missing(f"service.{i}"))
-        parsed = _one_unit(raw, unit)
-        if parsed is not None:
-            found[unit] = parsed
+    units = [unit for unit in _units(state) if _quotable(unit)]
+    if not units:
+        return Section(Outcome.COLLECTED, {})
+    raw = out.get("services.show")
+    if raw is None:
+        return _failed(out.missing("services.show"))
+    blocks = split_blocks(raw.body)
+    if len(blocks) != len(units):
+        counts = f"{len(blocks)} unit blocks for {len(units)} units"
+        return _failed(f"{raw.failure('systemctl show')} ({counts})")
+    found = {unit: parsed for unit, block in zip(units, blocks, strict=True)
+             if (parsed := _one_unit(block, unit)) is not None}  # fmt: skip
     return Section(Outcome.COLLECTED, found)
 
 
-def _one_unit(raw: RawSection | None, unit: str) -> ServiceState | None:
-    """None (systemd did not report it: unknown) for a unit systemctl refused or garbled."""
-    if raw is None or raw.rc != 0:
-        return None
+def _one_unit(block: bytes, unit: str) -> ServiceState | None:
+    """None (systemd did not report it: unknown) for a garbled block."""
     try:
-        return parse_systemctl_show(raw.body, unit)
+        return parse_systemctl_show(block, unit)
     except ParseError:
         return None
 

@@ -1,5 +1,6 @@
-"""One declared unit from `systemctl show -p Id,LoadState,ActiveState,UnitFileState -- UNIT`:
-KEY=VALUE lines in whatever order systemd prints them."""
+"""Declared units from one `systemctl show -p Id,LoadState,ActiveState,UnitFileState -- UNIT...`:
+one block of KEY=VALUE lines (in whatever order systemd prints them) per unit, in argument
+order, blocks separated by a blank line."""
 
 from __future__ import annotations
 
@@ -24,3 +25,9 @@ def parse_systemctl_show(raw: bytes, name: str) -> ServiceState:
     return ServiceState(
         name, props["LoadState"], props["ActiveState"], props.get("UnitFileState", "")
     )
+
+
+def split_blocks(raw: bytes) -> list[bytes]:
+    """The per-unit blocks of a multi-unit `systemctl show`, in order."""
+    blocks = raw.replace(b"\r\n", b"\n").split(b"\n\n")
+    return [block for block in blocks if block.strip()]
