@@ -134,8 +134,8 @@ def hostile_hosts() -> list[dict[str, object]]:
         {"name": "keyrot01", "groups": ("broken",), "status": "error", "rotate_key": True},
         {"name": "unreach01", "groups": ("broken",), "kind": "absent",
          "status": "unreachable", "address": UNREACHABLE_ADDR},
-        # The listener accepts TCP and never speaks: not audited within the deadline.
-        {"name": "hang01", "groups": ("broken",), "kind": "tarpit", "status": "error",
+        # Accepts TCP, never speaks: no SSH connection within the deadline, so unreachable.
+        {"name": "hang01", "groups": ("broken",), "kind": "tarpit", "status": "unreachable",
          "address": TARPIT_ADDR},
     ]  # fmt: skip
 

@@ -1,0 +1,38 @@
+"""The lab fleet as a pytest session fixture: up once, torn down at the end even when tests fail.
+
+CI=true: a lab that cannot start FAILS the tests (never a skip). Elsewhere it skips with the
+reason. DRIFTCHECK_LAB_REUSE=1 uses a lab already started with `make lab-up` and leaves it up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.lab import fleet
+from tests.lab.lab import Lab
+from tests.lab.paths import run_dir
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    if os.environ.get("DRIFTCHECK_LAB_REUSE") == "1" and (run_dir() / "state.json").exists():
+        yield Lab.load()
+        return
+    started = start_lab()
+    try:
+        yield started
+    finally:
+        fleet.down()
+
+
+def start_lab() -> Lab:
+    try:
+        return fleet.up()
+    except Exception as exc:  # up() has already torn down what it started
+        reason = f"the lab fleet could not start: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
