@@ -43,8 +43,12 @@ lab-down: $(STAMP)
 lab-status: $(STAMP)
 	$(BIN)/python -m tests.lab status
 
+# Side-by-side figures (ratios matter, the machines are shared): the scan against a bare
+# paramiko fan-out on the lab fleet (start it first: make lab-up LAB_HOSTS=50), and the HTML
+# report at 5 / 500 / 5,000 hosts.
 bench: $(STAMP)
-	$(BIN)/python bench/scan_vs_paramiko.py
+	$(BIN)/python -m bench.scan_vs_paramiko
+	$(BIN)/python -m bench.html_report
 
 clean:
 	rm -rf $(VENV) build *.egg-info
