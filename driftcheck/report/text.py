@@ -71,8 +71,8 @@ def host_details(host: Mapping[str, Any]) -> Iterator[str]:
             f["kind"]
             + (" (new)" if f.get("new") else "")
             + (" (waived)" if f.get("waived") else ""),
-            clean(f["expected"]),
-            clean(f["actual"]),
+            short(f["expected"]),
+            short(f["actual"]),
         ]
         for f in host["findings"]
     ]
@@ -85,6 +85,14 @@ def host_details(host: Mapping[str, Any]) -> Iterator[str]:
         if f.get("diff"):
             yield f"   --- diff of {clean(f['item'])}"
             yield from (f"   {clean(line)}" for line in f["diff"].splitlines())
+
+
+_DIGEST = re.compile(r"\b(sha256:[0-9a-f]{12})[0-9a-f]{52}\b")
+
+
+def short(value: object) -> str:
+    """Digests cut to 12 hex digits for the table (the JSON report keeps them whole)."""
+    return _DIGEST.sub(r"\1…", clean(value))
 
 
 def _target(finding: Mapping[str, Any]) -> str:

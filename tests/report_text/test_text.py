@@ -1,0 +1,67 @@
+"""The text report: what a person reads in a terminal or a cron mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from driftcheck.report import summarize
+from driftcheck.report.text import render_text
+
+
+def report(hosts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"run": {"duration": 1.25}, "summary": summarize(hosts), "hosts": hosts}
+
+
+def host(
+    name: str, status: str, findings: list[dict[str, Any]], error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "address": "127.0.0.9",
+        "status": status,
+        "error": error,
+        "findings": findings,
+    }
+
+
+def finding(item: str, kind: str = "content", **kw: Any) -> dict[str, Any]:
+    return {"target": "host", "category": "file", "item": item, "kind": kind,
+            "expected": None, "actual": None, "diff": None, "detail": None, **kw}  # fmt: skip
+
+
+def test_summary_never_hides_unaudited_hosts() -> None:
+    text = render_text(report([
+        host("a", "compliant", []),
+        host("b", "unreachable", [], error="cannot connect: Connection refused"),
+    ]))  # fmt: skip
+    first = text.splitlines()[0]
+    assert first.startswith("2 hosts: 1 compliant, 0 snowflake; ")
+    assert "1 unreachable, 0 error (NOT AUDITED)" in first
+    assert "cannot connect: Connection refused" in text
+
+
+def test_terminal_escapes_from_hosts_are_neutralised() -> None:
+    evil = "\x1b]0;pwned\x07\x1b[2J/etc/x\rOK\u202e"
+    text = render_text(report([
+        host(evil, "snowflake", [finding(evil, diff=f"--- a\n+++ b\n+{evil}\n", actual=evil)])
+    ]))  # fmt: skip
+    assert "\x1b" not in text
+    assert "\r" not in text
+    assert "\u202e" not in text
+    assert "\\x1b]0;pwned" in text
+
+
+def test_digests_are_short_in_the_table_only() -> None:
+    digest = "sha256:" + "ab" * 32
+    text = render_text(report([host("a", "snowflake", [finding("/etc/x", expected=digest)])]))
+    assert "sha256:abababababab…" in text
+    assert digest not in text
+
+
+def test_new_and_waived_marks() -> None:
+    waived = {"reason": "r", "expires": "2099-01-01", "by": "me"}
+    text = render_text(report([
+        host("a", "snowflake", [finding("/etc/x", new=True), finding("/etc/y", waived=waived)])
+    ]))  # fmt: skip
+    assert "content (new)" in text
+    assert "content (waived)" in text
