@@ -29,8 +29,8 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -ra -m "not lab and not browser"
 
 lint: $(STAMP)
-	$(BIN)/ruff check driftcheck tests
-	$(BIN)/ruff format --check driftcheck tests
+	$(BIN)/ruff check driftcheck tests bench
+	$(BIN)/ruff format --check driftcheck tests bench
 	$(BIN)/mypy
 
 lab-up: $(STAMP)
