@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from driftcheck.backends.base import Backend
+from driftcheck.backends.container import ENGINES, open_container
 from driftcheck.backends.local import LocalBackend
 from driftcheck.backends.options import TransportOptions
 from driftcheck.backends.ssh import connect
@@ -20,6 +21,8 @@ def open_backend(host: Host, options: TransportOptions, deadline: float) -> Back
         return LocalBackend(host, options)
     if host.connection in _SSH:
         return connect(host, options, deadline)
+    if host.connection in ENGINES:
+        return open_container(host, options, deadline)
     raise TransportError(
-        f"ansible_connection={host.connection} is not supported (use ssh or local)"
+        f"ansible_connection={host.connection} is not supported (use ssh, local, docker or podman)"
     )

@@ -5,6 +5,7 @@ A check that could not be made is a finding of kind `unknown`, never a pass and 
 
 from __future__ import annotations
 
+from driftcheck.compare.containers import compare_containers
 from driftcheck.compare.files import compare_files
 from driftcheck.compare.host import compare_host
 from driftcheck.compare.packages import compare_packages
@@ -21,6 +22,7 @@ def compare(
         *compare_files(declared, observed.files, target),
         *compare_services(declared, observed.services, target),
         *compare_host(declared.host, observed.facts, target, now),
+        *compare_containers(declared, observed, lambda d, o, t: compare(d, o, now=now, target=t)),
     ]
     if observed.truncated:
         findings.append(

@@ -1,0 +1,175 @@
+"""Containers: discovery (`ENGINE container inspect` JSON from the containers.ENGINE sections),
+zombies seen from the host, and the inner audit (section inner.INDEX: the output of the one exec
+of the inner collector script, framed with its own nonce).
+
+`models.ContainerState` has no room for digests or zombies: `EngineContainer` extends it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
+from driftcheck.models import ContainerState, Outcome, Section
+
+ENGINES = ("podman", "docker")
+
+# /proc/PID/stat: "PID (COMM) STATE PPID ...". COMM may hold ")" and spaces: the last ") " wins.
+_STAT = re.compile(rb"^(\d+) \((.*)\) ([A-Za-z]) (-?\d+) ", re.MULTILINE | re.DOTALL)
+_STAT_RECORD = re.compile(rb"(\d+) \(")
+
+
+@dataclass(frozen=True)
+class EngineContainer(ContainerState):
+    """What discovery learnt beyond ContainerState (see the module docstring)."""
+
+    digests: tuple[str, ...] = ()  # "sha256:..." manifest digests of its image, when known
+    host_pid: int | None = None  # its PID 1 as the host sees it (0 or None: not running)
+    init: bool = False  # the engine put its own init in front (--init)
+    pid1_now: str = ""  # what PID 1 runs now (after any exec), as the host sees it
+    zombies: int | None = None  # zombies below its PID 1, as the host sees them
+
+
+def inner_nonce(nonce: str, index: int) -> str:
+    """The nonce of a container's inner script. A hash: the container never learns the host's
+    nonce, so nothing it prints can end the host's section early or forge another."""
+    return hashlib.sha256(f"{nonce}:inner:{index}".encode()).hexdigest()[:32]
+
+
+def parse_inspect(raw: bytes, engine: str) -> list[EngineContainer]:
+    """`ENGINE container inspect` output: a JSON array of container records."""
+    try:
+        records = json.loads(raw.decode("utf-8", errors="replace") or "[]")
+    except ValueError as exc:
+        raise ParseError(f"{engine} container inspect: not JSON: {exc}") from exc
+    if not isinstance(records, list):
+        raise ParseError(f"{engine} container inspect: not a JSON array")
+    return [_container(record, engine) for record in records]
+
+
+def _container(record: Any, engine: str) -> EngineContainer:
+    if not isinstance(record, dict) or not isinstance(record.get("Name"), str):
+        raise ParseError(f"{engine} container inspect: a record without a Name")
+    state, config, host = _map(record, "State"), _map(record, "Config"), _map(record, "HostConfig")
+    image_id = _str(record.get("Image"))
+    return EngineContainer(
+        name=record["Name"].lstrip("/"),  # docker names start with "/"
+        engine=engine,
+        image=_str(record.get("ImageName")) or _str(config.get("Image")),
+        image_id=image_id.removeprefix("sha256:"),
+        state=_str(state.get("Status")) or "unknown",
+        started=_str(state.get("StartedAt")),
+        pid1=_command(record),
+        digests=_digests(record),
+        host_pid=state.get("Pid") if isinstance(state.get("Pid"), int) else None,
+        init=host.get("Init") is True,
+    )
+
+
+def _map(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _command(record: Mapping[str, Any]) -> str:
+    args = record.get("Args")
+    words = [_str(record.get("Path")), *(_str(a) for a in (args if isinstance(args, list) else []))]
+    return " ".join(w for w in words if w)
+
+
+def _digests(record: Mapping[str, Any]) -> tuple[str, ...]:
+    found = {_str(record.get("ImageDigest"))}  # podman
+    reference = _str(_map(record, "Config").get("Image"))
+    if "@" in reference:  # run by digest: the reference names it
+        found.add(reference.rpartition("@")[2])
+    return tuple(sorted(d for d in found if d))
+
+
+# --- zombies as the host sees them -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    comm: str
+    state: str
+    ppid: int
+
+
+def parse_procs(raw: bytes) -> dict[int, Proc]:
+    """The concatenated /proc/[0-9]*/stat records (facts.procstat). Garbled records are skipped."""
+    procs: dict[int, Proc] = {}
+    starts = [m.start() for m in _STAT_RECORD.finditer(raw) if _at_line_start(raw, m.start())]
+    for begin, end in zip(starts, [*starts[1:], len(raw)], strict=True):
+        record = raw[begin:end]
+        pid, _, rest = record.partition(b" (")
+        comm, sep, tail = rest.rpartition(b") ")
+        fields = tail.split()
+        if not sep or len(fields) < 2 or not pid.isdigit() or not fields[1].lstrip(b"-").isdigit():
+            continue
+        procs[int(pid)] = Proc(int(pid), text(comm), text(fields[0][:1]), int(fields[1]))
+    return procs
+
+
+def _at_line_start(raw: bytes, at: int) -> bool:
+    return at == 0 or raw[at - 1 : at] == b"\n"
+
+
+def hygiene(container: EngineContainer, procs: Mapping[int, Proc]) -> EngineContainer:
+    """Its PID 1's command name and the zombies below it, from the host's process table."""
+    pid = container.host_pid
+    if not procs or not pid or pid not in procs:
+        return container
+    children: dict[int, list[int]] = {}
+    for proc in procs.values():
+        children.setdefault(proc.ppid, []).append(proc.pid)
+    below, todo = [], list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        below.append(current)
+        todo += children.get(current, [])
+    zombies = sum(1 for p in below if procs[p].state == "Z")
+    return replace(container, pid1_now=procs[pid].comm, zombies=zombies)
+
+
+# --- the containers section ----------------------------------------------------------------
+
+
+def containers_section(
+    raws: Mapping[str, RawSection | None], procs: Mapping[int, Proc], missing: str
+) -> Section[Mapping[str, ContainerState]]:
+    """Merge the engines' discoveries: any engine that failed fails the section (a declared
+    container may live there); no engine at all is UNSUPPORTED."""
+    found: dict[str, ContainerState] = {}
+    reasons = []
+    for engine in ENGINES:
+        raw = raws.get(engine)
+        if raw is None:
+            return _section(Outcome.FAILED, missing)
+        if raw.status == UNSUPPORTED:
+            reasons.append(text(raw.body).strip())
+            continue
+        if raw.rc != 0:
+            return _section(Outcome.FAILED, raw.failure(f"{engine} container inspect"))
+        try:
+            containers = parse_inspect(raw.body, engine)
+        except ParseError as exc:
+            return _section(Outcome.FAILED, str(exc))
+        for container in containers:
+            found.setdefault(container.name, hygiene(container, procs))
+    if len(reasons) == len(ENGINES):
+        return _section(Outcome.UNSUPPORTED, "; ".join(reasons))
+    return Section(Outcome.COLLECTED, dict(sorted(found.items())))
+
+
+def _section(outcome: Outcome, reason: str) -> Section[Any]:
+    return Section(outcome, None, reason)
