@@ -15,6 +15,8 @@ from tests.lab import fleet
 from tests.lab.lab import Lab
 from tests.lab.paths import run_dir
 
+FIGURES: dict[str, float] = {}  # the session lab's measurements, shown in the terminal summary
+
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
@@ -22,6 +24,7 @@ def lab() -> Iterator[Lab]:
         yield Lab.load()
         return
     started = start_lab()
+    FIGURES.update(fleet.figures(), hosts=len(started.reachable()))
     try:
         yield started
     finally:
@@ -36,3 +39,9 @@ def start_lab() -> Lab:
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        text = ", ".join(f"{key}={value:.1f}" for key, value in FIGURES.items())
+        terminalreporter.write_line(f"lab figures: {text}")

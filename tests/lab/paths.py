@@ -12,5 +12,11 @@ def lab_root() -> Path:
 
 
 def run_dir() -> Path:
-    """The running lab: state.json, keys, inventory, known_hosts, per-host overlays."""
-    return lab_root() / "run"
+    """The running lab: state.json, keys, inventory, known_hosts, per-host overlays.
+    DRIFTCHECK_LAB_RUN puts a second lab beside the first (with DRIFTCHECK_LAB_NET)."""
+    return Path(os.environ.get("DRIFTCHECK_LAB_RUN") or lab_root() / "run")
+
+
+def net() -> str:
+    """The lab's loopback /16: far from 127.0.0.1 and the usual 127.0.x test addresses."""
+    return os.environ.get("DRIFTCHECK_LAB_NET", "127.77")

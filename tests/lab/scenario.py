@@ -10,9 +10,10 @@ import shlex
 from dataclasses import dataclass, field
 
 from tests.lab import debs, states
+from tests.lab.paths import net
 
 FINDING = tuple[str, str, str, str]
-NET = "127.77"  # the lab's loopback /16: far from 127.0.0.1 and the usual 127.0.x test addresses
+NET = net()
 DMZ_NAME = "dmz01.dmz.invalid"  # resolvable only in the bastion's /etc/hosts
 DMZ_ADDR = f"{NET}.200.10"
 UNREACHABLE_ADDR = f"{NET}.201.1"  # nothing listens here

@@ -20,6 +20,8 @@ GRACE = 10.0  # seconds a host gets to power off cleanly before SIGKILL
 def stop_hosts(records: Sequence[Record], grace: float = GRACE) -> None:
     """SIGTERM every nspawn (a clean poweroff), then SIGKILL nspawn AND the host's PID 1."""
     for rec in records:
+        learn_leader(rec)
+    for rec in records:
         if procs.alive(rec.get("nspawn_pid"), rec.get("nspawn_start")):
             procs.kill(int(str(rec["nspawn_pid"])), signal.SIGTERM)
     wait_until(lambda: not any(_nspawn_alive(r) for r in records), grace)
@@ -28,6 +30,16 @@ def stop_hosts(records: Sequence[Record], grace: float = GRACE) -> None:
             if procs.alive(rec.get(f"{key}_pid"), rec.get(f"{key}_start")):
                 procs.kill(int(str(rec[f"{key}_pid"])), signal.SIGKILL)
     wait_until(lambda: not any(_host_processes(r) for r in records), 10.0)
+
+
+def learn_leader(rec: Record) -> None:
+    """A crash before state.json learnt the host's PID 1: find it while nspawn still lives."""
+    if rec.get("leader_pid") or not procs.alive(rec.get("nspawn_pid"), rec.get("nspawn_start")):
+        return
+    leader = procs.namespace_leader(int(str(rec["nspawn_pid"])))
+    if leader is not None:
+        rec.update(leader_pid=leader, leader_start=procs.start_time(leader))
+        rec["pidns"] = procs.pidns(leader)
 
 
 def _nspawn_alive(rec: Record) -> bool:
