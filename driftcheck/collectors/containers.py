@@ -20,7 +20,6 @@ from driftcheck.models import ContainerState, Outcome, Section
 ENGINES = ("podman", "docker")
 
 # /proc/PID/stat: "PID (COMM) STATE PPID ...". COMM may hold ")" and spaces: the last ") " wins.
-_STAT = re.compile(rb"^(\d+) \((.*)\) ([A-Za-z]) (-?\d+) ", re.MULTILINE | re.DOTALL)
 _STAT_RECORD = re.compile(rb"(\d+) \(")
 
 
@@ -63,7 +62,7 @@ def _container(record: Any, engine: str) -> EngineContainer:
         image=_str(record.get("ImageName")) or _str(config.get("Image")),
         image_id=image_id.removeprefix("sha256:"),
         state=_str(state.get("Status")) or "unknown",
-        started=_str(state.get("StartedAt")),
+        started=_started(state),
         pid1=_command(record),
         digests=_digests(record),
         host_pid=state.get("Pid") if isinstance(state.get("Pid"), int) else None,
@@ -78,6 +77,11 @@ def _map(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _started(state: Mapping[str, Any]) -> str:
+    started = _str(state.get("StartedAt"))
+    return "" if started.startswith("0001-01-01") else started  # Go's zero time: never started
 
 
 def _command(record: Mapping[str, Any]) -> str:
@@ -106,7 +110,9 @@ class Proc:
 
 
 def parse_procs(raw: bytes) -> dict[int, Proc]:
-    """The concatenated /proc/[0-9]*/stat records (facts.procstat). Garbled records are skipped."""
+    """The concatenated /proc/[0-9]*/stat records (facts.procstat). Garbled records are skipped.
+    A record has 40+ fields after COMM: a 15-byte COMM cannot fake one, and the last ") " is
+    the real end of COMM."""
     procs: dict[int, Proc] = {}
     starts = [m.start() for m in _STAT_RECORD.finditer(raw) if _at_line_start(raw, m.start())]
     for begin, end in zip(starts, [*starts[1:], len(raw)], strict=True):
@@ -114,7 +120,7 @@ def parse_procs(raw: bytes) -> dict[int, Proc]:
         pid, _, rest = record.partition(b" (")
         comm, sep, tail = rest.rpartition(b") ")
         fields = tail.split()
-        if not sep or len(fields) < 2 or not pid.isdigit() or not fields[1].lstrip(b"-").isdigit():
+        if not sep or len(fields) < 20 or not pid.isdigit() or not fields[1].lstrip(b"-").isdigit():
             continue
         procs[int(pid)] = Proc(int(pid), text(comm), text(fields[0][:1]), int(fields[1]))
     return procs

@@ -1,0 +1,114 @@
+"""Discovery parsers on captured real output (inspect/*.json, procstat/*.json) and dirty input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from driftcheck.collectors.containers import (
+    EngineContainer,
+    containers_section,
+    hygiene,
+    inner_nonce,
+    parse_inspect,
+    parse_procs,
+)
+from driftcheck.collectors.sections import ParseError, RawSection
+from driftcheck.models import Outcome
+
+HERE = Path(__file__).parent
+
+
+def cases(folder: str) -> list[Path]:
+    return sorted((HERE / folder).glob("*.json"))
+
+
+@pytest.mark.parametrize("path", cases("inspect"), ids=lambda p: p.stem)
+def test_inspect_fixture(path: Path) -> None:
+    case = json.loads(path.read_text())
+    got = [asdict(c) for c in parse_inspect(case["stdout"].encode(), case["engine"])]
+    for record in got:
+        record["digests"] = list(record["digests"])
+    assert got == case["expected"]
+
+
+@pytest.mark.parametrize("path", cases("procstat"), ids=lambda p: p.stem)
+def test_procstat_fixture(path: Path) -> None:
+    case = json.loads(path.read_text())
+    container = EngineContainer("c", "podman", "img", "id", "running", host_pid=case["host_pid"])
+    seen = hygiene(container, parse_procs(case["stdout"].encode()))
+    assert {"pid1_now": seen.pid1_now, "zombies": seen.zombies} == case["expected"]
+
+
+def test_docker_names_lose_their_slash_and_docker_init_counts() -> None:
+    raw = json.dumps(
+        [
+            {
+                "Name": "/web",
+                "Image": "sha256:" + "a" * 64,
+                "Config": {"Image": "nginx@sha256:" + "b" * 64},
+                "State": {"Status": "running", "Pid": 42, "StartedAt": "2026-01-01T00:00:00Z"},
+                "HostConfig": {"Init": True},
+                "Path": "nginx",
+                "Args": ["-g", "daemon off;"],
+            }
+        ]
+    ).encode()
+    (web,) = parse_inspect(raw, "docker")
+    assert (web.name, web.image, web.image_id, web.init) == ("web", "nginx@sha256:" + "b" * 64,
+                                                             "a" * 64, True)  # fmt: skip
+    assert web.digests == ("sha256:" + "b" * 64,)
+    assert web.pid1 == "nginx -g daemon off;"
+
+
+@pytest.mark.parametrize(
+    "raw", [b"Error: something\n", b'{"Name": "x"}', b'[{"State": {}}]', b"\xff\xfe"]
+)
+def test_garbage_is_a_parse_error(raw: bytes) -> None:
+    with pytest.raises(ParseError):
+        parse_inspect(raw, "podman")
+
+
+def test_hostile_comm_cannot_fake_a_zombie() -> None:
+    raw = (
+        b"10 (sleep) S 1 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n"
+        b"11 (x) Z 10 1\n"  # too short to be a record
+        b"12 (\n13 (y) Z 10 1) S 10 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n"
+    )
+    seen = hygiene(
+        EngineContainer("c", "podman", "i", "d", "running", host_pid=10), parse_procs(raw)
+    )
+    assert seen.zombies == 0  # the comm "\n13 (y) Z 10 1" cannot make a zombie
+    assert seen.pid1_now == "sleep"
+
+
+def section(status: str, body: bytes = b"[]", stderr: bytes = b"") -> RawSection:
+    return RawSection(status, body, stderr)
+
+
+def test_engines_merge_and_outcomes() -> None:
+    none = {
+        "podman": section("unsupported", b"no podman"),
+        "docker": section("unsupported", b"no docker"),
+    }
+    assert containers_section(none, {}, "").outcome is Outcome.UNSUPPORTED
+    broken = {"podman": section("0"), "docker": section("1", b"", b"Cannot connect\n")}
+    failed = containers_section(broken, {}, "")
+    assert failed.outcome is Outcome.FAILED
+    assert "Cannot connect" in failed.reason
+    missing = containers_section({"podman": section("0"), "docker": None}, {}, "cut short")
+    assert (missing.outcome, missing.reason) == (Outcome.FAILED, "cut short")
+    one = {"podman": section("0", b'[{"Name": "a", "State": {"Status": "running"}}]'),
+           "docker": section("unsupported", b"no docker")}  # fmt: skip
+    assert list(containers_section(one, {}, "").value) == ["a"]
+
+
+def test_inner_nonce_hides_the_host_nonce() -> None:
+    nonce = "0123456789abcdef"
+    inner = inner_nonce(nonce, 0)
+    assert nonce not in inner
+    assert inner != inner_nonce(nonce, 1)
+    assert len(inner) == 32
