@@ -123,6 +123,7 @@ def boot(record: dict[str, object]) -> None:
         "--register=no",
         "--keep-unit",
         "--link-journal=no",
+        "--setenv=SYSTEMD_COLORS=0",  # a plain console.log, for boot-failure reports
         "-D",
         str(record["root"]),
         "-M",
