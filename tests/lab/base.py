@@ -52,7 +52,7 @@ def ensure_base(log: bool = True) -> tuple[Path, float]:
     """The cached base for the current recipe, built if missing. Returns (dir, build seconds)."""
     final = base_dir()
     if (final / ".driftcheck-recipe.json").is_file():
-        return final, 0.0
+        return final, 0.0  # cached (its build time: built_seconds())
     started = time.monotonic()
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(final.parent)
@@ -60,11 +60,20 @@ def ensure_base(log: bool = True) -> tuple[Path, float]:
     if log:
         print(f"lab: building base {final.name} (debootstrap {SUITE}) ...", file=sys.stderr)
     build(tmp)
+    (tmp / ".driftcheck-build-seconds").write_text(f"{time.monotonic() - started:.1f}\n")
     try:
         tmp.rename(final)
     except OSError:  # another process finished the same recipe first: keep theirs
         shutil.rmtree(tmp, ignore_errors=True)
     return final, time.monotonic() - started
+
+
+def built_seconds(base: Path) -> float:
+    """How long the cached base took to build (the figure CI pays on a fresh machine)."""
+    try:
+        return float((base / ".driftcheck-build-seconds").read_text())
+    except (OSError, ValueError):
+        return 0.0
 
 
 def remove_stale_builds(parent: Path) -> None:

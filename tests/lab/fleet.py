@@ -48,6 +48,7 @@ def start(scenario: Scenario, state: dict[str, object], timeout: float) -> Lab:
     started = time.monotonic()
     figures: dict[str, float] = {}
     base_dir, figures["base_build_s"] = base.ensure_base()
+    figures["base_built_in_s"] = base.built_seconds(base_dir)
     debs_dir = debs_dir_for(run_dir())
     debs.build_all(debs_dir)
     golden_dir, figures["golden_build_s"] = golden.ensure_golden(base_dir, debs_dir)
