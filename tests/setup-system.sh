@@ -3,7 +3,7 @@
 # sshd for the transport tests, debootstrap + systemd-nspawn for the lab fleet,
 # chromium for the HTML report tests, podman for container tests, rpm for its parser fixtures.
 set -euo pipefail
-pkgs=(openssh-server openssh-client debootstrap systemd-container chromium podman crun rpm iproute2 sudo busybox)
+pkgs=(openssh-server openssh-client debootstrap systemd-container chromium podman crun runc rpm iproute2 sudo busybox dpkg-dev procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

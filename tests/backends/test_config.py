@@ -88,6 +88,7 @@ def sudoer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if getpass.getuser() != "root" or not shutil.which("sudo"):
         pytest.skip("needs root and sudo")
     name = "dcsudo"
+    _remove_user(name)  # a run killed mid-test may have left it behind
     # "-p *": no password, yet not a locked account (sshd refuses locked ones without PAM)
     subprocess.run(["useradd", "-m", "-s", "/bin/sh", "-p", "*", name], check=True)
     rule = Path(f"/etc/sudoers.d/{name}")
@@ -97,7 +98,13 @@ def sudoer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield name
     finally:
         rule.unlink(missing_ok=True)
-        subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
+        _remove_user(name)
+
+
+def _remove_user(name: str) -> None:
+    """userdel refuses a user with processes left (a lingering sshd session): end them first."""
+    subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
+    subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
 
 
 def test_become_with_sudo_nopasswd(sudoer: str, tmp_path: Path) -> None:
