@@ -2,10 +2,12 @@
 
 CI=true: a lab that cannot start FAILS the tests (never a skip). Elsewhere it skips with the
 reason. DRIFTCHECK_LAB_REUSE=1 uses a lab already started with `make lab-up` and leaves it up.
+A session takes the lab lock first: concurrent sessions on one machine wait for each other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -13,13 +15,26 @@ import pytest
 
 from tests.lab import fleet
 from tests.lab.lab import Lab
+from tests.lab.lock import session_lock
 from tests.lab.paths import run_dir
 
 FIGURES: dict[str, float] = {}  # the session lab's measurements, shown in the terminal summary
+LOCK_WAIT = 480.0  # below pytest-timeout's 600 s, which counts fixture setup too
 
 
 @pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
+def lab_lock() -> Iterator[None]:
+    """Held for the whole session by every test that starts lab hosts."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(session_lock(LOCK_WAIT))
+        except TimeoutError as exc:
+            unavailable(str(exc))
+        yield
+
+
+@pytest.fixture(scope="session")
+def lab(lab_lock: None) -> Iterator[Lab]:
     if os.environ.get("DRIFTCHECK_LAB_REUSE") == "1" and (run_dir() / "state.json").exists():
         yield Lab.load()
         return
@@ -35,10 +50,15 @@ def start_lab() -> Lab:
     try:
         return fleet.up()
     except Exception as exc:  # up() has already torn down what it started
-        reason = f"the lab fleet could not start: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"the lab fleet could not start: {exc}")
+        raise
+
+
+def unavailable(reason: str) -> None:
+    """In CI a lab that cannot start fails the tests; elsewhere they skip with the reason."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -43,6 +43,7 @@ def host_pidns(rec: dict[str, object]) -> int | None:
     return procs.pidns(leader) if leader else None
 
 
+@pytest.mark.usefixtures("lab_lock")
 def test_down_after_a_killed_up_leaves_nothing(tmp_path: Path) -> None:
     if os.geteuid() != 0 and os.environ.get("CI") != "true":
         pytest.skip("the lab needs root")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from tests.lab import fleet
+from tests.lab.lock import session_lock
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,13 +18,24 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop every host and helper, unmount, verify nothing is left")
     sub.add_parser("status", help="list the lab's hosts")
     args = parser.parse_args(argv)
+    if args.command == "status":
+        return cmd_status()
+    try:
+        with session_lock(0):  # never pull the lab from under a running test session
+            return run(args)
+    except TimeoutError:
+        print("lab: a test session is using the lab; try again when it ends", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "up":
         return cmd_up(f"bench:{args.hosts}" if args.hosts else "default", args.timeout)
     if args.command == "down":
         fleet.down()
         print("lab: down, nothing left running or mounted")
         return 0
-    return cmd_status()
+    raise AssertionError(args.command)
 
 
 def cmd_up(scenario: str, timeout: float) -> int:
