@@ -150,6 +150,17 @@ def test_proxyjump_host_audited_through_the_bastion(scan: Scan) -> None:
     assert host["facts"]["os_id"] == "debian"
 
 
+def test_proxyjump_host_is_out_of_direct_reach(lab: Lab, tmp_path: Path) -> None:
+    """Without the ssh_config's ProxyJump the scanner cannot reach dmz01 at all."""
+    argv = [DRIFTCHECK, "scan", "-i", str(lab.inventory), "--known-hosts", str(lab.known_hosts)]
+    argv += ["-F", str(tmp_path / "empty_ssh_config"), "--limit", "dmz01", "--format", "json"]
+    (tmp_path / "empty_ssh_config").write_text("")
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    (host,) = json.loads(proc.stdout)["hosts"]
+    assert host["status"] == "unreachable", host
+
+
 def test_hostile_content_reported_as_data(scan: Scan) -> None:
     diffs = {f["item"]: f["diff"] for f in scan.host("odd01")["findings"]}
     assert "<script>alert(document.cookie)</script>" in diffs[states.INDEX_HTML]
