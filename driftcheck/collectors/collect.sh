@@ -152,10 +152,11 @@ dc_stat() {
 	return 1
 }
 
-# dc_digest PATH WANT_CONTENT CAP: regular files only (never follows a symlink or
-# opens a FIFO or a device).
+# dc_digest PATH WHAT CAP: WHAT is 0 (stat only: no process spent on a digest nobody
+# compares), 1 (digest) or 2 (digest and content). Regular files only (never follows a symlink
+# or opens a FIFO or a device).
 dc_digest() {
-	if [ ! -f "$1" ] || [ -L "$1" ]; then
+	if [ "$2" = 0 ] || [ ! -f "$1" ] || [ -L "$1" ]; then
 		return 0
 	fi
 	if [ ! -r "$1" ]; then
@@ -167,13 +168,13 @@ dc_digest() {
 		return 0
 	fi
 	printf 'sha256 %s\n' "${dc_out%% *}"
-	if [ "$2" = 1 ]; then
+	if [ "$2" = 2 ]; then
 		printf 'content %s\n' "$3"
 		head -c "$(($3 + 1))" <"$1" | base64
 	fi
 }
 
-# dc_file INDEX PATH WANT_CONTENT CAP (one byte more than CAP is read: it shows truncation)
+# dc_file INDEX PATH WHAT CAP (one byte more than CAP is read: it shows truncation)
 dc_file() {
 	dc_begin "file.$1"
 	if dc_stat "$2"; then

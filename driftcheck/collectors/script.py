@@ -85,7 +85,7 @@ def _service_calls(state: DeclaredState) -> list[str]:
 
 def _file_calls(state: DeclaredState, cap: int) -> list[str]:
     return [
-        f"dc_file {i} {quote(spec.path)} {int(_wants_content(spec))} {cap}"
+        f"dc_file {i} {quote(spec.path)} {_what(spec)} {cap}"
         for i, spec in enumerate(_files(state))
         if _quotable(spec.path)
     ]
@@ -125,6 +125,13 @@ def _files(state: DeclaredState) -> list[FileSpec]:
 
 def _quotable(word: str) -> bool:
     return "\0" not in word
+
+
+def _what(spec: FileSpec) -> int:
+    """What dc_file collects: 0 stat only, 1 and the digest, 2 and the content too."""
+    if _wants_content(spec):
+        return 2
+    return 1 if _needs_digest(spec) else 0
 
 
 def _wants_content(spec: FileSpec) -> bool:
