@@ -27,12 +27,35 @@ PACKAGES = (
     "openssh-server",
     "sudo",
     "procps",  # ps: people poking at a lab host expect it; drift injection polls with it
+    # Container hosts (issue 4): podman with crun (LAB.md), `docker` on top of it, and a static
+    # busybox to make a busybox-only image from. Installed in the chroot: `debootstrap
+    # --include=podman` fails to configure.
+    "podman",
+    "crun",
+    "podman-docker",
+    "busybox-static",
 )
 # Bump when the build steps below change in a way the package list does not show.
-BUILD_STEPS_VERSION = 1
+BUILD_STEPS_VERSION = 2
 
 # Keeps package scripts from starting daemons inside the build (there is no init to own them).
 POLICY_RC_D = "#!/bin/sh\nexit 101\n"
+
+# Plain podman fails inside nspawn hosts on this kernel; this works (LAB.md).
+CONTAINERS_CONF = """[containers]
+default_ulimits = []      # setrlimit(RLIMIT_NOFILE) is not permitted
+default_sysctls = []      # /proc/sys is read-only inside nspawn
+keyring = false           # keyctl is filtered
+cgroups = "disabled"      # cgroup hierarchy is read-only inside nspawn
+[engine]
+runtime = "crun"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+# A Debian root filesystem for container images (no registry: `podman import` of a tar), taken
+# from the debootstrap before the host packages go in, trimmed of docs.
+DEBIAN_IMAGE_TAR = "opt/lab-images/debian.tar"
+IMAGE_EXCLUDES = ("./usr/share/doc", "./usr/share/man", "./usr/share/locale", "./usr/share/info")
 
 
 def recipe() -> dict[str, object]:
@@ -87,16 +110,29 @@ def remove_stale_builds(parent: Path) -> None:
 def build(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
     run(["debootstrap", "--variant=minbase", SUITE, str(root)])
+    save_image_rootfs(root)
     policy = root / "usr/sbin/policy-rc.d"
     policy.write_text(POLICY_RC_D)
     policy.chmod(0o755)
     install = "apt-get install -y -q --no-install-recommends " + " ".join(PACKAGES)
     in_root(root, f"apt-get update -q && {install} && apt-get clean")
     policy.unlink()
+    (root / "etc/containers").mkdir(exist_ok=True)
+    (root / "etc/containers/containers.conf").write_text(CONTAINERS_CONF)
     strip_identity(root)
     shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
     (root / "var/lib/apt/lists/partial").mkdir(parents=True)
     (root / ".driftcheck-recipe.json").write_text(json.dumps(recipe(), indent=1))
+
+
+def save_image_rootfs(root: Path) -> None:
+    """The fresh minbase as a tar inside the base: container hosts `podman import` it."""
+    tar = root.parent / f"{root.name}.image.tar"
+    excludes = [f"--exclude={path}" for path in IMAGE_EXCLUDES]
+    run(["tar", "-C", str(root), *excludes, "-cf", str(tar), "."])
+    dest = root / DEBIAN_IMAGE_TAR
+    dest.parent.mkdir(parents=True)
+    tar.rename(dest)
 
 
 def strip_identity(root: Path) -> None:
