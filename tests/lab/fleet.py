@@ -121,6 +121,7 @@ def setup_for(spec: HostDef, key: Path) -> host.HostSetup:
         etc_hosts=spec.etc_hosts,
         files=spec.files,
         upper_on_loop=spec.upper_on_loop,
+        containers=spec.containers,
     )
 
 

@@ -30,6 +30,7 @@ class HostSetup:
     etc_hosts: str = ""  # lines appended to /etc/hosts
     files: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> (content, mode)
     upper_on_loop: bool = False  # an upper fs that records no birth time (an old ext3-era host)
+    containers: bool = False  # runs podman (LAB.md): real storage bound in, CAP_NET_ADMIN
 
 
 def host_dir(run_dir: Path, name: str) -> Path:
@@ -50,6 +51,9 @@ def prepare(setup: HostSetup, run_dir: Path, layers: list[Path]) -> dict[str, ob
     root = mount_overlay(layer_root, hdir / "root", layers)
     mounts.insert(0, str(root))  # unmount the overlay before the filesystem under it
     record["root"] = str(root)
+    if setup.containers:  # podman's storage cannot live on the overlay
+        (hdir / "containers").mkdir(exist_ok=True)
+        record["containers"] = str(hdir / "containers")
     write_identity(root, setup)
     return record
 
@@ -131,6 +135,11 @@ def boot(record: dict[str, object]) -> None:
         f"--hostname={name}",
         "-b",
     ]
+    if record.get("containers"):
+        argv[-1:-1] = [
+            f"--bind={record['containers']}:/var/lib/containers",
+            "--capability=CAP_NET_ADMIN",
+        ]
     with (hdir / "console.log").open("wb") as log:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
