@@ -12,7 +12,7 @@ from tests.lab.scenario import HostDef, Scenario
 
 def write_inventory(scenario: Scenario, inv_dir: Path, key: Path) -> Path:
     """inv_dir/hosts.ini, group_vars/, host_vars/, states/. Returns hosts.ini."""
-    for sub in ("group_vars", "host_vars", "states/templates"):
+    for sub in ("group_vars", "host_vars", "states/templates", "states/containers"):
         (inv_dir / sub).mkdir(parents=True, exist_ok=True)
     hosts_ini = inv_dir / "hosts.ini"
     hosts_ini.write_text(inventory_ini(scenario))

@@ -10,6 +10,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from tests.lab import debs, states
+from tests.lab.base import DEBIAN_IMAGE_TAR
 from tests.lab.paths import net
 
 FINDING = tuple[str, str, str, str]
@@ -39,6 +40,8 @@ class HostDef:
     ssh_hostname: str | None = None  # HostName in ssh_config when it is not the address
     proxy_jump: str | None = None
     upper_on_loop: bool = False
+    containers: bool = False  # runs podman: container storage bound in, CAP_NET_ADMIN
+    audited_containers: tuple[str, ...] = ()  # expected: exec'd into once each per audit
 
     @property
     def inventory_address(self) -> str | None:
@@ -74,7 +77,13 @@ AGENT = "acme-agent.service"
 
 def default() -> Scenario:
     """Every kind of drift and every hostile host of issue 3, one host each."""
-    specs = [*plain_hosts(), *drifted_hosts(), *hostile_hosts(), *access_hosts()]
+    specs = [
+        *plain_hosts(),
+        *drifted_hosts(),
+        *hostile_hosts(),
+        *access_hosts(),
+        *container_hosts(),
+    ]
     hosts = tuple(
         HostDef(**{**spec, "address": spec.get("address") or address(i)})  # type: ignore[arg-type]
         for i, spec in enumerate(specs)
@@ -164,6 +173,90 @@ def access_hosts() -> list[dict[str, object]]:
         snowflake("dmz01", "dmz", f("package", "acme-debug", "unexpected"),
                   address=DMZ_ADDR, ssh_hostname=DMZ_NAME, proxy_jump="bastion",
                   drift=f"dpkg -i /var/tmp/{debs.DEBUG.filename}", uploads=(debs.DEBUG.filename,)),
+    ]  # fmt: skip
+
+
+def c(name: str, category: str, item: str, kind: str) -> FINDING:
+    return (f"container:{name}", category, item, kind)
+
+
+# Images without a registry (LAB.md): `podman import` of root filesystems made on the host.
+# app:1.4 and app:1.3 are busybox-only (the base's busybox-static and its applets) with an
+# /etc/app.conf; debian:12 is the base's debootstrap minbase (a real dpkg inside).
+BUSYBOX_APPLETS = "sh sleep cat ls stat sha256sum head base64 date uname id ps sed"
+IMAGES = f"""rm -rf /var/tmp/img && mkdir -p /var/tmp/img/bin /var/tmp/img/etc
+cp /bin/busybox /var/tmp/img/bin/
+for applet in {BUSYBOX_APPLETS}; do ln -s busybox /var/tmp/img/bin/$applet; done
+printf '{states.APP_CONF}' > /var/tmp/img/etc/app.conf
+for version in 1.3 1.4; do
+  echo "$version" > /var/tmp/img/etc/app-release
+  tar -C /var/tmp/img -c . | podman import -q - localhost/app:$version >/dev/null
+done
+rm -rf /var/tmp/img
+podman import -q /{DEBIAN_IMAGE_TAR} {states.DEBIAN_IMAGE} >/dev/null
+"""
+# A PID 1 that never reaps: the child's exit leaves a zombie for as long as the container runs.
+LEAKY = "sh -c 'sleep 0.2 & exec sleep 100000'"
+WAIT_ZOMBIE = """for _ in $(seq 100); do
+  ps -eo stat=,args= | grep -q '^Z' && exit 0
+  sleep 0.1
+done
+echo 'no zombie appeared in the leaky container' >&2; exit 1
+"""
+
+
+def ctr01_drift() -> str:
+    """podman by hand: wrong image, a file edited and a package installed in running containers,
+    a container that leaks zombies."""
+    run = "podman run -d -q --network none --name"
+    deb = debs.DEBUG.filename
+    return (
+        IMAGES
+        + f"{run} web localhost/app:1.3 sleep 100000 >/dev/null\n"
+        + f"{run} conf {states.APP_IMAGE} sleep 100000 >/dev/null\n"
+        + f"podman exec conf sed -i 's/80/8080/' {states.APP_CONF_PATH}\n"
+        + f"{run} pkg {states.DEBIAN_IMAGE} sleep infinity >/dev/null\n"
+        + f"podman cp /var/tmp/{deb} pkg:/tmp/{deb}\n"
+        + f"podman exec pkg dpkg -i /tmp/{deb} >/dev/null\n"
+        + f"{run} leaky {states.APP_IMAGE} {LEAKY} >/dev/null\n"
+        + WAIT_ZOMBIE
+    )
+
+
+def ctr02_drift() -> str:
+    """The docker command (podman-docker): a compliant container, one stopped, a debug one."""
+    run = "docker run -d -q --network none --name"
+    return (
+        IMAGES
+        + f"{run} ok {states.DEBIAN_IMAGE} sleep infinity >/dev/null\n"
+        + f"{run} db {states.APP_IMAGE} sleep 100000 >/dev/null\n"
+        + "docker stop -t 0 db >/dev/null\n"
+        + f"{run} debug {states.APP_IMAGE} sleep 100000 >/dev/null\n"
+    )
+
+
+def container_hosts() -> list[dict[str, object]]:
+    deb = debs.DEBUG.filename
+    return [
+        # busybox containers have no package database: their package checks are unknown, and
+        # unknown checks make the host an error (never compliant, never "missing").
+        {"name": "ctr01", "groups": ("ctr",), "containers": True, "status": "error",
+         "findings": frozenset({
+             c("web", "container", "web", "image"),
+             c("conf", "file", states.APP_CONF_PATH, "content"),
+             c("pkg", "package", "acme-debug", "unexpected"),
+             c("leaky", "container", "leaky", "zombies"),
+             c("leaky", "package", "curl", "unknown"),
+             # the container's zombie is a process of the host too: the host check sees it
+             f("host", "zombies", "zombies"),
+         }),
+         "drift": ctr01_drift(), "uploads": (deb,),
+         "audited_containers": ("conf", "pkg", "leaky")},
+        # Its only drift is in its containers: a snowflake.
+        snowflake("ctr02", "ctr", c("db", "container", "db", "stopped"),
+                  c("cache", "container", "cache", "missing"),
+                  c("debug", "container", "debug", "unexpected"),
+                  containers=True, drift=ctr02_drift(), audited_containers=("ok",)),
     ]  # fmt: skip
 
 

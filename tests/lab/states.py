@@ -122,9 +122,56 @@ files:
 """
 
 
+APP_IMAGE = "localhost/app:1.4"
+DEBIAN_IMAGE = "localhost/debian:12"
+APP_CONF_PATH = "/etc/app.conf"
+APP_CONF = "listen 80\n"
+
+# ctr01 runs podman, ctr02 the docker command (podman-docker); the containers are issue 4's cases.
+CTR01_YML = f"""# podman by hand: a wrong image, a file and a package changed inside, a zombie leak.
+containers:
+  web: {{image: "localhost/app:1.4", running: true}}
+  conf: {{image: "{APP_IMAGE}", running: true, state: containers/app.yml}}
+  pkg: {{image: "{DEBIAN_IMAGE}", running: true, state: containers/debian.yml}}
+  leaky: {{image: "{APP_IMAGE}", running: true, state: containers/busybox.yml}}
+unexpected_containers: report
+"""
+CTR02_YML = f"""# The docker command: one compliant container, one stopped, one missing, one debug.
+containers:
+  ok: {{image: "{DEBIAN_IMAGE}", running: true, state: containers/debian.yml}}
+  db: {{image: "{APP_IMAGE}", running: true}}
+  cache: {{image: "{APP_IMAGE}", running: true}}
+  debug-shell: absent
+unexpected_containers: report
+"""
+CONTAINER_APP_YML = f"""# Inside the app containers.
+files:
+  {APP_CONF_PATH}:
+    content: {yaml_str(APP_CONF)}
+    mode: "0644"
+"""
+CONTAINER_DEBIAN_YML = """# Inside Debian containers: dpkg is there, nothing installed by hand.
+packages:
+  dpkg: present
+  acme-debug: absent
+"""
+CONTAINER_BUSYBOX_YML = f"""# busybox only: no package database, so the package check is unknown.
+packages:
+  curl: absent
+files:
+  {APP_CONF_PATH}:
+    sha256: "{sha256(APP_CONF.encode())}"
+"""
+
+
 def state_files() -> dict[str, str]:
     """Relative path under states/ -> text."""
     return {
+        "ctr01.yml": CTR01_YML,
+        "ctr02.yml": CTR02_YML,
+        "containers/app.yml": CONTAINER_APP_YML,
+        "containers/debian.yml": CONTAINER_DEBIAN_YML,
+        "containers/busybox.yml": CONTAINER_BUSYBOX_YML,
         "all.yml": all_yml(),
         "web.yml": WEB_YML,
         "db.yml": db_yml(),

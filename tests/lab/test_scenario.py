@@ -31,7 +31,10 @@ def test_every_drift_and_hostile_case_has_its_host() -> None:
 
 @pytest.mark.parametrize("host", DEFAULT.hosts, ids=lambda h: h.name)
 def test_expected_outcome_is_coherent(host: scenario.HostDef) -> None:
-    assert (host.status == "snowflake") == bool(host.findings)
+    if host.status == "snowflake":
+        assert host.findings
+    # an error host may have findings too: unknown checks (a busybox container) beside drift
+    assert not host.findings or host.status in ("snowflake", "error")
     assert host.address.startswith(f"{scenario.NET}.")
 
 
