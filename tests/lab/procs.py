@@ -65,6 +65,16 @@ def namespace_leader(pid: int) -> int | None:
     return None
 
 
+def is_ns_init(pid: int) -> bool:
+    """Whether `pid` is PID 1 of its own PID namespace (the last NSpid of its status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    nspids = next((ln.split()[1:] for ln in status.splitlines() if ln.startswith("NSpid:")), [])
+    return len(nspids) > 1 and nspids[-1] == "1"
+
+
 def in_pidns(inode: int) -> list[int]:
     """Every process of a PID namespace (seen from ours)."""
     pids = []

@@ -59,6 +59,10 @@ def _host_processes(rec: Record) -> list[int]:
     pidns = rec.get("pidns")
     if isinstance(pidns, int) and not left:
         left = procs.in_pidns(pidns)
+        # Our PID 1 is gone, so a live PID 1 in that namespace means the kernel gave the freed
+        # inode to a new namespace: another lab's host booting meanwhile, not ours.
+        if any(procs.is_ns_init(pid) and pid != rec.get("leader_pid") for pid in left):
+            left = []
     return left
 
 
