@@ -202,6 +202,11 @@ class ContainerState:
     state: str  # "running" | "exited" | ...
     started: str = ""
     pid1: str = ""
+    digests: tuple[str, ...] = ()  # "sha256:..." manifest digests of its image, when known
+    host_pid: int | None = None  # its PID 1 as the host sees it (0 or None: not running)
+    init: bool = False  # the engine put its own init in front (--init)
+    pid1_now: str = ""  # what PID 1 runs now (after any exec), as the host sees it
+    zombies: int | None = None  # zombies below its PID 1, as the host sees them
 
 
 _NOT_RUN: Section[Any] = Section(Outcome.UNSUPPORTED, None, "not collected")

@@ -1,8 +1,6 @@
 """Containers: discovery (`ENGINE container inspect` JSON from the containers.ENGINE sections),
 zombies seen from the host, and the inner audit (section inner.INDEX: the output of the one exec
 of the inner collector script, framed with its own nonce).
-
-`models.ContainerState` has no room for digests or zombies: `EngineContainer` extends it.
 """
 
 from __future__ import annotations
@@ -23,24 +21,13 @@ ENGINES = ("podman", "docker")
 _STAT_RECORD = re.compile(rb"(\d+) \(")
 
 
-@dataclass(frozen=True)
-class EngineContainer(ContainerState):
-    """What discovery learnt beyond ContainerState (see the module docstring)."""
-
-    digests: tuple[str, ...] = ()  # "sha256:..." manifest digests of its image, when known
-    host_pid: int | None = None  # its PID 1 as the host sees it (0 or None: not running)
-    init: bool = False  # the engine put its own init in front (--init)
-    pid1_now: str = ""  # what PID 1 runs now (after any exec), as the host sees it
-    zombies: int | None = None  # zombies below its PID 1, as the host sees them
-
-
 def inner_nonce(nonce: str, index: int) -> str:
     """The nonce of a container's inner script. A hash: the container never learns the host's
     nonce, so nothing it prints can end the host's section early or forge another."""
     return hashlib.sha256(f"{nonce}:inner:{index}".encode()).hexdigest()[:32]
 
 
-def parse_inspect(raw: bytes, engine: str) -> list[EngineContainer]:
+def parse_inspect(raw: bytes, engine: str) -> list[ContainerState]:
     """`ENGINE container inspect` output: a JSON array of container records."""
     try:
         records = json.loads(raw.decode("utf-8", errors="replace") or "[]")
@@ -51,12 +38,12 @@ def parse_inspect(raw: bytes, engine: str) -> list[EngineContainer]:
     return [_container(record, engine) for record in records]
 
 
-def _container(record: Any, engine: str) -> EngineContainer:
+def _container(record: Any, engine: str) -> ContainerState:
     if not isinstance(record, dict) or not isinstance(record.get("Name"), str):
         raise ParseError(f"{engine} container inspect: a record without a Name")
     state, config, host = _map(record, "State"), _map(record, "Config"), _map(record, "HostConfig")
     image_id = _str(record.get("Image"))
-    return EngineContainer(
+    return ContainerState(
         name=record["Name"].lstrip("/"),  # docker names start with "/"
         engine=engine,
         image=_str(record.get("ImageName")) or _str(config.get("Image")),
@@ -130,7 +117,7 @@ def _at_line_start(raw: bytes, at: int) -> bool:
     return at == 0 or raw[at - 1 : at] == b"\n"
 
 
-def hygiene(container: EngineContainer, procs: Mapping[int, Proc]) -> EngineContainer:
+def hygiene(container: ContainerState, procs: Mapping[int, Proc]) -> ContainerState:
     """Its PID 1's command name and the zombies below it, from the host's process table."""
     pid = container.host_pid
     if not procs or not pid or pid not in procs:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from driftcheck.collectors.containers import EngineContainer
 from driftcheck.models import (
     ContainerSpec,
     ContainerState,
@@ -114,7 +113,7 @@ def _image(spec: ContainerSpec, state: ContainerState, target: str) -> Iterator[
 
 def _by_digest(wanted: str, state: ContainerState, target: str) -> Iterator[Finding]:
     digest = wanted.rsplit("@", 1)[1]
-    digests = state.digests if isinstance(state, EngineContainer) else ()
+    digests = state.digests
     ids = {state.image_id, f"sha256:{state.image_id}"}
     if digest in digests or digest in ids:
         return
@@ -186,13 +185,11 @@ def _zombies_and_pid1(state: ContainerState, inner: Observed | None) -> tuple[in
     """Seen from inside when the exec ran (its own view), else from the host's process table."""
     if inner is not None and inner.facts.ok and inner.facts.value.zombies is not None:
         return inner.facts.value.zombies, inner.facts.value.pid1
-    if isinstance(state, EngineContainer):
-        return state.zombies, state.pid1_now or state.pid1
-    return None, state.pid1
+    return state.zombies, state.pid1_now or state.pid1
 
 
 def reaps(pid1: str, state: ContainerState) -> bool:
-    if isinstance(state, EngineContainer) and state.init:
+    if state.init:
         return True
     words = pid1.split()
     return bool(words) and words[0].rsplit("/", 1)[-1] in REAPERS

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from driftcheck.collectors.containers import EngineContainer
 from driftcheck.compare import compare
 from driftcheck.compare.containers import same_reference
 from driftcheck.models import (
     ContainerSpec,
+    ContainerState,
     DeclaredState,
     HostFacts,
     Observed,
@@ -23,11 +23,11 @@ from driftcheck.models import (
 DIGEST = "sha256:" + "d" * 64
 
 
-def ctr(name: str, image: str = "app:1", state: str = "running", **kw: Any) -> EngineContainer:
-    return EngineContainer(name, "podman", image, "i" * 64, state, **kw)
+def ctr(name: str, image: str = "app:1", state: str = "running", **kw: Any) -> ContainerState:
+    return ContainerState(name, "podman", image, "i" * 64, state, **kw)
 
 
-def seen(*containers: EngineContainer, **inner: Observed) -> Observed:
+def seen(*containers: ContainerState, **inner: Observed) -> Observed:
     found: Section[Any] = Section(Outcome.COLLECTED, {c.name: c for c in containers})
     return Observed(containers=found, inner=inner)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from driftcheck.collectors.containers import (
-    EngineContainer,
     containers_section,
     hygiene,
     inner_nonce,
@@ -17,7 +16,7 @@ from driftcheck.collectors.containers import (
     parse_procs,
 )
 from driftcheck.collectors.sections import ParseError, RawSection
-from driftcheck.models import Outcome
+from driftcheck.models import ContainerState, Outcome
 
 HERE = Path(__file__).parent
 
@@ -38,7 +37,7 @@ def test_inspect_fixture(path: Path) -> None:
 @pytest.mark.parametrize("path", cases("procstat"), ids=lambda p: p.stem)
 def test_procstat_fixture(path: Path) -> None:
     case = json.loads(path.read_text())
-    container = EngineContainer("c", "podman", "img", "id", "running", host_pid=case["host_pid"])
+    container = ContainerState("c", "podman", "img", "id", "running", host_pid=case["host_pid"])
     seen = hygiene(container, parse_procs(case["stdout"].encode()))
     assert {"pid1_now": seen.pid1_now, "zombies": seen.zombies} == case["expected"]
 
@@ -79,7 +78,7 @@ def test_hostile_comm_cannot_fake_a_zombie() -> None:
         b"12 (\n13 (y) Z 10 1) S 10 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n"
     )
     seen = hygiene(
-        EngineContainer("c", "podman", "i", "d", "running", host_pid=10), parse_procs(raw)
+        ContainerState("c", "podman", "i", "d", "running", host_pid=10), parse_procs(raw)
     )
     assert seen.zombies == 0  # the comm "\n13 (y) Z 10 1" cannot make a zombie
     assert seen.pid1_now == "sleep"
