@@ -20,16 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.report.html import render_html
+from tests.report_html.chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GROUPS = ["web", "app", "db", "cache", "queue", "edge", "batch", "mon", "ci", "dns"]
 SIZE_LIMIT_MB = 15.0
 READY_LIMIT_MS = 3000.0
