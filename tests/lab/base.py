@@ -126,13 +126,12 @@ def build(root: Path) -> None:
 
 
 def save_image_rootfs(root: Path) -> None:
-    """The fresh minbase as a tar inside the base: container hosts `podman import` it."""
-    tar = root.parent / f"{root.name}.image.tar"
-    excludes = [f"--exclude={path}" for path in IMAGE_EXCLUDES]
-    run(["tar", "-C", str(root), *excludes, "-cf", str(tar), "."])
+    """The fresh minbase as a tar inside the base: container hosts `podman import` it. Written
+    into a directory tar skips (made first), so tar never sees the tree change as it reads it."""
     dest = root / DEBIAN_IMAGE_TAR
     dest.parent.mkdir(parents=True)
-    tar.rename(dest)
+    skip = ["./" + str(dest.parent.relative_to(root)), *IMAGE_EXCLUDES]
+    run(["tar", "-C", str(root), *[f"--exclude={path}" for path in skip], "-cf", str(dest), "."])
 
 
 def strip_identity(root: Path) -> None:
