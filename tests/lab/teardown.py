@@ -22,14 +22,21 @@ def stop_hosts(records: Sequence[Record], grace: float = GRACE) -> None:
     for rec in records:
         learn_leader(rec)
     for rec in records:
-        if procs.alive(rec.get("nspawn_pid"), rec.get("nspawn_start")):
+        if rec.get("containers"):  # conmon stalls their poweroff for the whole grace: no poweroff
+            kill_host(rec)
+        elif procs.alive(rec.get("nspawn_pid"), rec.get("nspawn_start")):
             procs.kill(int(str(rec["nspawn_pid"])), signal.SIGTERM)
     wait_until(lambda: not any(_nspawn_alive(r) for r in records), grace)
     for rec in records:
-        for key in ("nspawn", "leader"):
-            if procs.alive(rec.get(f"{key}_pid"), rec.get(f"{key}_start")):
-                procs.kill(int(str(rec[f"{key}_pid"])), signal.SIGKILL)
+        kill_host(rec)
     wait_until(lambda: not any(_host_processes(r) for r in records), 10.0)
+
+
+def kill_host(rec: Record) -> None:
+    """SIGKILL nspawn and the host's PID 1 (which takes its whole PID namespace with it)."""
+    for key in ("nspawn", "leader"):
+        if procs.alive(rec.get(f"{key}_pid"), rec.get(f"{key}_start")):
+            procs.kill(int(str(rec[f"{key}_pid"])), signal.SIGKILL)
 
 
 def learn_leader(rec: Record) -> None:
