@@ -17,7 +17,6 @@ from tests.lab import fleet
 from tests.lab.lab import Lab
 from tests.lab.lock import session_lock
 from tests.lab.paths import run_dir
-from tests.report_html.conftest import browser, page, recorder  # noqa: F401 - shared fixtures
 
 FIGURES: dict[str, float] = {}  # the session lab's measurements, shown in the terminal summary
 LOCK_WAIT = 480.0  # below pytest-timeout's 600 s, which counts fixture setup too

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser import Recorder, save_screenshot
 from tests.lab.lab import Lab
-from tests.report_html.conftest import Recorder, save_screenshot
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from driftcheck.report.html import host_id, visible
-from tests.report_html.conftest import ARTIFACTS, OpenReport, Recorder, save_screenshot
+from tests.browser import ARTIFACTS, Recorder, save_screenshot
+from tests.report_html.conftest import OpenReport
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,3 @@
+"""Fixtures shared across test folders."""
+
+from tests.browser import browser, page, recorder  # noqa: F401 - one session browser for all
