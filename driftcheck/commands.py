@@ -111,6 +111,12 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--keep", type=_positive(int), metavar="N", help="with --report-dir: keep N run folders"
     )
     parser.add_argument(
+        "--keep-history",
+        type=_positive(int),
+        metavar="N",
+        help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
+    )
+    parser.add_argument(
         "--waivers", metavar="FILE", help="YAML file of accepted drift (reason and expiry required)"
     )
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML file")
@@ -170,6 +176,7 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions:
         report_dir=Path(args.report_dir) if args.report_dir else None,
         waivers=tuple(load_waivers(Path(args.waivers))) if args.waivers else None,
         keep=args.keep,
+        keep_history=args.keep_history,
         junit=Path(args.junit) if args.junit else None,
         prometheus=Path(args.prometheus) if args.prometheus else None,
     )

@@ -30,6 +30,7 @@ class PublishOptions:
     report_dir: Path | None = None
     waivers: tuple[Waiver, ...] | None = None
     keep: int | None = None
+    keep_history: int | None = None
     junit: Path | None = None
     prometheus: Path | None = None
     today: dt.date | None = None
@@ -40,25 +41,27 @@ def publish(report: Report, options: PublishOptions) -> Report:
     if options.waivers is not None:
         report = apply_waivers(report, options.waivers, options.today or dt.date.today())
     if options.report_dir is not None:
-        report = _archive(report, options.report_dir, options.keep)
+        report = _archive(report, options.report_dir, options)
     for path, fmt in ((options.junit, "junit"), (options.prometheus, "prometheus")):
         if path is not None:
             write_atomic(path, render(fmt, report))
     return report
 
 
-def _archive(report: Report, report_dir: Path, keep: int | None) -> Report:
+def _archive(report: Report, report_dir: Path, options: PublishOptions) -> Report:
     history = History(report_dir / HISTORY_FILE)
     try:
         report = annotate(report, history)
         files = {name: render(fmt, report).encode() for name, fmt in RUN_FILES.items()}
         write_run(report_dir, report, files)
         history.record(report)
+        if options.keep_history is not None:
+            history.prune(options.keep_history)
     finally:
         history.close()
     _stable_links(report_dir)
-    if keep is not None:
-        prune_runs(report_dir, keep)
+    if options.keep is not None:
+        prune_runs(report_dir, options.keep)
     return report
 
 

@@ -89,6 +89,17 @@ def test_demo_audits_this_machine_for_real(tmp_path: Path) -> None:
     assert (("file", "/etc/debian_version") in items) == (real_version != "12.13")
 
 
+def test_keep_prunes_run_folders_and_history(tmp_path: Path) -> None:
+    args = ("scan", "-i", str(EXAMPLE), "-q", "--report-dir", str(tmp_path))
+    for _ in range(3):
+        proc = driftcheck(*args, "--keep", "1", "--keep-history", "2")
+        assert proc.returncode in (0, 1), proc.stderr
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+    history = driftcheck("history", "--report-dir", str(tmp_path), "--format", "json")
+    assert history.returncode == 0, history.stderr
+    assert len(json.loads(history.stdout)) == 2
+
+
 @pytest.fixture
 def silent_listener() -> Iterator[tuple[str, int]]:
     """A TCP listener that accepts and never speaks: a hung sshd."""

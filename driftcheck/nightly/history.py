@@ -203,6 +203,18 @@ class History:
             rows,
         )
 
+    def prune(self, keep: int) -> int:
+        """Keep the newest `keep` runs; return how many older runs went. Every host's latest
+        run rows stay (its baseline: first-seen and "new" depend on them), so a host audited
+        only by an old `--limit` run keeps its history. One transaction: a killed prune leaves
+        the history as it was. Freed pages are reused by later runs (no VACUUM)."""
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, not {keep}")
+        with self._transaction():
+            for statement in _PRUNE:
+                self._db.execute(statement, (keep,))
+            return int(self._db.execute("SELECT changes()").fetchone()[0])
+
     # --- reading -----------------------------------------------------------------------
 
     def previous_run(self) -> RunState | None:
@@ -271,6 +283,20 @@ SELECT r.id, r.started, r.duration, h.status,
 FROM hosts h JOIN runs r ON r.seq = h.run_seq
 WHERE h.name = ? ORDER BY r.seq DESC LIMIT ?
 """
+
+
+# A row is old when its run is not among the newest `keep` and it is not its host's latest row.
+_PRUNE = (
+    """DELETE FROM findings
+    WHERE run_seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
+    AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = findings.host)""",
+    """DELETE FROM hosts
+    WHERE run_seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
+    AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = hosts.name)""",
+    """DELETE FROM runs
+    WHERE seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
+    AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.run_seq = runs.seq)""",
+)
 
 
 def _check_complete(report: Mapping[str, Any]) -> None:

@@ -233,3 +233,37 @@ def test_waived_new_findings_are_not_news(history: History) -> None:
     assert (latest.findings, latest.waived, latest.new) == (2, 1, 2)
     recorded = history.findings_of(done["run"]["id"]).hosts["web01"].findings
     assert recorded[("host", "package", "gcc", "unexpected")]["waived"]["reason"] == "build box"
+
+
+def test_prune_keeps_newest_runs_and_every_hosts_baseline(history: History) -> None:
+    night(history, 1, [host("web01", [finding("x")]), host("db01", [finding("y")])])
+    for number in (2, 3, 4):
+        night(history, number, [host("web01", [finding("x")])])  # --limit web, db01 left out
+    assert history.prune(2) == 1  # run 1 stays for db01's baseline, runs 2 goes
+    assert [r.id for r in history.runs()] == [report(n, [])["run"]["id"] for n in (4, 3, 1)]
+    fifth = night(history, 5, [host("web01", [finding("x")]), host("db01", [finding("y")])])
+    assert fifth["changes"]["new"] == []  # db01's baseline survived the prune
+    first_seen = report(1, [])["run"]["started"]
+    assert {h["name"]: h["findings"][0]["first_seen"] for h in fifth["hosts"]} == {
+        "web01": first_seen,
+        "db01": first_seen,
+    }
+    assert history.prune(1) == 3  # db01 and web01 now both have run 5 as their latest
+    assert [r.id for r in history.runs()] == [fifth["run"]["id"]]
+    with pytest.raises(ValueError, match="at least 1"):
+        history.prune(0)
+
+
+def test_prune_keeps_the_file_from_growing(tmp_path: Path) -> None:
+    """Freed pages are reused: nightly runs with pruning reach a steady size."""
+    path = tmp_path / "history.sqlite"
+    hosts = [host(f"web{i:03}", [finding(f"pkg{j}") for j in range(20)]) for i in range(50)]
+    sizes = []
+    with History(path) as h:
+        for number in range(1, 13):
+            night(h, number, hosts)
+            h.prune(3)
+            h._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            sizes.append(path.stat().st_size)
+    assert sizes[-1] == sizes[5], sizes  # steady after a few nights
+    assert sizes[-1] < 5 * sizes[0], sizes
