@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -41,6 +42,20 @@ def test_cap_truncates() -> None:
     result = run(["head", "-c", "5000", "/dev/zero"], cap=1000)
     assert result.truncated
     assert len(result.stdout) == 1000
+
+
+@pytest.mark.parametrize("stream", ["", ">&2"])
+def test_endless_output_is_cut_at_the_cap_not_the_deadline(stream: str) -> None:
+    """A flooding command (or container) is killed once the cap is reached: memory stays at the
+    cap and the run does not wait for the deadline."""
+    started = time.monotonic()
+    result = run(["sh", "-c", f"echo $$; exec cat /dev/zero {stream}"], timeout=20, cap=1 << 20)
+    assert time.monotonic() - started < 5
+    assert (result.rc, result.truncated) == (-1, True)
+    assert len(result.stdout) + len(result.stderr) == 1 << 20
+    pid = int(result.stdout.split(b"\n")[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped
 
 
 def test_deadline_kills_the_command_and_its_children() -> None:
