@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 lab-up: $(STAMP)
 	bash tests/setup-system.sh
-	$(BIN)/python -m tests.lab up
+	$(BIN)/python -m tests.lab up $(if $(LAB_HOSTS),--hosts $(LAB_HOSTS))
 
 lab-down: $(STAMP)
 	$(BIN)/python -m tests.lab down
@@ -47,7 +47,7 @@ lab-status: $(STAMP)
 # paramiko fan-out on the lab fleet (start it first: make lab-up LAB_HOSTS=50), and the HTML
 # report at 5 / 500 / 5,000 hosts.
 bench: $(STAMP)
-	$(BIN)/python -m bench.scan_vs_paramiko
+	$(BIN)/python -m bench.scan_vs_paramiko --breakdown
 	$(BIN)/python -m bench.html_report
 
 clean:

@@ -35,19 +35,21 @@ Outcome = int | str  # the remote rc, or why the host failed
 def bare_fanout(
     hosts: Sequence[Host],
     forks: int,
-    command: str = "dpkg-query -W",
+    command: str | Callable[[Host], str] = "dpkg-query -W",
     *,
     known_hosts: Path | None = None,
     ssh_config: Path | None = None,
     timeout: float = 30.0,
 ) -> dict[str, Outcome]:
     """Connect to every host (addresses, ports, users, keys resolved as driftcheck does), run
-    `command` once, read stdout and stderr, and return each host's rc or error text."""
+    `command` (or `command(host)`) once, read stdout and stderr, return each host's rc or error
+    text."""
     keys = paramiko.HostKeys(str(known_hosts)) if known_hosts else paramiko.HostKeys()
 
     def one(host: Host) -> Outcome:
         try:
-            return _bare_one(resolve(host, ssh_config).target, keys, command, timeout)
+            text = command if isinstance(command, str) else command(host)
+            return _bare_one(resolve(host, ssh_config).target, keys, text, timeout)
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
 

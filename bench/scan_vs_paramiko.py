@@ -7,11 +7,16 @@ machine's noise hits both alike; the figures that matter are the ratios.
 
     make lab-up LAB_HOSTS=50        # or: .venv/bin/python -m tests.lab up --hosts 50
     .venv/bin/python -m bench.scan_vs_paramiko --limit 'bench*' --rounds 3
+
+`--breakdown` adds two contenders that say where a scan's extra time goes: driftcheck's own SSH
+backend running the same `dpkg-query -W` (the transport's overhead), and bare paramiko running
+the host's whole collector script (the cost of collecting more on the host).
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import subprocess
 import sys
@@ -19,11 +24,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.paramiko_fanout import Outcome, bare_fanout, measure
+from bench.paramiko_fanout import Outcome, bare_fanout, driftcheck_fanout, measure
 from driftcheck.backends import TransportOptions
+from driftcheck.collectors.script import build_script
 from driftcheck.inventory import load_inventory, select_hosts
 from driftcheck.models import Host
 from driftcheck.scan import ScanOptions, audit_host, run_parallel
+from driftcheck.shell import quote
 from driftcheck.state import default_states_dir, load_declared_state
 
 LAB = Path("/var/tmp/driftcheck-lab/run")  # noqa: S108 - the lab's fixed, root-owned state dir
@@ -58,6 +65,24 @@ def scan_cli(args: argparse.Namespace) -> Callable[[], dict[str, Outcome]]:
     return run
 
 
+def breakdown(
+    hosts: Sequence[Host], states_dir: Path, args: argparse.Namespace, transport: TransportOptions
+) -> dict[str, Callable[[], dict[str, Outcome]]]:
+    states = {h.name: load_declared_state(states_dir, h) for h in hosts}
+
+    def script(host: Host) -> str:
+        return "sh -c " + quote(build_script(states[host.name], secrets.token_hex(8)))
+
+    return {
+        "  driftcheck backend, dpkg-query": lambda: driftcheck_fanout(
+            hosts, args.forks, ["dpkg-query", "-W"], transport
+        ),
+        "  bare paramiko, collector script": lambda: bare_fanout(
+            hosts, args.forks, script, known_hosts=args.known_hosts, ssh_config=args.ssh_config
+        ),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     inventory = load_inventory(args.inventory)
@@ -72,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "driftcheck scan (in process)": lambda: scan_in_process(hosts, states_dir, options),
         "driftcheck scan (CLI)": scan_cli(args),
     }
+    if args.breakdown:
+        contenders |= breakdown(hosts, states_dir, args, transport)
     figures: dict[str, list[tuple[float, float, int]]] = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, run in contenders.items():
@@ -92,7 +119,7 @@ def _print(
         failed = max(f[2] for f in runs)
         cpu_text = f"{cpu:5.1f} ms client CPU/host" if "CLI" not in name else "(CPU in child)"
         ratio = wall / base
-        print(f"  {name:32} {wall:6.2f} s  x{ratio:4.2f}  [{walls}]  {cpu_text}, {failed} failed")
+        print(f"  {name:34} {wall:6.2f} s  x{ratio:4.2f}  [{walls}]  {cpu_text}, {failed} failed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", help="Ansible pattern: the reachable hosts to measure")
     parser.add_argument("--forks", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also measure where the extra time goes"
+    )
     return parser
 
 
