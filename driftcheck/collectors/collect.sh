@@ -36,6 +36,9 @@ dc_skip() {
 
 dc_has() { command -v "$1" >/dev/null 2>&1; }
 
+dc_nl='
+'
+
 # --- host facts ---------------------------------------------------------------------------
 
 # Facts are read with the shell's own `read` where they can be: every process costs (about 2 ms
@@ -174,13 +177,103 @@ dc_digest() {
 	fi
 }
 
-# dc_file INDEX PATH WHAT CAP (one byte more than CAP is read: it shows truncation)
+# Declared files cost as few processes as can be (each is about 2 ms on a host, and states list
+# dozens): build_script() sends the files expected to exist through one `stat` (dc_stat_batch)
+# and those it digests through one `sha256sum` (dc_sum_batch), in index order. A batch is used
+# only when its command succeeded for every path, so line K is file K's; otherwise each file
+# falls back to its own stat or digest, which also gives the exact reason of a failure.
+dc_stats=
+dc_sums=
+dc_sb=0
+dc_hb=0
+
+# dc_stat_batch PATH...: the stat line of every path (no name is printed: %n is not used).
+dc_stat_batch() {
+	if dc_stats=$(stat -c '%f %u %g %s %U %G' -- "$@" 2>/dev/null); then
+		dc_stats=$dc_stats$dc_nl
+		dc_sb=1
+	fi
+}
+
+# dc_sum_batch PATH...: only when every path is a readable regular file (not a symlink), as
+# dc_digest requires. Paths with a newline, CR or backslash never reach it: sha256sum would
+# escape the names it echoes.
+dc_sum_batch() {
+	for dc_p; do
+		if [ ! -f "$dc_p" ] || [ -L "$dc_p" ] || [ ! -r "$dc_p" ]; then
+			return 0
+		fi
+	done
+	if dc_sums=$(sha256sum -- "$@" 2>/dev/null); then
+		dc_sums=$dc_sums$dc_nl
+		dc_hb=1
+	fi
+}
+
+# dc_next_stat, dc_next_sum: take the first line of a batch's output into dc_line.
+dc_next_stat() {
+	dc_line=${dc_stats%%"$dc_nl"*}
+	dc_stats=${dc_stats#*"$dc_nl"}
+}
+
+dc_next_sum() {
+	dc_line=${dc_sums%%"$dc_nl"*}
+	dc_sums=${dc_sums#*"$dc_nl"}
+}
+
+# dc_absent PATH: succeeds when PATH is certainly not there, known without a process: lstat
+# fails (neither -e nor -L) while its directory is a searchable directory (so not EACCES).
+dc_absent() {
+	[ -e "$1" ] || [ -L "$1" ] && return 1
+	case $1 in
+	*/*) dc_dir=${1%/*} ;;
+	*) dc_dir=. ;;
+	esac
+	[ -d "${dc_dir:-/}" ] && [ -x "${dc_dir:-/}" ]
+}
+
+# dc_file INDEX PATH WHAT CAP HOW (one byte more than CAP is read: it shows truncation). HOW:
+# s: in the stat batch, h: in both batches, a: declared absent, -: on its own. A file takes its
+# batch lines whatever happens to it, so the next file's lines stay its own.
 dc_file() {
 	dc_begin "file.$1"
-	if dc_stat "$2"; then
-		dc_digest "$2" "$3" "$4"
+	dc_st=
+	dc_sum=
+	case $5 in
+	s | h)
+		if [ "$dc_sb" = 1 ]; then
+			dc_next_stat
+			dc_st=$dc_line
+		fi
+		if [ "$dc_hb" = 1 ] && [ "$5" = h ]; then
+			dc_next_sum
+			dc_sum=${dc_line#\\}
+			dc_sum=${dc_sum%% *}
+		fi
+		;;
+	esac
+	if [ -n "$dc_st" ]; then
+		printf 'stat %s\n' "$dc_st"
+		dc_file_digest "$@"
+	elif [ "$5" = a ] && dc_absent "$2"; then
+		echo 'staterr No such file or directory'
+	elif dc_stat "$2"; then
+		dc_file_digest "$@"
 	fi
 	dc_end "file.$1" 0
+}
+
+# dc_file_digest: the batch's digest if there is one, else dc_digest.
+dc_file_digest() {
+	if [ -z "$dc_sum" ]; then
+		dc_digest "$2" "$3" "$4"
+		return 0
+	fi
+	printf 'sha256 %s\n' "$dc_sum"
+	if [ "$3" = 2 ]; then
+		printf 'content %s\n' "$4"
+		head -c "$(($4 + 1))" <"$2" | base64
+	fi
 }
 
 dc_done() {
@@ -191,9 +284,6 @@ dc_done() {
 # --- containers ---------------------------------------------------------------------------
 # Discovery (containers.ENGINE: `container inspect` JSON of every container), then one exec per
 # declared container with a state: dc_inner. Engines never read the script's own stdin.
-
-dc_nl='
-'
 
 # podman-docker's `docker` runs podman: its containers are podman's, counted once.
 dc_docker_is_podman() {

@@ -84,11 +84,28 @@ def _service_calls(state: DeclaredState) -> list[str]:
 
 
 def _file_calls(state: DeclaredState, cap: int) -> list[str]:
-    return [
-        f"dc_file {i} {quote(spec.path)} {_what(spec)} {cap}"
-        for i, spec in enumerate(_files(state))
-        if _quotable(spec.path)
+    """The two batches (one `stat`, one `sha256sum` for every file they can take), then one
+    dc_file per declared file, which takes its lines from them in the same order."""
+    files = [(i, spec) for i, spec in enumerate(_files(state)) if _quotable(spec.path)]
+    hows = {i: _how(spec) for i, spec in files}
+    stat_batch = [quote(spec.path) for i, spec in files if hows[i] in ("s", "h")]
+    sum_batch = [quote(spec.path) for i, spec in files if hows[i] == "h"]
+    calls = [f"dc_stat_batch {' '.join(stat_batch)}"] if stat_batch else []
+    calls += [f"dc_sum_batch {' '.join(sum_batch)}"] if sum_batch else []
+    return calls + [
+        f"dc_file {i} {quote(spec.path)} {_what(spec)} {cap} {hows[i]}" for i, spec in files
     ]
+
+
+def _how(spec: FileSpec) -> str:
+    """How dc_file finds a file's facts: a declared-absent file (a) is usually not there, which
+    the shell knows without a process; the others go through the stat batch (s), and through
+    the digest batch too (h) unless sha256sum would have to escape the name it echoes."""
+    if spec.absent:
+        return "a"
+    if _what(spec) == 0 or any(c in spec.path for c in "\n\r\\"):
+        return "s"
+    return "h"
 
 
 def _container_calls(state: DeclaredState, nonce: str, cap: int) -> list[str]:
