@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from driftcheck.report.html import host_id, visible
 from tests.browser import ARTIFACTS, Recorder, save_screenshot
@@ -131,9 +132,9 @@ def test_drill_down_from_the_table(page: Any, open_report: OpenReport) -> None:
     open_report(lab_report())
     page.click("#fleet-body a[href='#host-web07']")
     section = page.locator("#host-web07")
-    assert section.is_visible()
-    assert page.evaluate("document.activeElement.id") == "host-web07"
-    assert section.locator("h4").all_inner_texts() == ["file (1)", "service (1)"]
+    expect(section).to_be_visible()  # hashchange is handled as a task: wait, never sleep
+    page.wait_for_function("document.activeElement.id === 'host-web07'", timeout=5000)
+    expect(section.locator("h4")).to_have_text(["file (1)", "service (1)"])
     assert section.locator("pre.diff .add").all_inner_texts() == [
         "+worker_processes 1;",
         "+include /etc/nginx/debug.conf;",
@@ -169,7 +170,8 @@ def test_package_spread_matrix(page: Any, open_report: OpenReport) -> None:
     open_report(lab_report())
     page.click("details.spread:has-text('web') summary")
     matrix = page.locator("details.spread:has-text('web') table")
-    assert matrix.locator("thead th").all_inner_texts() == ["host", "acme-agent", "nginx"]
+    # the matrix is built when its <details> opens: wait for it, never a fixed sleep
+    expect(matrix.locator("thead th")).to_have_text(["host", "acme-agent", "nginx"])
     web07 = matrix.locator("tr:has(a[href='#host-web07']) td").all_inner_texts()
     assert web07 == ["≠ 1.3.0", "≠ —"]
     web01 = matrix.locator("tr:has(a[href='#host-web01']) td").all_inner_texts()
