@@ -19,8 +19,7 @@ from driftcheck.compare import compare, is_unknown
 from driftcheck.errors import TransportError, UnreachableError
 from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Status
 from driftcheck.report import iso
-
-SCRIPT_ARGV = ("/bin/sh", "-s")  # the collector script arrives on stdin: no argv length limit
+from driftcheck.shell import bounded_sh
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,9 @@ def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: fl
     backend = open_backend(host, options.transport, deadline)
     try:
         nonce = secrets.token_hex(8)
-        script = build_script(state, nonce, content_cap=options.content_cap)
-        result = backend.run(SCRIPT_ARGV, script.encode(), deadline)
+        limit = deadline - time.monotonic()  # the script arrives on stdin: no argv length limit
+        script = build_script(state, nonce, content_cap=options.content_cap, time_limit=limit)
+        result = backend.run(bounded_sh(limit), script.encode(), deadline)
     finally:
         backend.close()
     return parse_output(result, state, nonce)

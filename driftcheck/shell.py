@@ -6,6 +6,7 @@ script) is quoted here, so a declared path like `/etc/it's $(touch PWNED).conf` 
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Sequence
 
@@ -28,3 +29,25 @@ def become(argv: Sequence[str], user: str | None) -> list[str]:
     if user and user != "root":
         prefix += ["-u", user]
     return [*prefix, "--", *argv]
+
+
+# `sh -c BOUNDED_SH SECONDS` runs the script on stdin under `timeout -s KILL SECONDS` where the
+# target has GNU coreutils' timeout: a collection that hangs on the target (a hung mount, a stuck
+# tool) is killed there with its process group, even once our end has gone and nobody reads its
+# output; inside a container this also reaches the processes `exec` started, which killing the
+# engine's client leaves running. Busybox's timeout is not used: it leaves a watcher process
+# that, orphaned in a container whose PID 1 does not reap, would end as a zombie after every
+# audit (busybox's sh names its applets without a path; other shells give busybox's path).
+# Without a usable timeout, or if it ran nothing (125: it failed), stdin is still whole and
+# plain sh runs it.
+BOUNDED_SH = (  # one line: a login shell that is not POSIX (csh) still passes it through
+    't=$(command -v timeout) && case $t in /*) [ ! "$t" -ef "$(command -v busybox)" ] ;; '
+    "*) false ;; esac || exec /bin/sh -s; "
+    '"$t" -s KILL "$0" /bin/sh -s; rc=$?; '
+    '[ "$rc" -eq 125 ] && exec /bin/sh -s; exit "$rc"'
+)
+
+
+def bounded_sh(seconds: float) -> list[str]:
+    """argv that runs the script on stdin for at most `seconds` (rounded up) on the target."""
+    return ["/bin/sh", "-c", BOUNDED_SH, str(max(1, math.ceil(seconds)))]

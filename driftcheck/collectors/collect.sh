@@ -355,13 +355,19 @@ dc_engine_of() {
 	return 1
 }
 
-# dc_inner INDEX NAME SCRIPT: the inner collector script on the exec's stdin, its output the
-# body of section inner.INDEX. Exactly one exec, in the foreground: the exec'd shell waits for
-# every child it starts, so nothing is left to a PID 1 that might never reap it.
+# dc_inner INDEX NAME SCRIPT ARGV...: the inner collector script on the stdin of ARGV run by
+# `ENGINE exec`, its output the body of section inner.INDEX. Exactly one exec, in the
+# foreground: the exec'd shell waits for every child it starts, so nothing is left to a PID 1
+# that might never reap it. ARGV (build_script: `/bin/sh -c BOUNDED_SH SECONDS`) also bounds it
+# in time inside the container, where killing the engine's client would not reach it.
 dc_inner() {
 	if ! dc_engine_of "$2"; then
 		dc_skip "inner.$1" 'not running when discovery looked'
 		return 0
 	fi
-	printf '%s' "$3" | dc_run "inner.$1" "$dc_eng" exec -i "$2" /bin/sh -s
+	dc_i=$1
+	dc_n=$2
+	dc_s=$3
+	shift 3
+	printf '%s' "$dc_s" | dc_run "inner.$dc_i" "$dc_eng" exec -i "$dc_n" "$@"
 }

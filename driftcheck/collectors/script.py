@@ -51,7 +51,7 @@ from driftcheck.models import (
     Section,
     ServiceState,
 )
-from driftcheck.shell import quote
+from driftcheck.shell import bounded_sh, join, quote
 
 _NONCE = re.compile(r"[A-Za-z0-9]{8,64}")
 MANAGERS: dict[str, tuple[str, Callable[[bytes], list[Package]]]] = {
@@ -66,13 +66,16 @@ def prelude() -> str:
     return resources.files("driftcheck.collectors").joinpath("collect.sh").read_text()
 
 
-def build_script(state: DeclaredState, nonce: str, *, content_cap: int = 1 << 20) -> str:
-    """One POSIX sh script for `sh -s`. `nonce`: 8-64 letters or digits, fresh for each run."""
+def build_script(
+    state: DeclaredState, nonce: str, *, content_cap: int = 1 << 20, time_limit: float = 0
+) -> str:
+    """One POSIX sh script for `sh -s`. `nonce`: 8-64 letters or digits, fresh for each run.
+    `time_limit`: seconds the collection inside each container may take (0: no limit)."""
     if not _NONCE.fullmatch(nonce):
         raise ValueError("the nonce must be 8 to 64 letters or digits")
     calls = ["dc_facts", *_service_calls(state), "dc_packages"]
     calls += _file_calls(state, max(0, int(content_cap)))
-    calls += _container_calls(state, nonce, max(0, int(content_cap)))
+    calls += _container_calls(state, nonce, max(0, int(content_cap)), time_limit)
     calls += ["dc_done", "exit 0"]
     return f"dc_m={quote('::driftcheck:' + nonce)}\n{prelude()}\n" + "\n".join(calls) + "\n"
 
@@ -108,13 +111,15 @@ def _how(spec: FileSpec) -> str:
     return "h"
 
 
-def _container_calls(state: DeclaredState, nonce: str, cap: int) -> list[str]:
+def _container_calls(state: DeclaredState, nonce: str, cap: int, limit: float) -> list[str]:
     """Discovery, then one exec per running declared container with a state (dc_inner)."""
     if not audits_containers(state):
         return []
+    argv = join(bounded_sh(limit) if limit > 0 else ["/bin/sh", "-s"])
     return ["dc_containers"] + [
         f"dc_inner {i} {quote(spec.name)} "
         + quote(build_script(inner, inner_nonce(nonce, i), content_cap=cap))
+        + f" {argv}"
         for i, (spec, inner) in enumerate(inner_states(state))
     ]
 

@@ -122,24 +122,20 @@ class Podman:
 
 
 def procs_below(pid1: int) -> Iterator[tuple[int, str, str]]:
-    """PID 1 and its descendants (host PIDs): what lives in the container's process tree."""
-    table = {}
+    """Every process in the container's PID namespace (host PIDs): its PID 1's tree and the
+    processes `exec` started, which are conmon's children on the host, not PID 1's."""
+    namespace = os.readlink(f"/proc/{pid1}/ns/pid")
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "ns" / "pid") != namespace:
                 continue
-            comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
-            fields = rest.split()
-            table[int(entry.name)] = (fields[0], comm, int(fields[1]))
-    todo = [pid1]
-    while todo:
-        pid = todo.pop()
-        if pid in table:
-            state, comm, _ = table[pid]
-            yield pid, state, comm
-            todo += [p for p, (_, _, ppid) in table.items() if ppid == pid]
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        yield int(entry.name), rest.split()[0], comm
 
 
 def busybox_rootfs(cache: Path) -> Path:

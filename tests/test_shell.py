@@ -1,0 +1,95 @@
+"""driftcheck.shell: quoting, and the time bound a collection runs under on the target. Real
+shells and real processes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from driftcheck.shell import bounded_sh, join, quote
+
+HOSTILE = ["it's", "$(touch PWNED)", "`x`", "a b", "", "-rf", "\n", "\\"]
+
+
+def test_quote_round_trips_through_a_real_shell(tmp_path: Path) -> None:
+    out = subprocess.run(
+        ["sh", "-c", "printf '%s\\0' " + join(HOSTILE)],
+        capture_output=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert out.split(b"\0")[:-1] == [w.encode() for w in HOSTILE]
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="NUL"):
+        quote("a\0b")
+
+
+def run_bounded(script: bytes, seconds: float, env: dict[str, str] | None = None) -> tuple:
+    started = time.monotonic()
+    proc = subprocess.run(
+        bounded_sh(seconds), input=script, capture_output=True, timeout=60, env=env, check=False
+    )
+    return proc.returncode, proc.stdout, time.monotonic() - started
+
+
+def test_a_normal_script_runs_whole() -> None:
+    script = b"".join(b"echo line %d\n" % i for i in range(2000)) + b"exit 3\n"
+    rc, out, _ = run_bounded(script, 30)
+    assert rc == 3
+    assert out.splitlines() == [b"line %d" % i for i in range(2000)]
+
+
+def test_a_hung_script_is_killed_with_its_children_at_the_bound() -> None:
+    script = b"echo $$; sleep 300 & echo $!; wait\n"
+    rc, out, took = run_bounded(script, 1)
+    assert rc == 137  # timeout's status for a command it killed with KILL
+    assert took < 5
+    for pid in map(int, out.split()):  # the script's shell and its background child
+        assert dead(pid)
+
+
+def dead(pid: int) -> bool:
+    """Gone, or a zombie waiting for its reaper (here the sandbox's PID 1, on a host systemd):
+    either way it runs no more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat[stat.rindex(")") + 2] in "ZX"
+
+
+def test_without_timeout_the_script_still_runs(tmp_path: Path) -> None:
+    rc, out, _ = run_bounded(b"echo plain\n", 30, env={"PATH": str(tmp_path)})
+    assert (rc, out) == (0, b"plain\n")
+
+
+def test_a_timeout_that_runs_nothing_falls_back_to_plain_sh(tmp_path: Path) -> None:
+    """A fake `timeout` that fails as GNU timeout does when it cannot run (125, stdin unread);
+    a real one will not fail that way on demand."""
+    fake = tmp_path / "timeout"
+    fake.write_text("#!/bin/sh\nexit 125\n")
+    fake.chmod(0o755)
+    rc, out, _ = run_bounded(b"echo whole\n", 30, env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert (rc, out) == (0, b"whole\n")
+
+
+def test_busybox_timeout_is_not_used(tmp_path: Path) -> None:
+    """Busybox's timeout leaves an orphaned watcher (a zombie under a PID 1 that does not reap):
+    where `timeout` is busybox, the script runs under plain sh, unbounded."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox is not installed")
+    (tmp_path / "busybox").symlink_to(busybox)
+    (tmp_path / "timeout").symlink_to(busybox)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    rc, out, _ = run_bounded(b"sleep 2; echo slept\n", 1, env=env)
+    assert (rc, out) == (0, b"slept\n")  # not killed after 1 s
+
+
+def test_bound_is_whole_seconds_at_least_one() -> None:
+    assert bounded_sh(0.2)[-1] == "1"
+    assert bounded_sh(29.01)[-1] == "30"
