@@ -65,8 +65,9 @@ def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: fl
     backend = open_backend(host, options.transport, deadline)
     try:
         nonce = secrets.token_hex(8)
-        limit = deadline - time.monotonic()  # the script arrives on stdin: no argv length limit
+        limit = deadline - time.monotonic()
         script = build_script(state, nonce, content_cap=options.content_cap, time_limit=limit)
+        # the script arrives on stdin: no argv length limit
         result = backend.run(bounded_sh(limit), script.encode(), deadline)
     finally:
         backend.close()

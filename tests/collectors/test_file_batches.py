@@ -16,7 +16,7 @@ import pytest
 from driftcheck.collectors import script
 from driftcheck.models import DeclaredState, FileSpec, FileState
 
-from .test_script_local import NONCE, SHELLS, run
+from .test_script_local import NONCE, SHELLS, rooted, run
 
 NEWLINE_NAME = "new\nline.conf"
 BACKSLASH_NAME = "back\\slash.conf"
@@ -38,7 +38,7 @@ def regular_tree(root: Path) -> dict[str, FileSpec]:
         "gone": FileSpec("", absent=True),
         "nodir/gone": FileSpec("", absent=True),
     }
-    return {str(root / k): FileSpec(str(root / k), **_fields(v)) for k, v in specs.items()}
+    return rooted(root, specs)
 
 
 def broken_tree(root: Path) -> dict[str, FileSpec]:
@@ -49,19 +49,9 @@ def broken_tree(root: Path) -> dict[str, FileSpec]:
     (root / "gone").write_text("back again\n")
     (root / "link").symlink_to("a.conf")
     (root / "dir").mkdir()
-    specs[str(root / "link")] = FileSpec(str(root / "link"), sha256="0" * 64)
-    specs[str(root / "dir")] = FileSpec(str(root / "dir"), content="")
-    return specs
-
-
-def _fields(spec: FileSpec) -> dict[str, object]:
-    return {
-        "absent": spec.absent,
-        "sha256": spec.sha256,
-        "content": spec.content,
-        "mode": spec.mode,
-        "sensitive": spec.sensitive,
-    }
+    return specs | rooted(
+        root, {"link": FileSpec("", sha256="0" * 64), "dir": FileSpec("", content="")}
+    )
 
 
 def observe(

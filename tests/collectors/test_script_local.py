@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,19 +49,12 @@ def make_tree(root: Path) -> dict[str, FileSpec]:
         "": FileSpec(""),  # the directory itself
     }
     (root / "secret").write_text("top secret\n")
-    return {
-        str(root / rel): FileSpec(str(root / rel), **_fields(spec)) for rel, spec in specs.items()
-    }
+    return rooted(root, specs)
 
 
-def _fields(spec: FileSpec) -> dict[str, object]:
-    return {
-        "absent": spec.absent,
-        "sha256": spec.sha256,
-        "content": spec.content,
-        "mode": spec.mode,
-        "sensitive": spec.sensitive,
-    }
+def rooted(root: Path, specs: dict[str, FileSpec]) -> dict[str, FileSpec]:
+    """Declared files by their path under `root`, from specs keyed by relative path."""
+    return {str(root / rel): replace(spec, path=str(root / rel)) for rel, spec in specs.items()}
 
 
 def run(shell: list[str], state: DeclaredState, cwd: Path, cap: int = 1000) -> Observed:
