@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check driftcheck tests bench
 	$(BIN)/ruff format --check driftcheck tests bench
 	$(BIN)/mypy
+	$(BIN)/shellcheck driftcheck/collectors/collect.sh tests/setup-system.sh .ci/run
 
 lab-up: $(STAMP)
 	bash tests/setup-system.sh

@@ -7,7 +7,6 @@ Playwright instances cannot live in one process.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import pytest
 from playwright import sync_api
 
 from tests.report_html.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.tools import unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "reports" / "artifacts"
 
@@ -42,9 +42,7 @@ class Recorder:
 
 def _unavailable(reason: str) -> NoReturn:
     """In CI a missing browser fails the test (never a silent skip); elsewhere it skips."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} - CI must run the browser tests")
-    pytest.skip(reason)
+    unavailable(reason)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs (idempotent; run as root).
 # sshd for the transport tests, debootstrap + systemd-nspawn for the lab fleet,
-# chromium for the HTML report tests, podman for container tests, rpm for its parser fixtures.
+# chromium for the HTML report tests, podman for container tests (catatonit: `podman run --init`,
+# only a Recommends of podman, which --no-install-recommends leaves out), rpm for its parser fixtures.
+# Every tool a test needs is here: under CI=true a missing one fails the test (tests/tools.py).
 set -euo pipefail
-pkgs=(openssh-server openssh-client debootstrap systemd-container chromium podman crun runc rpm iproute2 sudo busybox dpkg-dev procps)
+pkgs=(openssh-server openssh-client debootstrap systemd-container chromium podman catatonit crun runc rpm iproute2 sudo busybox dpkg-dev procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

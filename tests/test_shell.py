@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.shell import bounded_sh, join, quote
+from tests.tools import require_tools
 
 HOSTILE = ["it's", "$(touch PWNED)", "`x`", "a b", "", "-rf", "\n", "\\"]
 
@@ -80,9 +81,8 @@ def test_a_timeout_that_runs_nothing_falls_back_to_plain_sh(tmp_path: Path) -> N
 def test_busybox_timeout_is_not_used(tmp_path: Path) -> None:
     """Busybox's timeout leaves an orphaned watcher (a zombie under a PID 1 that does not reap):
     where `timeout` is busybox, the script runs under plain sh, unbounded."""
-    busybox = shutil.which("busybox")
-    if busybox is None:
-        pytest.skip("busybox is not installed")
+    require_tools("busybox")
+    busybox = str(shutil.which("busybox"))
     (tmp_path / "busybox").symlink_to(busybox)
     (tmp_path / "timeout").symlink_to(busybox)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}

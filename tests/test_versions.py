@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from itertools import pairwise
 
@@ -10,6 +9,7 @@ import pytest
 
 from driftcheck.models import PackageSpec
 from driftcheck.versions import compare_versions, satisfies
+from tests.tools import require_tools
 
 # Awkward Debian pairs: epochs, `~` (before anything, even the end), `+`, revisions, letters
 # against digits, leading zeros, native against revisioned versions.
@@ -99,8 +99,8 @@ def _dpkg_truth(a: str, b: str) -> int:
     return 1
 
 
-@pytest.mark.skipif(shutil.which("dpkg") is None, reason="dpkg is not installed")
 def test_dpkg_matches_dpkg_compare_versions() -> None:
+    require_tools("dpkg")
     # Adjacent pairs in both directions and against a few pivots keep the subprocess count low
     # while every version meets its neighbours, an epoch, a tilde and a revision.
     pivots = ["1.0", "1.0~rc1", "1:9.2p1-2", "1.0-1"]
@@ -119,8 +119,8 @@ def _rpm_truth(pairs: list[tuple[str, str]]) -> list[int]:
     return [int(x) for x in out.split()]
 
 
-@pytest.mark.skipif(shutil.which("rpm") is None, reason="rpm is not installed")
 def test_rpm_matches_rpm_vercmp() -> None:
+    require_tools("rpm")
     pairs = _pairs(RPM_VERSIONS)
     truth = _rpm_truth(pairs)
     assert len(truth) == len(pairs)

@@ -8,6 +8,7 @@
 #   ::driftcheck:NONCE:end:NAME:STATUS (STATUS: the exit status, or "unsupported")
 # Each marker other than begin is preceded by one extra newline that belongs to no body.
 # Declared items are named by their index (file.3, service.0): names are never echoed back.
+# shellcheck shell=sh disable=SC2154  # dc_m and the other dc_ settings come from the prelude
 
 LC_ALL=C
 export LC_ALL
@@ -107,6 +108,7 @@ dc_real_rpm() {
 
 dc_packages() {
 	if dc_has dpkg-query; then
+		# shellcheck disable=SC2016  # ${...} is dpkg-query's format, not the shell's
 		dc_run packages.dpkg dpkg-query -W -f '${Status}\t${Package}\t${Version}\t${Architecture}\n'
 	else
 		dc_skip packages.dpkg 'no dpkg-query'
@@ -277,8 +279,8 @@ dc_file_digest() {
 }
 
 dc_done() {
-	dc_begin done
-	dc_end done 0
+	dc_begin 'done'
+	dc_end 'done' 0
 }
 
 # --- containers ---------------------------------------------------------------------------

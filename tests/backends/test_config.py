@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from driftcheck.errors import HostKeyError
 from driftcheck.models import Host
 from tests.backends.conftest import host_for, run_once
 from tests.sshd import Sshd
+from tests.tools import require, require_tools
 
 pytestmark = pytest.mark.sshd
 
@@ -75,8 +75,7 @@ def test_proxy_jump_host_key_is_checked_too(sshd: Sshd, tmp_path: Path) -> None:
 
 
 def test_become_root_to_another_user(sshd: Sshd, known_hosts: Path) -> None:
-    if getpass.getuser() != "root":
-        pytest.skip("needs a root login")
+    require(getpass.getuser() == "root", "needs a root login")
     host = host_for(sshd, ansible_become=True, ansible_become_user="nobody")
     result = run_once(host, known_hosts, ["id", "-un"])
     assert (result.rc, result.stdout) == (0, b"nobody\n")
@@ -85,8 +84,8 @@ def test_become_root_to_another_user(sshd: Sshd, known_hosts: Path) -> None:
 @pytest.fixture(scope="module")
 def sudoer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway user with NOPASSWD sudo; removed afterwards (user, home, sudoers drop-in)."""
-    if getpass.getuser() != "root" or not shutil.which("sudo"):
-        pytest.skip("needs root and sudo")
+    require(getpass.getuser() == "root", "needs a root login")
+    require_tools("sudo")
     name = "dcsudo"
     _remove_user(name)  # a run killed mid-test may have left it behind
     # "-p *": no password, yet not a locked account (sshd refuses locked ones without PAM)

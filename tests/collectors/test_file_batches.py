@@ -4,8 +4,6 @@ the per-file path, long tested on its own, is the oracle. Real shells, real file
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -15,6 +13,7 @@ import pytest
 
 from driftcheck.collectors import script
 from driftcheck.models import DeclaredState, FileSpec, FileState
+from tests.tools import require_root, require_tools
 
 from .test_script_local import NONCE, SHELLS, rooted, run
 
@@ -76,8 +75,7 @@ def test_batches_observe_what_single_files_observe(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if shutil.which(shell[0]) is None:
-        pytest.skip(f"{shell[0]} is not installed")
+    require_tools(shell[0])
     root = tmp_path / "tree"
     root.mkdir()
     batched, single = observe(shell, tree(root), tmp_path, monkeypatch)
@@ -111,8 +109,8 @@ def test_batches_are_used_one_process_each(tmp_path: Path) -> None:
 def test_absent_file_in_an_unsearchable_directory_is_unknown_not_absent() -> None:
     """dc_absent must not take "cannot see it" for "not there": as nobody, a file in a 0700
     directory is a permission error, exactly as stat says."""
-    if shutil.which("setpriv") is None or os.geteuid() != 0:
-        pytest.skip("needs root and setpriv to drop privileges")
+    require_root()
+    require_tools("setpriv")
     with tempfile.TemporaryDirectory(dir="/tmp") as where:  # pytest's tmp_path is root-only
         Path(where).chmod(0o755)
         locked = Path(where) / "locked"

@@ -15,6 +15,7 @@ import pytest
 
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
+from tests.tools import require_root, require_tools
 
 NONCE = "0123456789abcdef"
 HOSTILE_DIR = "odd dir"
@@ -67,8 +68,7 @@ def run(shell: list[str], state: DeclaredState, cwd: Path, cap: int = 1000) -> O
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_script_on_real_files(shell: list[str], tmp_path: Path) -> None:
-    if shutil.which(shell[0]) is None:
-        pytest.skip(f"{shell[0]} is not installed")
+    require_tools(shell[0])
     root = tmp_path / "tree"
     root.mkdir()
     files = make_tree(root)
@@ -109,10 +109,13 @@ def test_script_on_real_files(shell: list[str], tmp_path: Path) -> None:
 
 
 def test_services_unsupported_without_systemd(tmp_path: Path) -> None:
-    if Path("/run/systemd/system").is_dir():
-        pytest.skip("this machine runs systemd")
+    shell = ["sh", "-s"]
+    if Path("/run/systemd/system").is_dir():  # hide it: a private mount namespace, as root
+        require_root()
+        require_tools("unshare")
+        shell = ["unshare", "--mount", "sh", "-c", "mount -t tmpfs none /run/systemd && sh -s"]
     observed = run(
-        ["sh", "-s"], DeclaredState(services={"ssh.service": ServiceSpec("ssh.service")}), tmp_path
+        shell, DeclaredState(services={"ssh.service": ServiceSpec("ssh.service")}), tmp_path
     )
     assert observed.services.outcome is Outcome.UNSUPPORTED
     assert "no systemd" in observed.services.reason
@@ -132,8 +135,8 @@ def test_packages_and_facts_of_this_machine(tmp_path: Path) -> None:
 
 
 def test_permission_denied_is_an_error_not_missing() -> None:
-    if shutil.which("setpriv") is None or os.geteuid() != 0:
-        pytest.skip("needs root and setpriv to drop privileges")
+    require_root()
+    require_tools("setpriv")
     with tempfile.TemporaryDirectory(dir="/tmp") as where:  # pytest's tmp_path is root-only
         Path(where).chmod(0o755)
         check_as_nobody(Path(where))
@@ -178,8 +181,8 @@ def busybox_root(root: Path) -> None:
 
 
 def test_busybox_only_target(tmp_path: Path) -> None:
-    if shutil.which("busybox") is None or os.geteuid() != 0:
-        pytest.skip("needs busybox and root (chroot)")
+    require_root()
+    require_tools("busybox")
     busybox_root(tmp_path / "root")
     state = DeclaredState(
         files={p: FileSpec(p, content="hello\n") for p in ("/etc/app.conf", "/etc/it's $(x)")},

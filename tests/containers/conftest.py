@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,20 +20,24 @@ from tests.containers.podman import (
     debian_rootfs,
     wait_for,
 )
+from tests.tools import require
+
+CATATONIT = "/usr/libexec/podman/catatonit"
 
 
 def _usable() -> str:
     for tool in ("podman", "runc", "dpkg-deb", "apt-get", "debootstrap"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (tests/setup-system.sh)"
+    if not Path(CATATONIT).exists():  # `podman run --init` needs it (a Recommends of podman)
+        return f"{CATATONIT} is missing: install catatonit (tests/setup-system.sh)"
     return ""
 
 
 @pytest.fixture(scope="session")
 def podman() -> Iterator[Podman]:
     why = _usable()
-    if why:
-        pytest.skip(why)
+    require(not why, why)
     engine = Podman(TEST_ROOT)
     engine.teardown()  # idempotent: whatever an interrupted run left
     engine.configure()

@@ -8,12 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.collectors.sections import split_sections
 from driftcheck.models import CommandResult, DeclaredState
 from tests.containers.podman import ROOT, Podman
+from tests.tools import require
 
 NONCE = "feedc0de12345678"
 STATE = DeclaredState(unexpected_containers="report")
@@ -57,12 +56,14 @@ def test_podman_docker_counts_once(fleet: Podman) -> None:
 
 def test_docker_client_without_daemon_is_no_engine(fleet: Podman) -> None:
     docker = shutil.which("docker", path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin")
-    if docker is None or Path("/var/run/docker.sock").exists() or "DOCKER_HOST" in os.environ:
-        pytest.skip("needs a docker client and no docker daemon")
+    require(docker, "needs a docker client (this machine image ships one in /usr/local/bin)")
+    require(
+        not Path("/var/run/docker.sock").exists() and "DOCKER_HOST" not in os.environ,
+        "needs a machine with no docker daemon",
+    )
     stdout, result = run_script(None, fleet.env)
     section = split_sections(stdout, NONCE)["containers.docker"]
-    if b"podman" in section.body:
-        pytest.skip("this machine's docker is podman-docker")
+    require(b"podman" not in section.body, "this machine's docker is podman-docker")
     assert section.status == "unsupported"
     assert b"no docker daemon" in section.body
     assert parse_output(result, STATE, NONCE).containers.ok  # podman's containers still count

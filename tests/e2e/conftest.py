@@ -17,6 +17,7 @@ from tests.lab import fleet
 from tests.lab.lab import Lab
 from tests.lab.lock import session_lock
 from tests.lab.paths import run_dir
+from tests.tools import unavailable
 
 FIGURES: dict[str, float] = {}  # the session lab's measurements, shown in the terminal summary
 LOCK_WAIT = 480.0  # below pytest-timeout's 600 s, which counts fixture setup too
@@ -52,13 +53,6 @@ def start_lab() -> Lab:
     except Exception as exc:  # up() has already torn down what it started
         unavailable(f"the lab fleet could not start: {exc}")
         raise
-
-
-def unavailable(reason: str) -> None:
-    """In CI a lab that cannot start fails the tests; elsewhere they skip with the reason."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

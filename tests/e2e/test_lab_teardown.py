@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.lab import procs
+from tests.tools import require
 
 pytestmark = pytest.mark.lab
 
@@ -45,8 +46,7 @@ def host_pidns(rec: dict[str, object]) -> int | None:
 
 @pytest.mark.usefixtures("lab_lock")
 def test_down_after_a_killed_up_leaves_nothing(tmp_path: Path) -> None:
-    if os.geteuid() != 0 and os.environ.get("CI") != "true":
-        pytest.skip("the lab needs root")
+    require(os.geteuid() == 0, "the lab needs root")
     run = tmp_path / "run"  # a second lab beside the session's, on other addresses
     env = {**os.environ, "DRIFTCHECK_LAB_RUN": str(run), "DRIFTCHECK_LAB_NET": "127.78"}
     up = lab_cli(env, "up", "--hosts", "2")

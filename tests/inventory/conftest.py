@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.tools import unavailable
+
 HERE = Path(__file__).parent
 CASES_DIR = HERE / "cases"
 # case name -> what is given to -i (a file, or a directory of inventory files)
@@ -37,10 +39,7 @@ def ansible_tool(name: str) -> Path:
     """The tool beside this interpreter; missing is a failure in CI, a skip elsewhere."""
     tool = Path(sys.executable).parent / name
     if not tool.exists():
-        message = f"{tool} not found: install ansible-core (a test dependency)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{tool} not found: install ansible-core (a test dependency)")
     return tool
 
 
