@@ -81,7 +81,7 @@ def load_data(text: str, path: str) -> Any:
     """Parse JSON or YAML text; errors become InventoryError at the offending line."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep for json: YAML's guard says where
         pass
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass

@@ -56,6 +56,9 @@ CASES: list[tuple[str, dict[str, str], str, str, int | None, str]] = [
     ("host_vars alias bomb", {"h.ini": "h\n", "host_vars/h.yml": "x:\n" + "".join(
         f"  - &a{n} [{', '.join([f'*a{n - 1}' if n else 'lol'] * 9)}]\n" for n in range(9))},
      "h.ini", "host_vars/h.yml", 8, "alias bomb"),
+    ("host_vars JSON nested 100,000 deep", {"h.ini": "h\n", "host_vars/h.json":
+     '{"a":\n' + "[" * 100_000 + "]" * 100_000 + "}"}, "h.ini", "host_vars/h.json", 2,
+     "nest"),
     ("YAML inventory impossible date", {"h.yml": "all:\n  vars:\n    d: 2026-02-30\n"},
      "h.yml", "h.yml", 3, "not a valid date"),
     ("empty file", {"h.ini": "# nothing\n"}, "h.ini", "h.ini", None, "no hosts"),
