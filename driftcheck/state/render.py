@@ -103,13 +103,14 @@ class Renderer:
         self._root = os.path.normpath(os.path.abspath(states_dir))
         self._vars = dict(variables)
         self._env = environment(self._root)
+        self._loader = StatesLoader(self._root)  # reads sources by the environment's rule
 
     def source(self, path: Path) -> str:
         """The unrendered text of a file, for mapping rendered lines back to it (read through
         the loader: the same containment as rendering)."""
         name = self._name(path, None)
         try:
-            return self._env.loader.get_source(self._env, name)[0]  # type: ignore[union-attr]
+            return self._loader.get_source(self._env, name)[0]
         except UnicodeDecodeError as exc:
             raise StateError(str(path), None, f"not valid UTF-8 ({exc.reason})") from None
         except jinja2.TemplateError as exc:
