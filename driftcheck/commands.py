@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import secrets
 import sys
 import time
@@ -49,14 +50,24 @@ def _inventory_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(kind: Callable[[str], float | int]) -> Callable[[str], Any]:
+# Upper bounds of numeric options: past them a value is a typo or an attack, never a plan.
+MAX_FORKS = 1024  # each fork holds a thread and an SSH connection (file descriptors)
+MAX_TIMEOUT = 86400.0  # seconds: one day per host
+MAX_COUNT = 1_000_000_000  # run folders, history rows, runs listed: SQLite and sane
+
+
+def _positive(kind: Callable[[str], float | int], maximum: float) -> Callable[[str], Any]:
+    """A finite number in (0, maximum]: `nan`, `inf` and `1e300` are usage errors."""
+
     def parse(text: str) -> float | int:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+            raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
+        if not math.isfinite(value) or not 0 < value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"must be a number above 0 and at most {maximum:g}: {text[:40]!r}"
+            )
         return value
 
     return parse
@@ -81,13 +92,17 @@ def _load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState
 def scan_arguments(parser: argparse.ArgumentParser) -> None:
     _inventory_args(parser)
     parser.add_argument(
-        "--forks", type=_positive(int), default=32, help="hosts audited at once (default 32)"
+        "--forks",
+        type=_positive(int, MAX_FORKS),
+        default=32,
+        help=f"hosts audited at once (default 32, at most {MAX_FORKS})",
     )
     parser.add_argument(
         "--timeout",
-        type=_positive(float),
+        type=_positive(float, MAX_TIMEOUT),
         default=30.0,
-        help="per-host deadline in seconds for connect, auth and collection (default 30)",
+        help="per-host deadline in seconds for connect, auth and collection "
+        f"(default 30, at most {MAX_TIMEOUT:g})",
     )
     parser.add_argument(
         "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
@@ -108,11 +123,14 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         "it, record it in DIR/history.sqlite and mark what is new since the previous run",
     )
     parser.add_argument(
-        "--keep", type=_positive(int), metavar="N", help="with --report-dir: keep N run folders"
+        "--keep",
+        type=_positive(int, MAX_COUNT),
+        metavar="N",
+        help="with --report-dir: keep N run folders",
     )
     parser.add_argument(
         "--keep-history",
-        type=_positive(int),
+        type=_positive(int, MAX_COUNT),
         metavar="N",
         help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
     )
@@ -309,7 +327,9 @@ def _history_dir(args: argparse.Namespace) -> Path:
 def history_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
     parser.add_argument("--host", help="one host's status and findings over the runs")
-    parser.add_argument("--limit", type=_positive(int), default=20, help="runs shown (default 20)")
+    parser.add_argument(
+        "--limit", type=_positive(int, MAX_COUNT), default=20, help="runs shown (default 20)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 

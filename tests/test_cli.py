@@ -233,3 +233,25 @@ def test_hostile_declared_path_is_never_executed(tmp_path: Path) -> None:
     assert not marker.exists()
     kinds = {f["item"]: f["kind"] for f in json.loads(proc.stdout)["hosts"][0]["findings"]}
     assert kinds == {f"/tmp/odd dir/it's $(touch {marker}).conf": "missing"}
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--timeout", "nan"),
+        ("--timeout", "inf"),
+        ("--timeout", "-inf"),
+        ("--timeout", "1e300"),
+        ("--timeout", "86401"),
+        ("--forks", "1" + "0" * 30),
+        ("--forks", "1025"),
+        ("--keep", "1" + "0" * 30),
+    ],
+)
+def test_numbers_that_are_no_plan_are_usage_errors(tmp_path: Path, option: str, value: str) -> None:
+    inv = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    write(tmp_path / "states" / "all.yml", "")
+    proc = driftcheck("scan", "-i", str(inv), f"{option}={value}", "-q")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert option in proc.stderr

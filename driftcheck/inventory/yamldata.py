@@ -4,6 +4,10 @@ JSON is tried first (Ansible does, and `1e3` means 1000.0 in JSON but a string i
 then YAML with the safe constructors plus Ansible's `!unsafe` tag. Mappings remember the
 line of each key so that inventory errors can name it. `!vault` values cannot be decrypted
 here and are refused with their line.
+
+The guards of `driftcheck.yamlsafe` apply (alias bombs, deep nesting, impossible dates). A key
+written twice keeps the last value, as in Ansible, which only warns about it
+(`DUPLICATE_YAML_DICT_KEY=warn`): an inventory Ansible accepts is accepted here.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InventoryError
-
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from driftcheck.yamlsafe import GuardedLoader
 
 
 class LineMap(dict[Any, Any]):
@@ -39,7 +42,7 @@ class _VaultValue(Exception):
         self.line = line
 
 
-class _Loader(_Base):  # type: ignore[valid-type,misc]  # base chosen at import
+class _Loader(GuardedLoader):
     pass
 
 
@@ -78,7 +81,7 @@ def load_data(text: str, path: str) -> Any:
     """Parse JSON or YAML text; errors become InventoryError at the offending line."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep for json: YAML's guard says where
         pass
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass

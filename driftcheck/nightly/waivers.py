@@ -29,11 +29,11 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from driftcheck.errors import WaiverError
 from driftcheck.models import Origin
 from driftcheck.report import summarize
+from driftcheck.state.yamlload import YList, YMap, load_yaml
+from driftcheck.yamlsafe import excerpt
 
 REQUIRED = ("host", "category", "item", "reason", "expires")
 OPTIONAL = {"target": "*", "kind": "*", "by": None}
@@ -78,42 +78,40 @@ class Waiver:
 
 
 def load_waivers(path: Path) -> list[Waiver]:
-    """Read and check a waivers file; every problem is a WaiverError at `path:line`."""
+    """Read and check a waivers file; every problem is a WaiverError at `path:line`.
+
+    The states' loader reads it: duplicate keys, alias bombs and impossible dates are refused
+    the same way in both."""
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise WaiverError(name, None, f"cannot read waivers: {exc}") from exc
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return []
-        if not isinstance(root, yaml.SequenceNode):
-            raise WaiverError(name, _line(root), "a waivers file is a YAML list of waivers")
-        return [_waiver(loader, node, name) for node in root.value]
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise WaiverError(name, line, f"not valid YAML: {exc.problem}") from exc
-    finally:
-        loader.dispose()
+    root = load_yaml(text, name, error=WaiverError)
+    if root is None:
+        return []
+    if not isinstance(root, YList):
+        line = root.origin.line if isinstance(root, YMap) else 1
+        raise WaiverError(name, line, "a waivers file is a YAML list of waivers")
+    return [_waiver(item, origin) for item, origin in zip(root, root.item_origins, strict=True)]
 
 
-def _waiver(loader: yaml.SafeLoader, node: yaml.Node, path: str) -> Waiver:
-    if not isinstance(node, yaml.MappingNode):
-        raise WaiverError(path, _line(node), "a waiver is a mapping (host, category, item, ...)")
+def _waiver(node: Any, origin: Origin) -> Waiver:
+    if not isinstance(node, YMap):
+        raise WaiverError(origin.path, origin.line, "a waiver is a mapping (host, category, ...)")
     fields: dict[str, Any] = dict(OPTIONAL)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+    for key, value in node.items():
+        where = node.where(key)
         if key not in REQUIRED and key not in OPTIONAL:
             known = ", ".join((*REQUIRED, *OPTIONAL))
-            raise WaiverError(path, _line(key_node), f"unknown key {key!r} (known: {known})")
-        value = loader.construct_object(value_node, deep=True)
-        fields[key] = _checked(key, value, path, _line(value_node))
+            message = f"unknown key {excerpt(key)} (known: {known})"
+            raise WaiverError(where.path, where.line, message)
+        fields[key] = _checked(key, value, where)
     for key in REQUIRED:
         if fields.get(key) in (None, ""):
-            raise WaiverError(path, _line(node), _MISSING.get(key, f"a waiver needs `{key}`"))
-    return Waiver(**fields, origin=Origin(path, _line(node)))
+            message = _MISSING.get(key, f"a waiver needs `{key}`")
+            raise WaiverError(origin.path, origin.line, message)
+    return Waiver(**fields, origin=origin)
 
 
 _MISSING = {
@@ -122,28 +120,27 @@ _MISSING = {
 }
 
 
-def _checked(key: str, value: Any, path: str, line: int) -> Any:
+def _checked(key: str, value: Any, where: Origin) -> Any:
     if key == "expires":
-        return _date(value, path, line)
+        return _date(value, where)
     if value is not None and not isinstance(value, str):
-        raise WaiverError(path, line, f"`{key}` must be a string, not {value!r} (quote it)")
+        message = f"`{key}` must be a string, not {excerpt(value)} (quote it)"
+        raise WaiverError(where.path, where.line, message)
     return value.strip() if isinstance(value, str) else value
 
 
-def _date(value: Any, path: str, line: int) -> dt.date | None:
+def _date(value: Any, where: Origin) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if value is None or isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value))
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
-        message = f"`expires` must be a date YYYY-MM-DD, not {value!r}"
-        raise WaiverError(path, line, message) from None
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
+        message = f"`expires` must be a date YYYY-MM-DD, not {excerpt(value)}"
+        raise WaiverError(where.path, where.line, message) from None
 
 
 # --- applying ----------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from pathlib import Path
 from driftcheck.errors import StateError
 from driftcheck.models import DeclaredState, Host, Origin
 from driftcheck.state.duration import parse_duration
+from driftcheck.state.files import normalise_paths
 from driftcheck.state.lines import LineMap
-from driftcheck.state.merge import merge
+from driftcheck.state.merge import merge_all
 from driftcheck.state.render import Renderer
 from driftcheck.state.schema import build_state
 from driftcheck.state.yamlload import YMap, load_yaml
@@ -60,9 +61,7 @@ class _Loader:
 
     def host_state(self) -> DeclaredState:
         paths = state_files_for(self.states_dir, self.host)
-        tree = YMap(Origin(str(self.states_dir), 0))
-        for path in paths:
-            tree = merge(tree, self.read(path))
+        tree = merge_all([self.read(path) for path in paths], Origin(str(self.states_dir), 0))
         sources = tuple(str(p) for p in paths)
         return build_state(tree, sources, self.render_template, self.container_state)
 
@@ -77,7 +76,7 @@ class _Loader:
             raise StateError(
                 str(path), lines(1), "a state file must be a mapping (packages:, files: ...)"
             )
-        return data
+        return normalise_paths(data)
 
     def render_template(self, relative: str, referrer: Origin) -> str:
         return self.renderer.render(self.states_dir / relative, referrer)

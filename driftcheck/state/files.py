@@ -1,4 +1,11 @@
-"""The `files:` section: `/path: absent`, `/path: present`, or a mapping of checks."""
+"""The `files:` section: `/path: absent`, `/path: present`, or a mapping of checks.
+
+Two spellings of one path are one file: `/x//secret`, `/x/./secret` and `/x/secret/` are
+`/x/secret`, so that `sensitive: true` on one spelling cannot be dodged by another. Paths are
+normalised in each file before the merge (`normalise_paths`); a path with a `..` component is
+refused, since what it names depends on symlinks on the target. A leading `//` is `/` too:
+POSIX leaves it to the system, and on Linux, which driftcheck audits, it is the root.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from driftcheck.models import FileSpec, Origin
-from driftcheck.state.merge import CONTENT_KEYS
+from driftcheck.state.merge import CONTENT_KEYS, copy_map
 from driftcheck.state.values import (
     as_map,
     check_keys,
@@ -19,12 +26,55 @@ from driftcheck.state.values import (
     text,
 )
 from driftcheck.state.yamlload import YMap
+from driftcheck.yamlsafe import excerpt
 
 FILE_KEYS = (*CONTENT_KEYS, "mode", "owner", "group", "sensitive")
 _MODE = re.compile(r"[0-7]{3,4}")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 RenderTemplate = Callable[[str, Origin], str]  # (path relative to states dir, referrer) -> text
+
+
+def normalise_paths(tree: YMap) -> YMap:
+    """`tree` with the keys of its `files:` section normalised; two keys that name one file
+    in one state file are an error at the second, as a duplicate key is."""
+    section = tree.get("files")
+    if not isinstance(section, YMap):
+        return tree  # missing, empty or the wrong type: the schema says so later
+    result = copy_map(tree)
+    result["files"] = _normalised(section)
+    return result
+
+
+def _normalised(section: YMap) -> YMap:
+    result = YMap(section.origin)
+    written: dict[Any, Any] = {}
+    for key, value in section.items():
+        origin = section.where(key)
+        path = normal_path(key, origin)
+        if path in result:
+            first = result.where(path)
+            fail(
+                origin,
+                f"file {excerpt(key)} is {path}, already declared at line {first.line}"
+                f" as {excerpt(written[path])}",
+            )
+        result[path] = value
+        result.key_origins[path] = origin
+        written[path] = key
+        if key in section.raw:
+            result.raw[path] = section.raw[key]
+    return result
+
+
+def normal_path(key: Any, origin: Origin) -> Any:
+    """`/a//b/./c/` -> `/a/b/c`. Anything but an absolute string is left for the schema."""
+    if not isinstance(key, str) or not key.startswith("/"):
+        return key
+    parts = [part for part in key.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        fail(origin, f"file {excerpt(key)}: '..' is not allowed in a declared path")
+    return "/" + "/".join(parts)
 
 
 def build_files(section: YMap, render: RenderTemplate) -> dict[str, FileSpec]:

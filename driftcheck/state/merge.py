@@ -1,9 +1,17 @@
-"""Deep merge of state files: mappings merge key by key, anything else is replaced; later wins."""
+"""Deep merge of state files: mappings merge key by key, anything else is replaced; later wins.
+
+One exception: a file's sensitivity is sticky. Once any of a host's state files marks a path
+`sensitive: true`, the merged entry stays sensitive whatever a later file says of it (a later
+`sensitive: false`, a plain `present`, or `absent` then `content:` in a third file), so that
+its content and digest never reach a report.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from driftcheck.models import Origin
 from driftcheck.state.yamlload import YMap
 
 # A file's expected content comes from one of these: a later file that names one replaces
@@ -11,9 +19,50 @@ from driftcheck.state.yamlload import YMap
 CONTENT_KEYS = ("sha256", "content", "template")
 
 
+def merge_all(trees: Sequence[YMap], origin: Origin) -> YMap:
+    """The trees merged in order (lowest precedence first), sensitivity kept sticky."""
+    result = YMap(origin)
+    for tree in trees:
+        result = merge(result, tree)
+    marked = {path: where for tree in trees for path, where in sensitive_paths(tree).items()}
+    return _keep_sensitive(result, marked) if marked else result
+
+
+def sensitive_paths(tree: YMap) -> dict[Any, Origin]:
+    """The `files:` keys that one tree marks `sensitive: true`, with where it says so."""
+    section = tree.get("files")
+    if not isinstance(section, YMap):
+        return {}
+    return {
+        key: spec.where("sensitive")
+        for key, spec in section.items()
+        if isinstance(spec, YMap) and spec.get("sensitive") is True
+    }
+
+
+def _keep_sensitive(tree: YMap, marked: dict[Any, Origin]) -> YMap:
+    section = tree.get("files")
+    if not isinstance(section, YMap):
+        return tree
+    files = copy_map(section)
+    for key, origin in marked.items():
+        spec = files.get(key)
+        if spec == "present":  # present and sensitive: the same checks, the flag kept
+            spec = YMap(files.where(key))
+        if isinstance(spec, YMap) and spec.get("sensitive") is not True:
+            spec = copy_map(spec)
+            spec["sensitive"] = True
+            spec.key_origins["sensitive"] = origin
+            spec.raw.pop("sensitive", None)
+            files[key] = spec
+    result = copy_map(tree)
+    result["files"] = files
+    return result
+
+
 def merge(base: YMap, later: YMap, path: tuple[Any, ...] = ()) -> YMap:
     """A new mapping: `base` overlaid with `later`. Origins follow the value that won."""
-    result = _copy(base, later.origin)
+    result = copy_map(base, later.origin)
     if _is_file_spec(path) and any(key in later for key in CONTENT_KEYS):
         for key in CONTENT_KEYS:
             _drop(result, key)
@@ -38,8 +87,9 @@ def _is_file_spec(path: tuple[Any, ...]) -> bool:
     return len(path) == 2 and path[0] == "files"
 
 
-def _copy(source: YMap, origin: Any) -> YMap:
-    result = YMap(origin)
+def copy_map(source: YMap, origin: Origin | None = None) -> YMap:
+    """A shallow copy with the origins and raw texts (and `origin` as its own, if given)."""
+    result = YMap(source.origin if origin is None else origin)
     result.update(source)
     result.key_origins.update(source.key_origins)
     result.raw.update(source.raw)

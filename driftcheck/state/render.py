@@ -1,6 +1,11 @@
 """Render state files and file templates with Jinja2 and the host's variables.
 
 Only local files under the states directory are templates; remote data is never template input.
+"Under" is decided on real paths, in the one loader every template goes through (a state
+file, `template:`, `{% include %}`, `{% import %}`, `{% from %}`, `{% extends %}`): a symlink
+is followed only while its target stays inside the states directory, because a rendered
+template ends up in reports (`ln -s /root/.ssh states/templates/keys` must not put a private
+key in a diff). Ansible follows every symlink, but promises no containment; we do.
 `StrictUndefined`: a missing variable is an error, never an empty string. `trim_blocks` as in
 Ansible's template module, so `{% for %}` lines leave no blank lines behind.
 """
@@ -9,24 +14,80 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.errors import StateError
 from driftcheck.models import Origin
 
 
+class TemplateRefused(jinja2.TemplateError):
+    """A template whose real path leaves the states directory, or that is no regular file."""
+
+
+class StatesLoader(jinja2.BaseLoader):
+    """Loads templates from one directory by *real* path, never from outside it.
+
+    Names are joined to the directory as written (errors and line lookups show that path);
+    the file read is the resolved one, opened without following a last-moment symlink."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        shown = os.path.join(self.root, *split_template_path(template))
+        real = self.resolve(template, shown)
+        source, mtime = _read_regular(real, template)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.realpath(shown) == real and os.stat(real).st_mtime == mtime
+            except OSError:
+                return False
+
+        return source, shown, uptodate
+
+    def resolve(self, template: str, shown: str) -> str:
+        try:
+            real = str(Path(shown).resolve(strict=True))
+        except (OSError, RuntimeError):  # missing, or a symlink loop
+            raise jinja2.TemplateNotFound(template) from None
+        if os.path.commonpath([real, self.real_root]) != self.real_root or real == self.real_root:
+            raise TemplateRefused(f"{template} resolves to {real}, outside the states directory")
+        return real
+
+
+def _read_regular(real: str, template: str) -> tuple[str, float]:
+    """The text and mtime of a regular file (a FIFO would block, a device never ends)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        raise TemplateRefused(f"{template}: cannot open: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise TemplateRefused(f"{template} is not a regular file")
+        return handle.read().decode("utf-8"), info.st_mtime
+
+
 @functools.lru_cache(maxsize=16)
 def environment(states_dir: str) -> SandboxedEnvironment:
     """One environment per states directory, shared by every host: Jinja2 compiles each file
-    once (its cache re-checks the file's mtime), not once per host — measured ~4 ms per host."""
+    once (its cache re-checks the file's real path and mtime), not once per host — measured
+    ~4 ms per host."""
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(states_dir),
+        loader=StatesLoader(states_dir),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -42,15 +103,18 @@ class Renderer:
         self._root = os.path.normpath(os.path.abspath(states_dir))
         self._vars = dict(variables)
         self._env = environment(self._root)
+        self._loader = StatesLoader(self._root)  # reads sources by the environment's rule
 
     def source(self, path: Path) -> str:
-        """The unrendered text of a file, for mapping rendered lines back to it."""
+        """The unrendered text of a file, for mapping rendered lines back to it (read through
+        the loader: the same containment as rendering)."""
+        name = self._name(path, None)
         try:
-            return path.read_text(encoding="utf-8")
+            return self._loader.get_source(self._env, name)[0]
         except UnicodeDecodeError as exc:
             raise StateError(str(path), None, f"not valid UTF-8 ({exc.reason})") from None
-        except OSError as exc:
-            raise StateError(str(path), None, f"cannot read: {exc.strerror}") from None
+        except jinja2.TemplateError as exc:
+            raise StateError(str(path), None, exc.message or str(exc)) from None
 
     def render(self, path: Path, referrer: Origin | None = None) -> str:
         """Render `path` (inside the states directory). Errors name the template file and line."""
@@ -62,13 +126,13 @@ class Renderer:
                 exc.filename or str(path), exc.lineno, exc.message or str(exc)
             ) from None
         except jinja2.TemplateNotFound as exc:
-            origin = self._frame(exc.__traceback__)
-            if origin is None and referrer is not None:
-                origin = referrer
-            where = origin or Origin(str(path), 0)
+            where = self._where(exc, path, referrer)
             raise StateError(
                 where.path, where.line or None, f"template not found: {exc.name}"
             ) from None
+        except TemplateRefused as exc:
+            where = self._where(exc, path, referrer)
+            raise StateError(where.path, where.line or None, f"refused: {exc.message}") from None
         except UnicodeDecodeError as exc:
             raise StateError(str(path), None, f"not valid UTF-8 ({exc.reason})") from None
         except Exception as exc:  # a user's template failing is an input error
@@ -81,6 +145,10 @@ class Renderer:
             where = referrer or Origin(str(path), 0)
             raise StateError(where.path, where.line or None, f"{path} is outside {self.states_dir}")
         return Path(os.path.relpath(full, self._root)).as_posix()
+
+    def _where(self, exc: Exception, path: Path, referrer: Origin | None) -> Origin:
+        """The line that asked for a template: an `{% include %}` frame, else the referrer."""
+        return self._frame(exc.__traceback__) or referrer or Origin(str(path), 0)
 
     def _frame(self, tb: TracebackType | None) -> Origin | None:
         """The innermost traceback frame that runs template code (Jinja2 rewrites them)."""

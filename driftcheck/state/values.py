@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from driftcheck.errors import StateError
 from driftcheck.models import Origin
 from driftcheck.state.yamlload import YMap
+from driftcheck.yamlsafe import excerpt
 
 
 def fail(origin: Origin, message: str) -> NoReturn:
@@ -20,18 +21,24 @@ def fail(origin: Origin, message: str) -> NoReturn:
 
 
 def describe(value: Any, raw: str | None = None) -> str:
-    """What YAML made of a value, in words: `YAML reads no as the boolean false`."""
+    """What YAML made of a value, in words: `YAML reads no as the boolean false`. Bounded: a
+    value may be an alias structure that would expand enormously if printed whole."""
     if isinstance(value, bool):
-        return f"YAML reads {raw or value} as the boolean {str(value).lower()}"
+        return f"YAML reads {_short(raw) or value} as the boolean {str(value).lower()}"
     if isinstance(value, (int, float)):
-        return f"YAML reads {raw or value} as the number {value}"
+        return f"YAML reads {_short(raw) or excerpt(value)} as the number {excerpt(value)}"
     if value is None:
         return "it has no value"
     if isinstance(value, dict):
-        return "it is a mapping"
+        return f"it is a mapping: {excerpt(value)}"
     if isinstance(value, list):
-        return "it is a list"
-    return f"it is a {type(value).__name__} ({raw or value})"
+        return f"it is a list: {excerpt(value)}"
+    return f"it is a {type(value).__name__} ({_short(raw) or excerpt(value)})"
+
+
+def _short(raw: str | None) -> str | None:
+    """The text the user wrote, cut to the length of an excerpt."""
+    return raw if raw is None or len(raw) <= 80 else raw[:77] + "..."
 
 
 def check_keys(mapping: YMap, allowed: Collection[str], label: str) -> None:
@@ -41,7 +48,7 @@ def check_keys(mapping: YMap, allowed: Collection[str], label: str) -> None:
             continue
         close = difflib.get_close_matches(str(key), list(allowed), n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(allowed)}"
-        fail(mapping.where(key), f"{label}unknown key {key!r}: {hint}")
+        fail(mapping.where(key), f"{label}unknown key {excerpt(key)}: {hint}")
 
 
 def text(value: Any, origin: Origin, label: str, raw: str | None = None, hint: str = "") -> str:
@@ -95,7 +102,7 @@ def choice(mapping: YMap, key: str, options: tuple[str, ...], default: str) -> s
         return default
     value, raw = mapping[key], mapping.raw.get(key)
     if value not in options or not isinstance(value, str):
-        what = describe(value, raw) if not isinstance(value, str) else f"got {value!r}"
+        what = describe(value, raw) if not isinstance(value, str) else f"got {excerpt(value)}"
         fail(mapping.where(key), f"{key}: expected {' or '.join(options)}, but {what}")
     return value
 
@@ -105,5 +112,6 @@ def relative(value: Any, origin: Origin, label: str) -> str:
     rel = text(value, origin, label)
     parts = rel.split("/")
     if rel.startswith("/") or ".." in parts:
-        fail(origin, f"{label}{rel!r} must be relative to the states directory, without '..'")
+        where = "relative to the states directory, without '..'"
+        fail(origin, f"{label}{excerpt(rel)} must be {where}")
     return rel

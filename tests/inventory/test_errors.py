@@ -51,6 +51,16 @@ CASES: list[tuple[str, dict[str, str], str, str, int | None, str]] = [
      "group_vars/all.yml", 1, "mapping"),
     ("vault value", {"h.ini": "h\n", "host_vars/h.yml": "a: 1\npw: !vault |\n  $ANSIBLE\n"},
      "h.ini", "host_vars/h.yml", 2, "vault"),
+    ("group_vars impossible date", {"h.ini": "[web]\nh\n", "group_vars/web.yml":
+     "a: 1\nborn: 2099-13-45\n"}, "h.ini", "group_vars/web.yml", 2, "not a valid date"),
+    ("host_vars alias bomb", {"h.ini": "h\n", "host_vars/h.yml": "x:\n" + "".join(
+        f"  - &a{n} [{', '.join([f'*a{n - 1}' if n else 'lol'] * 9)}]\n" for n in range(9))},
+     "h.ini", "host_vars/h.yml", 8, "alias bomb"),
+    ("host_vars JSON nested 100,000 deep", {"h.ini": "h\n", "host_vars/h.json":
+     '{"a":\n' + "[" * 100_000 + "]" * 100_000 + "}"}, "h.ini", "host_vars/h.json", 2,
+     "nest"),
+    ("YAML inventory impossible date", {"h.yml": "all:\n  vars:\n    d: 2026-02-30\n"},
+     "h.yml", "h.yml", 3, "not a valid date"),
     ("empty file", {"h.ini": "# nothing\n"}, "h.ini", "h.ini", None, "no hosts"),
     ("absent file", {}, "nope.ini", "nope.ini", None, "not found"),
     ("empty directory", {"inv/.keep": ""}, "inv", "inv", None, "no hosts"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -71,7 +73,7 @@ def test_load(tmp_path: Path) -> None:
          "must be a string"),
         ("- host: a\n  item: x\n  reason: r\n  expires: 2027-01-01\n", 1, "needs `category`"),
         ("host: a\n", 1, "YAML list of waivers"),
-        ("- host: a\n  reason: [unclosed\n", 3, "not valid YAML"),
+        ("- host: a\n  reason: [unclosed\n", 3, "invalid YAML"),
         ("- just a string\n", 1, "a waiver is a mapping"),
     ],
 )  # fmt: skip
@@ -80,6 +82,51 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, line: int, message
     with pytest.raises(WaiverError, match=message) as caught:
         load_waivers(path)
     assert str(caught.value).startswith(f"{path}:{line}: ")
+
+
+W = "- host: a\n  category: package\n  item: x\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (W + "  reason: r\n  expires: 2027-01-01\n  reason: other\n", 6,
+         "duplicate key 'reason' (first at line 4)"),
+        (W + "  reason: r\n  expires: 2099-13-45\n", 5, "'2099-13-45' is not a valid date"),
+        (W + "  reason: r\n  expires: 20270101\n", 5, "must be a date"),
+        (W + "  reason: &r [*r]\n  expires: 2027-01-01\n", 4, "contains it"),
+    ],
+)  # fmt: skip
+def test_hostile_waivers_name_file_and_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(WaiverError, match=re.escape(message)) as caught:
+        load_waivers(path)
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+
+
+def test_alias_bomb_as_a_reason_is_refused_fast(tmp_path: Path) -> None:
+    anchors = "".join(
+        f"    - &a{n} [{', '.join([f'*a{n - 1}' if n else 'lol'] * 9)}]\n" for n in range(9)
+    )
+    path = write(tmp_path, W + "  expires: 2027-01-01\n  reason:\n" + anchors)
+    started = time.monotonic()
+    with pytest.raises(WaiverError, match="alias bomb") as caught:
+        load_waivers(path)
+    assert time.monotonic() - started < 2
+    assert str(caught.value).startswith(f"{path}:12: ")
+
+
+def test_a_modest_alias_as_a_reason_is_shown_bounded(tmp_path: Path) -> None:
+    anchors = "".join(
+        f"    - &a{n} [{', '.join([f'*a{n - 1}' if n else 'lol'] * 3)}]\n" for n in range(6)
+    )
+    path = write(tmp_path, W + "  expires: 2027-01-01\n  reason:\n" + anchors)
+    with pytest.raises(WaiverError, match="must be a string") as caught:
+        load_waivers(path)
+    assert str(caught.value).startswith(f"{path}:5: ")
+    assert len(str(caught.value)) < 300
 
 
 def test_missing_file(tmp_path: Path) -> None:
