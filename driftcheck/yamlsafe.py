@@ -12,8 +12,8 @@ that a hostile file exploits:
   pattern and makes `datetime.date` raise ValueError; an integer of 5,000 digits exceeds
   Python's int conversion limit. Both become errors at their line, as any YAML error is.
 - **Nesting.** libyaml composes recursively in C: a document nested 200,000 levels deep
-  crashed the process (a segfault, measured with PyYAML 6.0.3). Nesting is measured on the event stream first and refused past
-  `MAX_DEPTH`.
+  crashed the process (a segfault, measured with PyYAML 6.0.3). Nesting is measured on the
+  event stream first and refused past `MAX_DEPTH`.
 
 `excerpt()` shows any loaded value in a bounded number of characters, for error messages.
 """

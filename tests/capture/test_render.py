@@ -32,10 +32,10 @@ def test_every_string_reads_back_as_itself(tmp_path: Path, trap: str) -> None:
         "golden",
         0.0,
         packages={f"pkg{trap}": ("1.0",)},
-        files=(CapturedFile(f"/etc/{trap}", "a" * 64, "0644", trap or "root", "root"),),
+        files=(CapturedFile(f"/etc/x{trap}", "a" * 64, "0644", trap or "root", "root"),),
     )
     state = load(tmp_path, render_state(capture, "exact", "0.1.0"))
-    path = f"/etc/{trap}"
+    path = f"/etc/x{trap}"
     assert list(state.files) == [path]  # type: ignore[attr-defined]
     assert state.files[path].owner == (trap or "root")  # type: ignore[attr-defined]
     assert list(state.packages) == [f"pkg{trap}"]  # type: ignore[attr-defined]
