@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftcheck.errors import InputError, UsageError
+from driftcheck.errors import InputError, OutputError, UsageError
+from driftcheck.reportdir import ReportDir, storage_failure
 
+HISTORY_FILE = "history.sqlite"
 Key = tuple[str, str, str, str]
 FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
 STATUSES = ("compliant", "snowflake", "unreachable", "error")
@@ -100,14 +102,32 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(self.path, exc) from exc
         self._db.row_factory = sqlite3.Row
         try:
             self._configure()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise InputError(str(self.path), None, f"not a usable history database: {exc}") from exc
+            raise _open_error(self.path, exc) from exc
+
+    @classmethod
+    def in_report_dir(cls, root: ReportDir, *, create: bool) -> History | None:
+        """REPORT_DIR/history.sqlite, checked through the directory's fd before and after SQLite
+        opens it by path (see driftcheck.reportdir); None if absent and not `create`."""
+        identity = root.database(HISTORY_FILE, create=create)
+        if identity is None:
+            return None
+        history = cls(root.at(HISTORY_FILE))
+        try:
+            root.same_file(HISTORY_FILE, identity)
+        except BaseException:
+            history.close()
+            raise
+        return history
 
     def close(self) -> None:
         self._db.close()
@@ -217,6 +237,10 @@ class History:
 
     # --- reading -----------------------------------------------------------------------
 
+    def last_run_id(self) -> str | None:
+        row = self._db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else str(row["id"])
+
     def previous_run(self) -> RunState | None:
         """The last recorded (hence complete) run, or None before the first."""
         row = self._db.execute("SELECT seq FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -297,6 +321,15 @@ _PRUNE = (
     WHERE seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
     AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.run_seq = runs.seq)""",
 )
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> Exception:
+    """A full, read-only or failing disk is said as such (exit 74); anything else is a file
+    that is not a usable database (exit 3)."""
+    failure = storage_failure(exc, path)
+    if failure is not None:
+        return OutputError(f"{path}: cannot write: {failure}")
+    return InputError(str(path), None, f"not a usable history database: {exc}")
 
 
 def _check_complete(report: Mapping[str, Any]) -> None:
