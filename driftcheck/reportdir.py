@@ -156,7 +156,7 @@ class ReportDir:
             self._regular_or_absent(name + side)
         if self.lstat(name) is None and not create:
             return None
-        fd = self.open_file(name, os.O_RDWR | os.O_CREAT)
+        fd = self.open_file(name, os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
         try:
             st = os.fstat(fd)
         finally:

@@ -14,7 +14,9 @@ driftcheck.nightly.deltas): not observed this run, not resolved either.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,11 +101,18 @@ def finding_key(finding: Mapping[str, Any]) -> Key:
 
 
 class History:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, frozen: bool = False) -> None:
+        """`frozen`: the file system is read-only, so nothing can change the database; SQLite
+        is told so (immutable), since it cannot make the -shm file a WAL reader needs there."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.frozen = frozen
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            if frozen:
+                uri = f"file:{urllib.parse.quote(str(self.path))}?mode=ro&immutable=1"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except sqlite3.DatabaseError as exc:
             raise _open_error(self.path, exc) from exc
         self._db.row_factory = sqlite3.Row
@@ -121,7 +130,8 @@ class History:
         identity = root.database(HISTORY_FILE, create=create)
         if identity is None:
             return None
-        history = cls(root.at(HISTORY_FILE))
+        frozen = not create and bool(os.fstatvfs(root.fd).f_flag & os.ST_RDONLY)
+        history = cls(root.at(HISTORY_FILE), frozen=frozen)
         try:
             root.same_file(HISTORY_FILE, identity)
         except BaseException:
@@ -141,6 +151,8 @@ class History:
     # --- schema ------------------------------------------------------------------------
 
     def _configure(self) -> None:
+        if self.frozen:
+            return
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -156,6 +168,10 @@ class History:
                 None,
                 f"history schema {version} is newer than this driftcheck reads "
                 f"({SCHEMA_VERSION}): upgrade driftcheck",
+            )
+        if self.frozen and version < SCHEMA_VERSION:
+            raise InputError(
+                str(self.path), None, f"history schema {version} needs a migration: read-only"
             )
         for number in range(version, SCHEMA_VERSION):
             with self._transaction():
