@@ -47,6 +47,24 @@ def test_symlink_at_lock_is_refused(hosts: Path, victim: Path, tmp_path: Path) -
     assert victim.read_text() == "precious\n"
 
 
+def test_fifo_at_lock_is_refused(hosts: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    os.mkfifo(reports / ".lock")
+    assert_refused(scan(hosts, reports), f"{reports / '.lock'} is not a regular file")
+
+
+def test_symlinked_leftover_in_runs_is_unlinked_not_followed(hosts: Path, tmp_path: Path) -> None:
+    reports, outside = tmp_path / "reports", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    scanned(hosts, reports)
+    (reports / "runs" / ".20000101T000000Z-dead.partial").symlink_to(outside)
+    scanned(hosts, reports, "--keep", "1")
+    assert (outside / "keep.txt").read_text() == "mine"
+    assert not (reports / "runs" / ".20000101T000000Z-dead.partial").is_symlink()
+
+
 def test_dangling_symlink_at_history_creates_nothing(hosts: Path, tmp_path: Path) -> None:
     reports, target = tmp_path / "reports", tmp_path / "elsewhere.sqlite"
     reports.mkdir()

@@ -5,6 +5,7 @@ announces only what is new against what history recorded; `history` and `diff` w
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 
@@ -53,3 +54,22 @@ def test_steps_are_all_reached_in_order(tmp_path: Path) -> None:
     for step in STEPS:
         proc = scan(inventory(tmp_path / "a"), reports, "--keep", "1", env={KILL_ENV: step})
         assert proc.returncode == -signal.SIGKILL, f"{step} never reached: {proc.stderr}"
+
+
+def test_latest_ahead_of_history_is_repaired(tmp_path: Path) -> None:
+    """What the old order left after a kill (latest on a run history does not know): the next
+    scan puts latest back on history's last run, then announces the finding once."""
+    reports = tmp_path / "reports"
+    first = scanned(inventory(tmp_path / "a"), reports)
+    hosts = inventory(tmp_path / "b", missing=True)
+    killed = scan(hosts, reports, env={KILL_ENV: "run-folder-renamed"})
+    assert killed.returncode == -signal.SIGKILL
+    (orphan,) = set(os.listdir(reports / "runs")) - {first["run"]["id"]}
+    (reports / "latest").unlink()
+    (reports / "latest").symlink_to(f"runs/{orphan}")  # as the old order left it
+
+    third = scanned(hosts, reports)
+    assert third["changes"]["previous_run"] == first["run"]["id"]
+    assert new_items(third) == [MISSING]
+    assert new_items(scanned(hosts, reports)) == []
+    assert orphan not in history_ids(reports)
