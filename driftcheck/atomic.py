@@ -75,11 +75,9 @@ def fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def open_dir(directory: Path, dir_fd: int | None = None, *, follow: bool = True) -> Iterator[int]:
-    """An fd of `directory` for the *_at functions, closed on the way out. `follow=False`
-    refuses a symlink as the last component (OSError ELOOP)."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
-    fd = os.open(directory, flags, dir_fd=dir_fd)
+def open_dir(directory: Path) -> Iterator[int]:
+    """An fd of `directory` for the *_at functions, closed on the way out."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         yield fd
     finally:
