@@ -77,7 +77,8 @@ class ReportDir:
     # --- writing ------------------------------------------------------------------------
 
     def open_file(self, name: str, flags: int, mode: int = 0o644) -> int:
-        """An fd of the regular file `name` (O_NOFOLLOW; a FIFO or device is refused too)."""
+        """An fd of the regular file `name`: O_NOFOLLOW; a FIFO, a device, or a file with another
+        hard link (writing it would write a file elsewhere too) is refused."""
         flags |= os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
         try:
             fd = os.open(name, flags, mode, dir_fd=self.fd)
@@ -85,9 +86,11 @@ class ReportDir:
             if exc.errno == errno.ELOOP:
                 raise _refused(self.at(name), "is a symlink") from None
             raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
             os.close(fd)
-            raise _refused(self.at(name), "is not a regular file")
+            what = "has another hard link" if stat.S_ISREG(st.st_mode) else "is not a regular file"
+            raise _refused(self.at(name), what)
         return fd
 
     def write(self, name: str, data: bytes | str, mode: int = 0o644) -> None:

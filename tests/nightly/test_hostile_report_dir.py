@@ -47,6 +47,14 @@ def test_symlink_at_lock_is_refused(hosts: Path, victim: Path, tmp_path: Path) -
     assert victim.read_text() == "precious\n"
 
 
+def test_hard_link_at_lock_is_refused(hosts: Path, victim: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    os.link(victim, reports / ".lock")
+    assert_refused(scan(hosts, reports), f"{reports / '.lock'} has another hard link")
+    assert victim.read_text() == "precious\n"
+
+
 def test_fifo_at_lock_is_refused(hosts: Path, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
