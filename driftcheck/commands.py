@@ -106,7 +106,8 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-dir",
         metavar="DIR",
         help="keep this run in DIR/runs/<id>/ (report.txt, .json, .html), point DIR/latest at "
-        "it, record it in DIR/history.sqlite and mark what is new since the previous run",
+        "it, record it in DIR/history.sqlite and mark what is new since the previous run; DIR "
+        "must be yours or root's and not group- or world-writable",
     )
     parser.add_argument(
         "--keep", type=_positive(int), metavar="N", help="with --report-dir: keep N run folders"
