@@ -85,6 +85,8 @@ class ReportDir:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _refused(self.at(name), "is a symlink") from None
+            if exc.errno == errno.EISDIR:
+                raise _refused(self.at(name), "is not a regular file") from None
             raise
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,11 +56,13 @@ def test_hard_link_at_lock_is_refused(hosts: Path, victim: Path, tmp_path: Path)
     assert victim.read_text() == "precious\n"
 
 
-def test_fifo_at_lock_is_refused(hosts: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", [".lock", "history.sqlite"])
+@pytest.mark.parametrize("make", [os.mkfifo, os.mkdir])
+def test_special_file_is_refused(hosts: Path, tmp_path: Path, name: str, make: Any) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
-    os.mkfifo(reports / ".lock")
-    assert_refused(scan(hosts, reports), f"{reports / '.lock'} is not a regular file")
+    make(reports / name)
+    assert_refused(scan(hosts, reports), f"{reports / name} is not a regular file")
 
 
 def test_symlinked_leftover_in_runs_is_unlinked_not_followed(hosts: Path, tmp_path: Path) -> None:
