@@ -22,12 +22,13 @@ from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
-from driftcheck.nightly.lock import report_dir_lock
+from driftcheck.nightly.lock import locked_report_dir
 from driftcheck.nightly.waivers import load_waivers
-from driftcheck.publish import HISTORY_FILE, PublishOptions, history_rows, publish, run_diff
+from driftcheck.publish import PublishOptions, history_rows, publish, run_diff
 from driftcheck.report import RunInfo, build_report, exit_status, load_report
 from driftcheck.report.formats import FORMATS, render
 from driftcheck.report.text import clean, summary_line
+from driftcheck.reportdir import ReportDir
 from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
 from driftcheck.state import default_states_dir, load_declared_state, state_files_for
 
@@ -120,7 +121,8 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-dir",
         metavar="DIR",
         help="keep this run in DIR/runs/<id>/ (report.txt, .json, .html), point DIR/latest at "
-        "it, record it in DIR/history.sqlite and mark what is new since the previous run",
+        "it, record it in DIR/history.sqlite and mark what is new since the previous run; DIR "
+        "must be yours or root's and not group- or world-writable",
     )
     parser.add_argument(
         "--keep",
@@ -150,9 +152,9 @@ def scan(args: argparse.Namespace) -> int:
     _inventory, hosts, states_dir = _hosts_and_states(args)
     states = _load_states(hosts, states_dir)
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
-    with _lock(publishing.report_dir):
+    with _locked(publishing.report_dir) as root:
         report = build_report(*_run(args, hosts, states, states_dir))
-        report = publish(report, publishing)
+        report = publish(report, publishing, root)
     _print(report, args)
     return exit_status(report)
 
@@ -200,11 +202,10 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions:
     )
 
 
-def _lock(report_dir: Path | None) -> contextlib.AbstractContextManager[None]:
+def _locked(report_dir: Path | None) -> contextlib.AbstractContextManager[ReportDir | None]:
     if report_dir is None:
         return contextlib.nullcontext()
-    report_dir.mkdir(parents=True, exist_ok=True)
-    return report_dir_lock(report_dir)
+    return locked_report_dir(report_dir)
 
 
 def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
@@ -317,13 +318,6 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _history_dir(args: argparse.Namespace) -> Path:
-    directory = Path(args.report_dir)
-    if not (directory / HISTORY_FILE).is_file():
-        raise UsageError(f"{directory}: no {HISTORY_FILE} (run a scan with --report-dir first)")
-    return directory
-
-
 def history_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
     parser.add_argument("--host", help="one host's status and findings over the runs")
@@ -348,7 +342,7 @@ HISTORY_COLUMNS = (
 
 
 def history(args: argparse.Namespace) -> int:
-    rows = history_rows(_history_dir(args), args.host, args.limit)
+    rows = history_rows(Path(args.report_dir), args.host, args.limit)
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
@@ -366,7 +360,7 @@ def diff_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def diff(args: argparse.Namespace) -> int:
-    changes = run_diff(_history_dir(args), args.run_a, args.run_b)
+    changes = run_diff(Path(args.report_dir), args.run_a, args.run_b)
     if args.format == "json":
         sys.stdout.write(json.dumps(changes, indent=2) + "\n")
         return 0

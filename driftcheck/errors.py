@@ -12,6 +12,7 @@ class ExitStatus(IntEnum):
     SNOWFLAKES = 1  # every host audited, at least one snowflake
     INCOMPLETE = 2  # at least one host unreachable or in error
     USAGE = 3  # usage, inventory or state error
+    OUTPUT = 74  # the report directory or an output file could not be written (EX_IOERR)
     LOCKED = 75  # another scan holds the report directory (EX_TEMPFAIL)
     INTERRUPTED = 130  # SIGINT
 
@@ -73,3 +74,15 @@ class DeadlineError(TransportError):
 
 class LockedError(DriftcheckError):
     exit_status = ExitStatus.LOCKED
+
+
+class ReportDirError(DriftcheckError):
+    """The report directory is unsafe to write: loose permissions, another owner, or an entry
+    that is a symlink or of the wrong type where driftcheck writes."""
+
+
+class OutputError(DriftcheckError):
+    """The report directory or an output file could not be written: read-only file system,
+    no space left, permission denied, I/O error. Whatever was there before is left intact."""
+
+    exit_status = ExitStatus.OUTPUT

@@ -1,28 +1,49 @@
 """After a scan: waivers, deltas against history, run folders, monitoring files.
 
-Order matters for cron: the run's files are all written before `latest` moves, and history is
-recorded only for a complete run, so a killed scan never loses or corrupts what came before.
+Order matters for cron. History is the commit point of a run:
+1. the run folder is written (runs/.<id>.partial/, then renamed to runs/<id>/);
+2. the run is recorded in history.sqlite, in one transaction;
+3. only then does `latest` move to it, then `report.*`.
+A kill before 2 leaves the old run current in both places (the new folder, if renamed, is a
+complete report no history names; `--keep` prunes it like any old run). A kill between 2 and 3
+leaves history one run ahead of `latest`: the next scan first moves `latest` to history's last
+run (roll forward), and `history`/`diff` read only history, so they never see the gap. So
+`latest` always names a run that history records, or the one it named before.
+Every step is named in driftcheck.nightly.steps, with a kill point for the crash tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftcheck.atomic import replace_symlink, write_atomic
+from driftcheck.atomic import write_atomic
+from driftcheck.errors import UsageError
 from driftcheck.nightly.deltas import annotate, diff_runs
-from driftcheck.nightly.history import History
-from driftcheck.nightly.runs import prune_runs, write_run
+from driftcheck.nightly.history import HISTORY_FILE, History
+from driftcheck.nightly.runs import (
+    RUNS,
+    complete_runs,
+    latest_id,
+    point_latest,
+    prune_runs,
+    write_run_folder,
+)
+from driftcheck.nightly.steps import reached
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.report import Report
 from driftcheck.report.formats import render
+from driftcheck.reportdir import ReportDir, open_report_dir, output_errors
+
+__all__ = ["HISTORY_FILE", "PublishOptions", "history_rows", "publish", "run_diff"]
 
 # The files of one run folder, by the format they are rendered in.
 RUN_FILES = {"report.txt": "text", "report.json": "json", "report.html": "html"}
-HISTORY_FILE = "history.sqlite"
 
 
 @dataclass(frozen=True)
@@ -36,54 +57,100 @@ class PublishOptions:
     today: dt.date | None = None
 
 
-def publish(report: Report, options: PublishOptions) -> Report:
-    """Apply waivers and history, write every file; return the report as published."""
+def publish(report: Report, options: PublishOptions, root: ReportDir | None = None) -> Report:
+    """Apply waivers and history, write every file; return the report as published. `root` is
+    the open, locked report directory (driftcheck.nightly.lock.locked_report_dir)."""
     if options.waivers is not None:
         report = apply_waivers(report, options.waivers, options.today or dt.date.today())
-    if options.report_dir is not None:
-        report = _archive(report, options.report_dir, options)
+    if root is not None:
+        with output_errors(root.path):
+            report = _archive(report, root, options)
     for path, fmt in ((options.junit, "junit"), (options.prometheus, "prometheus")):
         if path is not None:
-            write_atomic(path, render(fmt, report))
+            with output_errors(path):
+                write_atomic(path, render(fmt, report))
     return report
 
 
-def _archive(report: Report, report_dir: Path, options: PublishOptions) -> Report:
-    history = History(report_dir / HISTORY_FILE)
+def _archive(report: Report, root: ReportDir, options: PublishOptions) -> Report:
+    history = History.in_report_dir(root, create=True)
+    if history is None:  # create=True always gives one; this keeps mypy honest
+        raise UsageError(f"{root.at(HISTORY_FILE)}: could not be created")
     try:
+        _roll_forward(root, history)
+        reached("history-opened")
         report = annotate(report, history)
         files = {name: render(fmt, report).encode() for name, fmt in RUN_FILES.items()}
-        write_run(report_dir, report, files)
-        history.record(report)
+        folder = write_run_folder(root, report, files, reached)
+        reached("run-folder-renamed")
+        with _removed_on_failure(root, folder.name):
+            history.record(report)
+        reached("history-recorded")
+        point_latest(root, folder.name)
+        reached("latest-moved")
+        _stable_links(root)
+        reached("links-updated")
         if options.keep_history is not None:
             history.prune(options.keep_history)
+        reached("history-pruned")
     finally:
         history.close()
-    _stable_links(report_dir)
     if options.keep is not None:
-        prune_runs(report_dir, options.keep)
+        prune_runs(root, options.keep, reached)
+    reached("runs-pruned")
     return report
 
 
-def _stable_links(report_dir: Path) -> None:
+def _roll_forward(root: ReportDir, history: History) -> None:
+    """A scan killed after recording history but before moving `latest` left `latest` one run
+    behind: move it to history's last run, whose folder is complete (it was renamed before the
+    record). Also repairs a directory left by an older driftcheck that moved `latest` first."""
+    last = history.last_run_id()
+    if last is None or latest_id(root) == last:
+        return
+    if last in {path.name for path in complete_runs(root)}:
+        point_latest(root, last)
+
+
+@contextlib.contextmanager
+def _removed_on_failure(root: ReportDir, run_id: str) -> Iterator[None]:
+    """A run history could not record (disk full) is no run: remove its folder, best effort."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError), root.subdir(RUNS) as runs:
+            runs.remove(run_id)
+        raise
+
+
+def _stable_links(root: ReportDir) -> None:
     """REPORT_DIR/report.json etc. always name the newest complete run's files."""
     for name in RUN_FILES:
-        link = report_dir / name
-        if not link.is_symlink() or link.readlink() != Path("latest") / name:
-            replace_symlink(link, f"latest/{name}")
+        if root.readlink(name) != f"latest/{name}":
+            root.link(name, f"latest/{name}")
+
+
+@contextlib.contextmanager
+def _reading(report_dir: Path) -> Iterator[History]:
+    """The history of an existing report directory, for `history` and `diff`."""
+    missing = UsageError(f"{report_dir}: no {HISTORY_FILE} (run a scan with --report-dir first)")
+    if not os.path.isdir(report_dir):
+        raise missing
+    with open_report_dir(report_dir, create=False) as root, output_errors(root.path, "cannot read"):
+        history = History.in_report_dir(root, create=False)
+        if history is None:
+            raise missing
+        try:
+            yield history
+        finally:
+            history.close()
 
 
 def history_rows(report_dir: Path, host: str | None, limit: int) -> list[Mapping[str, Any]]:
-    history = History(report_dir / HISTORY_FILE)
-    try:
+    with _reading(report_dir) as history:
         return [vars(row) for row in history.runs(host, limit)]
-    finally:
-        history.close()
 
 
 def run_diff(report_dir: Path, run_a: str, run_b: str) -> dict[str, Any]:
-    history = History(report_dir / HISTORY_FILE)
-    try:
+    with _reading(report_dir) as history:
         return diff_runs(history.findings_of(run_a), history.findings_of(run_b))
-    finally:
-        history.close()

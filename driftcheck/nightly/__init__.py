@@ -2,11 +2,14 @@
 
 The order a scan uses them in (the CLI wires it):
 
-    with report_dir_lock(report_dir):
+    with locked_report_dir(path) as root:                          # opened once, checked, flock
         report = apply_waivers(report, load_waivers(path), today)   # waived / expired waivers
-        history = History(report_dir / "history.sqlite")
+        history = History.in_report_dir(root, create=True)
         report = annotate(report, history)                          # first/last seen, new, changes
-        write_run(report_dir, report, files)                        # runs/<id>/, then `latest`
-        history.record(report)                                      # one transaction
-        prune_runs(report_dir, keep)
+        write_run_folder(root, report, files)                       # runs/<id>/, complete
+        history.record(report)                                      # one transaction: the commit
+        point_latest(root, run_id)                                  # only now `latest` moves
+        prune_runs(root, keep)
+
+driftcheck.publish does exactly this; its docstring says why in this order.
 """

@@ -14,15 +14,19 @@ driftcheck.nightly.deltas): not observed this run, not resolved either.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftcheck.errors import InputError, UsageError
+from driftcheck.errors import InputError, OutputError, UsageError
+from driftcheck.reportdir import ReportDir, storage_failure
 
+HISTORY_FILE = "history.sqlite"
 Key = tuple[str, str, str, str]
 FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
 STATUSES = ("compliant", "snowflake", "unreachable", "error")
@@ -97,17 +101,43 @@ def finding_key(finding: Mapping[str, Any]) -> Key:
 
 
 class History:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, frozen: bool = False) -> None:
+        """`frozen`: the file system is read-only, so nothing can change the database; SQLite
+        is told so (immutable), since it cannot make the -shm file a WAL reader needs there."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.frozen = frozen
+        try:
+            if frozen:
+                uri = f"file:{urllib.parse.quote(str(self.path))}?mode=ro&immutable=1"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(self.path, exc) from exc
         self._db.row_factory = sqlite3.Row
         try:
             self._configure()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise InputError(str(self.path), None, f"not a usable history database: {exc}") from exc
+            raise _open_error(self.path, exc) from exc
+
+    @classmethod
+    def in_report_dir(cls, root: ReportDir, *, create: bool) -> History | None:
+        """REPORT_DIR/history.sqlite, checked through the directory's fd before and after SQLite
+        opens it by path (see driftcheck.reportdir); None if absent and not `create`."""
+        identity = root.database(HISTORY_FILE, create=create)
+        if identity is None:
+            return None
+        frozen = not create and bool(os.fstatvfs(root.fd).f_flag & os.ST_RDONLY)
+        history = cls(root.at(HISTORY_FILE), frozen=frozen)
+        try:
+            root.same_file(HISTORY_FILE, identity)
+        except BaseException:
+            history.close()
+            raise
+        return history
 
     def close(self) -> None:
         self._db.close()
@@ -121,6 +151,8 @@ class History:
     # --- schema ------------------------------------------------------------------------
 
     def _configure(self) -> None:
+        if self.frozen:
+            return
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -136,6 +168,10 @@ class History:
                 None,
                 f"history schema {version} is newer than this driftcheck reads "
                 f"({SCHEMA_VERSION}): upgrade driftcheck",
+            )
+        if self.frozen and version < SCHEMA_VERSION:
+            raise InputError(
+                str(self.path), None, f"history schema {version} needs a migration: read-only"
             )
         for number in range(version, SCHEMA_VERSION):
             with self._transaction():
@@ -217,6 +253,10 @@ class History:
 
     # --- reading -----------------------------------------------------------------------
 
+    def last_run_id(self) -> str | None:
+        row = self._db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else str(row["id"])
+
     def previous_run(self) -> RunState | None:
         """The last recorded (hence complete) run, or None before the first."""
         row = self._db.execute("SELECT seq FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -297,6 +337,15 @@ _PRUNE = (
     WHERE seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
     AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.run_seq = runs.seq)""",
 )
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> Exception:
+    """A full, read-only or failing disk is said as such (exit 74); anything else is a file
+    that is not a usable database (exit 3)."""
+    failure = storage_failure(exc, path)
+    if failure is not None:
+        return OutputError(f"{path}: cannot write: {failure}")
+    return InputError(str(path), None, f"not a usable history database: {exc}")
 
 
 def _check_complete(report: Mapping[str, Any]) -> None:

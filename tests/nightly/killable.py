@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from driftcheck import reportdir
 from driftcheck.nightly import history as history_module
 from driftcheck.nightly import runs
 from driftcheck.nightly.deltas import annotate
 from driftcheck.nightly.history import History
-from driftcheck.nightly.lock import report_dir_lock
+from driftcheck.nightly.lock import locked_report_dir
+from driftcheck.reportdir import ReportDir
 
 
 def pause() -> None:
@@ -26,23 +28,23 @@ def pause() -> None:
     raise SystemExit("not killed")
 
 
-def files(report_dir: Path, report: dict[str, Any]) -> None:
-    real = runs.write_atomic
+def files(root: ReportDir, report: dict[str, Any]) -> None:
+    real = reportdir.write_atomic_at
     written = []
 
-    def write_then_pause(path: Path, data: bytes | str, mode: int = 0o644) -> None:
-        real(path, data, mode)
-        written.append(path)
+    def write_then_pause(dir_fd: int, name: str, data: bytes | str, mode: int = 0o644) -> None:
+        real(dir_fd, name, data, mode)
+        written.append(name)
         if len(written) == 2:
             pause()
 
-    runs.write_atomic = write_then_pause  # type: ignore[assignment]
+    reportdir.write_atomic_at = write_then_pause  # type: ignore[assignment]
     files_ = {"report.json": json.dumps(report).encode(), "report.txt": b"t", "report.html": b"h"}
-    runs.write_run(report_dir, report, files_)
+    runs.write_run(root, report, files_)
 
 
-def history(report_dir: Path, report: dict[str, Any]) -> None:
-    db = History(report_dir / "history.sqlite")
+def history(root: ReportDir, report: dict[str, Any]) -> None:
+    db = History(root.at("history.sqlite"))
     db._db.execute("PRAGMA cache_size = 1")  # spill uncommitted pages into the WAL
     real = history_module.History._insert_findings
 
@@ -56,11 +58,11 @@ def history(report_dir: Path, report: dict[str, Any]) -> None:
 
 def main() -> None:
     mode, report_dir = sys.argv[1], Path(sys.argv[2])
-    with report_dir_lock(report_dir):
+    with locked_report_dir(report_dir) as root:
         if mode == "lock":
             pause()
         report = json.loads(Path(sys.argv[3]).read_text())
-        {"files": files, "history": history}[mode](report_dir, report)
+        {"files": files, "history": history}[mode](root, report)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from driftcheck.atomic import replace_symlink, write_atomic
+from driftcheck.errors import ReportDirError
 from driftcheck.nightly.runs import complete_runs, latest_run, prune_runs, write_run
+from driftcheck.reportdir import ReportDir
 
 from .reports import host, report
 
@@ -39,33 +41,33 @@ def test_replace_symlink(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["latest"]
 
 
-def test_write_run_layout_and_latest(tmp_path: Path) -> None:
+def test_write_run_layout_and_latest(tmp_path: Path, root: ReportDir) -> None:
     first, second = report(1, [host("web01")]), report(2, [host("web01")])
-    one = write_run(tmp_path, first, {"report.json": b"1", "report.txt": b"one"})
-    assert latest_run(tmp_path) == one
-    two = write_run(tmp_path, second, {"report.json": b"2"})
+    one = write_run(root, first, {"report.json": b"1", "report.txt": b"one"})
+    assert latest_run(root) == one
+    two = write_run(root, second, {"report.json": b"2"})
     assert two == tmp_path / "runs" / second["run"]["id"]
     assert os.readlink(tmp_path / "latest") == f"runs/{second['run']['id']}"  # relative: movable
     assert (tmp_path / "latest" / "report.json").read_bytes() == b"2"
     assert (one / "report.txt").read_bytes() == b"one"
-    with pytest.raises(FileExistsError):
-        write_run(tmp_path, second, {"report.json": b"again"})
+    with pytest.raises(ReportDirError, match="already written"):
+        write_run(root, second, {"report.json": b"again"})
     with pytest.raises(ValueError, match="plain file name"):
-        write_run(tmp_path, report(3, []), {"../escape": b"x"})
+        write_run(root, report(3, []), {"../escape": b"x"})
 
 
-def test_prune_keeps_newest_and_latest(tmp_path: Path) -> None:
-    dirs = [write_run(tmp_path, report(n, []), {"r": b""}) for n in range(1, 6)]
-    assert latest_run(tmp_path) is None or latest_run(tmp_path) == dirs[-1]
-    assert prune_runs(tmp_path, keep=2) == dirs[:3]
-    assert complete_runs(tmp_path) == dirs[3:]
-    assert prune_runs(tmp_path, keep=2) == []
+def test_prune_keeps_newest_and_latest(tmp_path: Path, root: ReportDir) -> None:
+    dirs = [write_run(root, report(n, []), {"r": b""}) for n in range(1, 6)]
+    assert latest_run(root) is None or latest_run(root) == dirs[-1]
+    assert prune_runs(root, keep=2) == dirs[:3]
+    assert complete_runs(root) == dirs[3:]
+    assert prune_runs(root, keep=2) == []
     with pytest.raises(ValueError, match="at least 1"):
-        prune_runs(tmp_path, keep=0)
+        prune_runs(root, keep=0)
 
 
-def test_prune_never_removes_what_latest_names(tmp_path: Path) -> None:
-    dirs = [write_run(tmp_path, report(n, []), {"r": b""}) for n in (1, 2, 3)]
+def test_prune_never_removes_what_latest_names(tmp_path: Path, root: ReportDir) -> None:
+    dirs = [write_run(root, report(n, []), {"r": b""}) for n in (1, 2, 3)]
     replace_symlink(tmp_path / "latest", f"runs/{dirs[0].name}")  # e.g. a clock set back
-    assert prune_runs(tmp_path, keep=1) == [dirs[1]]
-    assert latest_run(tmp_path) == dirs[0]
+    assert prune_runs(root, keep=1) == [dirs[1]]
+    assert latest_run(root) == dirs[0]
