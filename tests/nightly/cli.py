@@ -10,18 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 MISSING = "driftcheck-test-no-such-package"  # declared present: one finding, every run
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when a tool is missing, fail under CI=true (tests/tools.py's contract)."""
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"required under CI: {reason}")
-        pytest.skip(reason)
 
 
 def inventory(directory: Path, *, missing: bool = False) -> Path:

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from .cli import driftcheck, history_ids, inventory, latest_id, require, scan, scanned
+from tests.tools import require
+
+from .cli import driftcheck, history_ids, inventory, latest_id, scan, scanned
 
 REFUSED = 3
 OUTPUT = 74
