@@ -71,5 +71,12 @@ class DeadlineError(TransportError):
     """The per-host deadline passed."""
 
 
+class LimitError(DriftcheckError):
+    """A host's output passed a per-host limit (driftcheck.limits). Caught per host: that host
+    is `error` with one `limit` finding; the run goes on."""
+
+    exit_status = ExitStatus.INCOMPLETE
+
+
 class LockedError(DriftcheckError):
     exit_status = ExitStatus.LOCKED

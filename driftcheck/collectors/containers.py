@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
+from driftcheck.errors import LimitError
+from driftcheck.limits import MAX_CONTAINERS
 from driftcheck.models import ContainerState, Outcome, Section
 
 ENGINES = ("podman", "docker")
@@ -35,6 +37,8 @@ def parse_inspect(raw: bytes, engine: str) -> list[ContainerState]:
         raise ParseError(f"{engine} container inspect: not JSON: {exc}") from exc
     if not isinstance(records, list):
         raise ParseError(f"{engine} container inspect: not a JSON array")
+    if len(records) > MAX_CONTAINERS:
+        raise LimitError(f"{engine}: more than {MAX_CONTAINERS:,} containers")
     return [_container(record, engine) for record in records]
 
 
