@@ -7,7 +7,7 @@ These are fakes, and say so: no real host prints a million packages. The SSH sid
 - `drip`: one byte every 0.2 s forever (the per-host deadline must stop it);
 - `hang`: accepts the command and never prints (the deadline again);
 - `million`: the REAL collector script runs, in a private mount namespace where
-  /usr/bin/dpkg-query is a script printing 1,000,000 valid package lines (~49 MB, under the
+  /usr/bin/dpkg-query is a script printing 1,000,000 valid package lines (~46 MB, under the
   64 MiB cap) from a file made once. Needs root (unshare, mount), as sshd does.
 """
 

@@ -137,7 +137,8 @@ def test_hostile_command_ends_in_time_as_error(tmp_path: Path, kind: str) -> Non
 # --- memory with 32 hostile hosts at once -------------------------------------------------
 
 HOSTS = 32
-# README, Limits: peak RSS <= 150 MB + what the hosts in flight sent (each at most the cap).
+# README, Limits: peak RSS < 150 MB + twice what the hosts in flight sent (each at most the
+# cap): a host's output is held as it arrives, and a second time while its sections are cut out.
 BASE_MB = 150
 
 
@@ -152,7 +153,7 @@ def test_32_hostile_hosts_at_once_stay_under_the_memory_bound(
     assert f"{HOSTS} hosts: 0 compliant" in scan.proc.stdout, scan.proc.stdout
     assert f"0 unreachable, {HOSTS} error" in scan.proc.stdout
     assert scan.proc.stderr == ""
-    assert scan.peak_mb < BASE_MB + HOSTS * sent_mb, scan
+    assert scan.peak_mb < BASE_MB + 2 * HOSTS * sent_mb, scan
 
 
 # --- quiet for cron -----------------------------------------------------------------------

@@ -109,7 +109,7 @@ def _diff(spec: FileSpec, state: FileState) -> tuple[str | None, str | None]:
     text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
     if len(text.encode()) > MAX_DIFF_BYTES:
         text = _cut(text, MAX_DIFF_BYTES)
-        detail = f"diff cut at {MAX_DIFF_BYTES // 1024} KiB"
+        detail = f"diff cut at {size_text(MAX_DIFF_BYTES)}"
     return text, detail
 
 
@@ -125,7 +125,7 @@ def bound_diffs(findings: Iterable[Finding], total: int = MAX_DIFF_TOTAL) -> lis
     findings stay, with a detail saying why): every report and history row stays small."""
     kept: list[Finding] = []
     room = total
-    why = f"diff left out: this host's diffs passed {total // 1024} KiB"
+    why = f"diff left out: this host's diffs passed {size_text(total)}"
     for finding in findings:
         size = len(finding.diff.encode()) if finding.diff else 0
         if size > room:
@@ -134,3 +134,10 @@ def bound_diffs(findings: Iterable[Finding], total: int = MAX_DIFF_TOTAL) -> lis
         room -= size
         kept.append(finding)
     return kept
+
+
+def size_text(size: int) -> str:
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size:,} bytes"
