@@ -137,23 +137,29 @@ def test_hostile_command_ends_in_time_as_error(tmp_path: Path, kind: str) -> Non
 # --- memory with 32 hostile hosts at once -------------------------------------------------
 
 HOSTS = 32
-# README, Limits: peak RSS < 150 MB + twice what the hosts in flight sent (each at most the
-# cap): a host's output is held as it arrives, and a second time while its sections are cut out.
+# README, Limits: peak RSS < 150 MB + 2.5 x what the hosts in flight sent (each at most the
+# cap): a host's output is held as it arrives (a growing buffer, up to 1/8 spare), then copied
+# once when its command ends and once more as its sections are cut out, the first copy freed.
 BASE_MB = 150
+FACTOR = 2.5
 
 
-def test_32_hostile_hosts_at_once_stay_under_the_memory_bound(
-    tmp_path: Path, million: Sshd
-) -> None:
-    """32 hosts in flight, each sending a million package lines (fake hosts, one sshd)."""
-    sent_mb = len(hostile.dpkg_lines(hostile.MILLION)) / (1 << 20)
-    inventory = _inventory(tmp_path, [_entry(f"h{i:02d}", million) for i in range(HOSTS)])
-    scan = _scan(inventory, _known(tmp_path, million), "--quiet", "--timeout", "120", timeout=240)
+LINES = 150_000  # each host past the package limit; 32 x 1,000,000 (README) takes ~40 s more
+
+
+def test_32_hostile_hosts_at_once_stay_under_the_memory_bound(tmp_path: Path) -> None:
+    """32 hosts in flight, each sending 150,000 valid package lines (fake hosts, one sshd)."""
+    sent_mb = len(hostile.dpkg_lines(LINES)) / (1 << 20)
+    with hostile.start("million", tmp_path / "sshd", count=LINES) as server:
+        inventory = _inventory(tmp_path, [_entry(f"h{i:02d}", server) for i in range(HOSTS)])
+        args = ("--quiet", "--timeout", "120")
+        scan = _scan(inventory, _known(tmp_path, server), *args, timeout=240)
     assert scan.proc.returncode == 2, scan.proc.stderr
     assert f"{HOSTS} hosts: 0 compliant" in scan.proc.stdout, scan.proc.stdout
     assert f"0 unreachable, {HOSTS} error" in scan.proc.stdout
     assert scan.proc.stderr == ""
-    assert scan.peak_mb < BASE_MB + 2 * HOSTS * sent_mb, scan
+    print(f"peak RSS {scan.peak_mb:.0f} MB, {scan.elapsed:.1f} s, {HOSTS * sent_mb:.0f} MB sent")
+    assert scan.peak_mb < BASE_MB + FACTOR * HOSTS * sent_mb, scan
 
 
 # --- quiet for cron -----------------------------------------------------------------------
