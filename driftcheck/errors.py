@@ -73,9 +73,13 @@ class DeadlineError(TransportError):
 
 class LimitError(DriftcheckError):
     """A host's output passed a per-host limit (driftcheck.limits). Caught per host: that host
-    is `error` with one `limit` finding; the run goes on."""
+    is `error` with one finding of kind `kind`; the run goes on."""
 
     exit_status = ExitStatus.INCOMPLETE
+
+    def __init__(self, message: str, kind: str = "limit") -> None:
+        super().__init__(message)
+        self.kind = kind  # "limit", or "truncated" for the output cap
 
 
 class LockedError(DriftcheckError):

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
-from driftcheck.compare.files import bound_diffs
+from driftcheck.compare.files import bound_diffs, size_text
 from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
 from driftcheck.limits import MAX_FINDINGS
 from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Status
@@ -44,12 +44,13 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
     deadline = started + options.transport.timeout
     try:
         observed = collect(host, state, options, deadline)
+        within_cap(observed, options.transport.output_cap)
         in_time(deadline, "parsing the collector's output")
         findings = tuple(bound_diffs(compare(state, observed, now=time.time())))
         in_time(deadline, "comparing")
         status, error = classify(observed, within_limits(findings))
     except LimitError as exc:
-        return _limited(host, state, str(exc), started)
+        return _limited(host, state, exc, started)
     except UnreachableError as exc:
         return _failed(host, state, Status.UNREACHABLE, str(exc), started)
     except TransportError as exc:
@@ -74,6 +75,14 @@ def in_time(deadline: float, stage: str, clock: Callable[[], float] = time.monot
     late does not start, and a stage that ended late makes the host `error`, not audited."""
     if clock() > deadline:
         raise DeadlineError(f"the per-host deadline passed while {stage}")
+
+
+def within_cap(observed: Observed, cap: int) -> None:
+    """Output cut at the cap was not collected whole: like any limit, one finding, not a list
+    of every declared check as unknown."""
+    if observed.truncated:
+        why = f"the host's output passed the per-host cap ({size_text(cap)}); the rest is unknown"
+        raise LimitError(why, kind="truncated")
 
 
 def within_limits(findings: Sequence[Finding]) -> Sequence[Finding]:
@@ -143,15 +152,15 @@ def _failed(
     )
 
 
-def _limited(host: Host, state: DeclaredState, why: str, started: float) -> Audit:
+def _limited(host: Host, state: DeclaredState, exc: LimitError, started: float) -> Audit:
     """One finding that says what was cut, never a partial list: the host was not audited."""
-    finding = limit_finding(why)
-    error = f"a per-host limit was passed: {why}"
+    finding = limit_finding(str(exc), exc.kind)
+    error = f"a per-host limit was passed: {exc}"
     return _failed(host, state, Status.ERROR, error, started, findings=(finding,))
 
 
-def limit_finding(why: str) -> Finding:
-    return Finding("host", "collector", "output", "limit", detail=f"{why} (README: Limits)")
+def limit_finding(why: str, kind: str = "limit") -> Finding:
+    return Finding("host", "collector", "output", kind, detail=f"{why} (README: Limits)")
 
 
 def _package_versions(observed: Observed) -> Mapping[str, str] | None:
