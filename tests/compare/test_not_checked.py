@@ -57,9 +57,11 @@ def units(load: str, active: str, unit_file: str) -> Section:
     )
 
 
-def running_app(digests: tuple[str, ...] = ()) -> Section:
-    state = ContainerState("app", "podman", "nginx:1", "abc", "running", digests=digests)
-    return Section(Outcome.COLLECTED, {"app": state})
+def running_app(
+    digests: tuple[str, ...] = (), image: str = "nginx:1", state: str = "running"
+) -> Section:
+    found = ContainerState("app", "podman", image, "abc", state, digests=digests)
+    return Section(Outcome.COLLECTED, {"app": found})
 
 
 def with_(**sections: object) -> Observed:
@@ -113,6 +115,18 @@ CASES: dict[str, tuple[DeclaredState, Observed]] = {
     "image digest not reported": (
         DeclaredState(containers={"app": ContainerSpec("app", image="nginx@sha256:" + "a" * 64)}),
         with_(containers=running_app()),
+    ),
+    "image not reported by the engine": (
+        DeclaredState(containers={"app": ContainerSpec("app", image="nginx:1")}),
+        with_(containers=running_app(image="")),
+    ),
+    "container state not reported by the engine, running declared": (
+        DeclaredState(containers={"app": ContainerSpec("app", running=True)}),
+        with_(containers=running_app(state="unknown")),
+    ),
+    "container state not reported by the engine, stopped declared": (
+        DeclaredState(containers={"app": ContainerSpec("app", running=False)}),
+        with_(containers=running_app(state="unknown")),
     ),
     "state inside a running container not collected": (
         DeclaredState(containers={"app": ContainerSpec("app", state=INNER)}),
