@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from driftcheck import __version__, commands
+from driftcheck.debuglog import route_logging
 from driftcheck.errors import DriftcheckError, ExitStatus, UsageError
 
 EPILOG = """\
@@ -62,6 +63,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The one exit point: expected errors print one line, unexpected ones a saved traceback."""
+    route_logging()  # libraries log to a debug log when asked (scan --debug-log), never stderr
     try:
         status = run(argv)
     except KeyboardInterrupt:

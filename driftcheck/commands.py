@@ -19,6 +19,7 @@ from tabulate import tabulate
 from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
 from driftcheck.backends.target import resolve as resolve_route
+from driftcheck.debuglog import route_logging
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
@@ -146,9 +147,17 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="nothing on stdout when clean, else one line"
     )
+    parser.add_argument(
+        "--debug-log",
+        metavar="FILE",
+        help="append the libraries' logging (paramiko...) at debug level to FILE; without it "
+        "they log nowhere, never on stderr",
+    )
 
 
 def scan(args: argparse.Namespace) -> int:
+    if args.debug_log:
+        _debug_log(Path(args.debug_log))
     _inventory, hosts, states_dir = _hosts_and_states(args)
     states = _load_states(hosts, states_dir)
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
@@ -189,6 +198,13 @@ def _run(
         limit=args.limit,
     )
     return run, [a.result for a in audits], package_spread(audits)
+
+
+def _debug_log(path: Path) -> None:
+    try:
+        route_logging(path)
+    except OSError as exc:
+        raise UsageError(f"--debug-log {path}: {exc.strerror or exc}") from exc
 
 
 def _publish_options(args: argparse.Namespace) -> PublishOptions:

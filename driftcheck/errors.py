@@ -72,6 +72,17 @@ class DeadlineError(TransportError):
     """The per-host deadline passed."""
 
 
+class LimitError(DriftcheckError):
+    """A host's output passed a per-host limit (driftcheck.limits). Caught per host: that host
+    is `error` with one finding of kind `kind`; the run goes on."""
+
+    exit_status = ExitStatus.INCOMPLETE
+
+    def __init__(self, message: str, kind: str = "limit") -> None:
+        super().__init__(message)
+        self.kind = kind  # "limit", or "truncated" for the output cap
+
+
 class LockedError(DriftcheckError):
     exit_status = ExitStatus.LOCKED
 

@@ -176,7 +176,7 @@ class ServiceState:
     name: str
     load_state: str  # "loaded" | "not-found" | "masked" | ...
     active_state: str  # "active" | "inactive" | "failed" | ...
-    unit_file_state: str  # "enabled" | "disabled" | "static" | "masked" | ""
+    unit_file_state: str  # "enabled" | "disabled" | "static" | "masked" | "" (unknown)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
-from driftcheck.errors import TransportError, UnreachableError
+from driftcheck.compare.files import bound_diffs, size_text
+from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
+from driftcheck.limits import MAX_FINDINGS
 from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Status
 from driftcheck.report import iso
 from driftcheck.shell import bounded_sh
@@ -39,16 +41,22 @@ class Audit:
 
 def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
     started = time.monotonic()
+    deadline = started + options.transport.timeout
     try:
-        observed = collect(host, state, options, started + options.transport.timeout)
+        observed = collect(host, state, options, deadline)
+        within_cap(observed, options.transport.output_cap)
+        in_time(deadline, "parsing the collector's output")
+        findings = tuple(bound_diffs(compare(state, observed, now=time.time())))
+        in_time(deadline, "comparing")
+        status, error = classify(observed, within_limits(findings))
+    except LimitError as exc:
+        return _limited(host, state, exc, started)
     except UnreachableError as exc:
         return _failed(host, state, Status.UNREACHABLE, str(exc), started)
     except TransportError as exc:
         return _failed(host, state, Status.ERROR, str(exc), started)
     except Exception as exc:
         return _failed(host, state, Status.ERROR, f"internal error: {exc!r}", started)
-    findings = tuple(compare(state, observed, now=time.time()))
-    status, error = classify(observed, findings)
     result = HostResult(
         host,
         status,
@@ -59,6 +67,28 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         state_files=state.sources,
     )
     return Audit(result, _package_versions(observed))
+
+
+def in_time(deadline: float, stage: str, clock: Callable[[], float] = time.monotonic) -> None:
+    """The per-host deadline covers parsing and comparison too. Both are bounded by the limits
+    (driftcheck.limits), so a stage that starts in time ends soon after; one that would start
+    late does not start, and a stage that ended late makes the host `error`, not audited."""
+    if clock() > deadline:
+        raise DeadlineError(f"the per-host deadline passed while {stage}")
+
+
+def within_cap(observed: Observed, cap: int) -> None:
+    """Output cut at the cap was not collected whole: like any limit, one finding, not a list
+    of every declared check as unknown."""
+    if observed.truncated:
+        why = f"the host's output passed the per-host cap ({size_text(cap)}); the rest is unknown"
+        raise LimitError(why, kind="truncated")
+
+
+def within_limits(findings: Sequence[Finding]) -> Sequence[Finding]:
+    if len(findings) > MAX_FINDINGS:
+        raise LimitError(f"more than {MAX_FINDINGS:,} findings ({len(findings):,}); none kept")
+    return findings
 
 
 def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: float) -> Observed:
@@ -105,11 +135,32 @@ def facts_entry(observed: Observed) -> dict[str, Any]:
     }
 
 
-def _failed(host: Host, state: DeclaredState, status: Status, error: str, started: float) -> Audit:
+def _failed(
+    host: Host,
+    state: DeclaredState,
+    status: Status,
+    error: str,
+    started: float,
+    *,
+    findings: tuple[Finding, ...] = (),
+) -> Audit:
     duration = time.monotonic() - started
     return Audit(
-        HostResult(host, status, error=error, duration=duration, state_files=state.sources)
+        HostResult(
+            host, status, findings, error=error, duration=duration, state_files=state.sources
+        )
     )
+
+
+def _limited(host: Host, state: DeclaredState, exc: LimitError, started: float) -> Audit:
+    """One finding that says what was cut, never a partial list: the host was not audited."""
+    finding = limit_finding(str(exc), exc.kind)
+    error = f"a per-host limit was passed: {exc}"
+    return _failed(host, state, Status.ERROR, error, started, findings=(finding,))
+
+
+def limit_finding(why: str, kind: str = "limit") -> Finding:
+    return Finding("host", "collector", "output", kind, detail=f"{why} (README: Limits)")
 
 
 def _package_versions(observed: Observed) -> Mapping[str, str] | None:

@@ -48,6 +48,14 @@ def test_bad_usage_exits_3_with_one_line() -> None:
     assert "--inventory" in proc.stderr
 
 
+def test_unwritable_debug_log_is_a_usage_error(tmp_path: Path) -> None:
+    inv = write(tmp_path / "hosts.ini", "localhost ansible_connection=local\n")
+    log = tmp_path / "no-such-dir" / "debug.log"
+    proc = driftcheck("scan", "-i", str(inv), "--debug-log", str(log))
+    assert proc.returncode == 3
+    assert proc.stderr == f"driftcheck: error: --debug-log {log}: No such file or directory\n"
+
+
 def test_broken_inventory_exits_3_naming_file_and_line(tmp_path: Path) -> None:
     inv = write(tmp_path / "hosts.ini", "[web]\nweb01\n[web:nonsense]\nx\n")
     proc = driftcheck("scan", "-i", str(inv))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
+from driftcheck.errors import LimitError
+from driftcheck.limits import MAX_CONTAINERS, MAX_JSON_VALUES, MAX_PROCESSES
 from driftcheck.models import ContainerState, Outcome, Section
 
 ENGINES = ("podman", "docker")
@@ -29,12 +31,17 @@ def inner_nonce(nonce: str, index: int) -> str:
 
 def parse_inspect(raw: bytes, engine: str) -> list[ContainerState]:
     """`ENGINE container inspect` output: a JSON array of container records."""
+    values = raw.count(b",") + raw.count(b"{") + raw.count(b"[")  # before json builds them
+    if values > MAX_JSON_VALUES:
+        raise LimitError(f"{engine} container inspect: more than {MAX_JSON_VALUES:,} JSON values")
     try:
         records = json.loads(raw.decode("utf-8", errors="replace") or "[]")
     except ValueError as exc:
         raise ParseError(f"{engine} container inspect: not JSON: {exc}") from exc
     if not isinstance(records, list):
         raise ParseError(f"{engine} container inspect: not a JSON array")
+    if len(records) > MAX_CONTAINERS:
+        raise LimitError(f"{engine}: more than {MAX_CONTAINERS:,} containers")
     return [_container(record, engine) for record in records]
 
 
@@ -96,13 +103,27 @@ class Proc:
     ppid: int
 
 
+def _records(raw: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each record, one at a time: no list of every candidate in memory."""
+    begin = None
+    for m in _STAT_RECORD.finditer(raw):
+        if not _at_line_start(raw, m.start()):
+            continue
+        if begin is not None:
+            yield begin, m.start()
+        begin = m.start()
+    if begin is not None:
+        yield begin, len(raw)
+
+
 def parse_procs(raw: bytes) -> dict[int, Proc]:
     """The concatenated /proc/[0-9]*/stat records (facts.procstat). Garbled records are skipped.
     A record has 40+ fields after COMM: a 15-byte COMM cannot fake one, and the last ") " is
     the real end of COMM."""
     procs: dict[int, Proc] = {}
-    starts = [m.start() for m in _STAT_RECORD.finditer(raw) if _at_line_start(raw, m.start())]
-    for begin, end in zip(starts, [*starts[1:], len(raw)], strict=True):
+    for begin, end in _records(raw):
+        if len(procs) >= MAX_PROCESSES:
+            raise LimitError(f"more than {MAX_PROCESSES:,} processes in /proc")
         record = raw[begin:end]
         pid, _, rest = record.partition(b" (")
         comm, sep, tail = rest.rpartition(b") ")

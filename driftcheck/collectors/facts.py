@@ -6,18 +6,19 @@ from __future__ import annotations
 import re
 import shlex
 
-from driftcheck.collectors.sections import text
+from driftcheck.collectors.sections import lines, text
 
 # The end of one /proc/PID/stat record: ") STATE" then the numeric fields (40+ of them on any
 # kernel since 2.6). A command name is at most 15 bytes, so it cannot fake this tail even when
 # it holds ")", spaces or newlines: the state after the *last* such ")" is the real one.
+_OS_RELEASE_LINES = 1000  # a real one has ~10-20; a hostile one is not parsed line by line beyond
 _STAT_TAIL = re.compile(rb"\) ([A-Za-z]) (?:-?\d+ ){20,}-?\d+\n?")
 
 
 def parse_os_release(raw: bytes) -> dict[str, str]:
     """KEY=value lines, values shell-quoted (os-release(5))."""
     values = {}
-    for line in text(raw).splitlines():
+    for line in lines(raw, _OS_RELEASE_LINES, "os-release"):
         key, eq, value = line.partition("=")
         if not eq or not key.strip().isidentifier():
             continue

@@ -10,23 +10,24 @@ import re
 import stat as st
 from dataclasses import replace
 
-from driftcheck.collectors.sections import ParseError, text
+from driftcheck.collectors.sections import ParseError, lines
 from driftcheck.models import FileState
 
 # What stat says when the path is simply not there (a component that is a file: ENOTDIR).
 _ABSENT = ("No such file or directory", "Not a directory")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_HEAD_LINES = 8  # a stat line and a digest line; many more is a hostile host
 
 
 def parse_file(raw: bytes, path: str, *, needs_digest: bool = True) -> FileState:
     """`needs_digest`: whether the declared state compares content. An unreadable file is then
     an error (nothing is known of it); otherwise only its digest is unknown."""
     head, _, content = raw.partition(b"\ncontent ")
-    lines = text(head).splitlines()
-    if not lines:
+    found = list(lines(head, _HEAD_LINES, "a file section"))
+    if not found or not found[0]:
         raise ParseError("empty file section")
-    state = _stat_line(lines[0], path)
-    for line in lines[1:]:
+    state = _stat_line(found[0], path)
+    for line in found[1:]:
         state = _digest_line(line, state, needs_digest)
     if content:
         state = _content(content, state)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from driftcheck.collectors.sections import ParseError, text
+from driftcheck.collectors.sections import ParseError, lines
+from driftcheck.errors import LimitError
+from driftcheck.limits import MAX_APK_LINES, MAX_PACKAGES
 from driftcheck.models import Package
 
 # dpkg states in which the package's files are all there and configured (triggers may be
@@ -23,7 +25,7 @@ _WARNING_PREFIXES = ("dpkg-query: warning:", "dpkg: warning:", "warning:", "erro
 
 def _records(raw: bytes, fields: int, tool: str) -> Iterator[list[str]]:
     warning = False
-    for n, line in enumerate(text(raw).splitlines(), 1):
+    for n, line in enumerate(lines(raw, MAX_PACKAGES, f"{tool} output"), 1):
         # A warning may go on over indented lines (dpkg-query's "near line N" warnings do).
         warning = line.lower().startswith(_WARNING_PREFIXES) or (warning and line[:1] == " ")
         if warning or not line.strip():
@@ -69,7 +71,12 @@ def parse_rpm(raw: bytes) -> list[Package]:
 def parse_apk(raw: bytes) -> list[Package]:
     """apk's /lib/apk/db/installed: blank-line separated stanzas of `K:value` lines
     (P: name, V: version, A: arch). Every stanza there is an installed package."""
-    return [_apk_package(stanza, n) for n, stanza in _apk_stanzas(text(raw).splitlines())]
+    found: list[Package] = []
+    for n, stanza in _apk_stanzas(lines(raw, MAX_APK_LINES, "apk database")):
+        if len(found) >= MAX_PACKAGES:
+            raise LimitError(f"apk database: more than {MAX_PACKAGES:,} packages")
+        found.append(_apk_package(stanza, n))
+    return found
 
 
 def _apk_stanzas(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:

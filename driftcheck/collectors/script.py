@@ -310,7 +310,7 @@ def _service_section(out: _Output, state: DeclaredState) -> Section[Mapping[str,
     raw = out.get("services.show")
     if raw is None:
         return _failed(out.missing("services.show"))
-    blocks = split_blocks(raw.body)
+    blocks = split_blocks(raw.body, len(units))
     if len(blocks) != len(units):
         counts = f"{len(blocks)} unit blocks for {len(units)} units"
         return _failed(f"{raw.failure('systemctl show')} ({counts})")

@@ -7,7 +7,10 @@ os-release) can forge one. Splitting is total: anything out of order is simply n
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from driftcheck.errors import LimitError
 
 UNSUPPORTED = "unsupported"
 
@@ -84,3 +87,17 @@ def split_sections(stdout: bytes, nonce: str) -> dict[str, RawSection]:
 def text(raw: bytes) -> str:
     """Tool output as text: bytes that are not UTF-8 become U+FFFD, never an exception."""
     return raw.decode("utf-8", errors="replace")
+
+
+def lines(raw: bytes, limit: int, what: str) -> Iterator[str]:
+    """The lines of `raw` as text, one at a time (no copy of the whole body as text and as a
+    list); LimitError past `limit` lines, before any work is done on the one too many."""
+    start, count, size = 0, 0, len(raw)
+    while start < size:
+        stop = raw.find(b"\n", start)
+        stop = size if stop < 0 else stop
+        count += 1
+        if count > limit:
+            raise LimitError(f"{what}: more than {limit:,} lines; the rest was not read")
+        yield text(raw[start:stop]).removesuffix("\r")
+        start = stop + 1

@@ -12,6 +12,9 @@ from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
 from driftcheck.models import DeclaredState, Finding, Observed
 
+# Findings that say a check was not made (or not completely): never compliant, never waived.
+UNKNOWN_KINDS = ("unknown", "truncated", "limit")
+
 
 def compare(
     declared: DeclaredState, observed: Observed, *, now: float, target: str = "host"
@@ -38,4 +41,4 @@ def compare(
 
 
 def is_unknown(finding: Finding) -> bool:
-    return finding.kind in ("unknown", "truncated")
+    return finding.kind in UNKNOWN_KINDS

@@ -83,6 +83,10 @@ def _check(
     return findings
 
 
+def _state(running: bool) -> str:
+    return "running" if running else "stopped"
+
+
 def _wanted(spec: ContainerSpec) -> str:
     return spec.image or "present"
 
@@ -104,6 +108,10 @@ def _found(target: str, name: str, state: ContainerState, expected: str, why: st
 
 def _image(spec: ContainerSpec, state: ContainerState, target: str) -> Iterator[Finding]:
     if spec.image is None:
+        return
+    if not state.image and not state.digests:
+        detail = f"{state.engine} did not report the container's image"
+        yield Finding(target, "container", spec.name, "unknown", spec.image, None, detail=detail)
         return
     if "@" in spec.image:
         yield from _by_digest(spec.image, state, target)
@@ -147,6 +155,12 @@ def _normal(reference: str) -> str:
 def _running(spec: ContainerSpec, state: ContainerState, target: str) -> Iterator[Finding]:
     # A state declared inside can only be audited in a running container: it implies running.
     wanted = spec.running if spec.running is not None else (True if spec.state else None)
+    if wanted is not None and state.state == "unknown":
+        detail = f"{state.engine} did not report the container's state"
+        yield Finding(
+            target, "container", spec.name, "unknown", _state(wanted), None, detail=detail
+        )
+        return
     running = state.state == "running"
     note = " (its declared state inside was not audited)" if spec.state and not running else ""
     if wanted is True and not running:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 
+from driftcheck.limits import MAX_DIFF_BYTES, MAX_DIFF_INPUT_LINES, MAX_DIFF_TOTAL
 from driftcheck.models import DeclaredState, FileSpec, FileState, Finding, Section
 
 DIFF_LINES_MAX = 400  # a diff longer than this is cut: a report is for reading
@@ -88,13 +90,14 @@ def _diff(spec: FileSpec, state: FileState) -> tuple[str | None, str | None]:
         return None, "content not collected"
     if b"\0" in state.content:
         return None, "binary content differs"
-    actual = state.content.decode("utf-8", errors="replace")
+    declared = spec.content.splitlines(keepends=True)
+    actual = state.content.decode("utf-8", errors="replace").splitlines(keepends=True)
+    if max(len(declared), len(actual)) > MAX_DIFF_INPUT_LINES:
+        # difflib is quadratic on crafted input (100,000 lines: minutes): no diff, the finding stays
+        return None, f"no diff: more than {MAX_DIFF_INPUT_LINES:,} lines"
     lines = list(
         difflib.unified_diff(
-            spec.content.splitlines(keepends=True),
-            actual.splitlines(keepends=True),
-            fromfile=f"declared:{spec.path}",
-            tofile=f"host:{spec.path}",
+            declared, actual, fromfile=f"declared:{spec.path}", tofile=f"host:{spec.path}"
         )
     )
     detail = None
@@ -104,4 +107,37 @@ def _diff(spec: FileSpec, state: FileState) -> tuple[str | None, str | None]:
         lines = lines[:DIFF_LINES_MAX]
         detail = f"diff cut at {DIFF_LINES_MAX} lines"
     text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    if len(text.encode()) > MAX_DIFF_BYTES:
+        text = _cut(text, MAX_DIFF_BYTES)
+        detail = f"diff cut at {size_text(MAX_DIFF_BYTES)}"
     return text, detail
+
+
+def _cut(text: str, size: int) -> str:
+    """At most `size` bytes of UTF-8, ending at a line end when there is one."""
+    head = text.encode()[:size].decode("utf-8", errors="ignore")
+    end = head.rfind("\n")
+    return head[: end + 1] if end >= 0 else head
+
+
+def bound_diffs(findings: Iterable[Finding], total: int = MAX_DIFF_TOTAL) -> list[Finding]:
+    """A host's diffs, in finding order, until `total` bytes; later diffs are left out (the
+    findings stay, with a detail saying why): every report and history row stays small."""
+    kept: list[Finding] = []
+    room = total
+    why = f"diff left out: this host's diffs passed {size_text(total)}"
+    for finding in findings:
+        size = len(finding.diff.encode()) if finding.diff else 0
+        if size > room:
+            kept.append(replace(finding, diff=None, detail=why))
+            continue
+        room -= size
+        kept.append(finding)
+    return kept
+
+
+def size_text(size: int) -> str:
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size:,} bytes"

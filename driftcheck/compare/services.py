@@ -36,9 +36,20 @@ def _check(spec: ServiceSpec, state: ServiceState | None, target: str) -> Iterat
         yield Finding(target, "service", spec.name, "stopped", "running", state.active_state)
     if spec.running is False and active:
         yield Finding(target, "service", spec.name, "running", "stopped", state.active_state)
+    if spec.enabled is None:
+        return
+    if not state.unit_file_state:
+        # systemd printed `UnitFileState=` (no unit file it can judge): not "disabled", unknown
+        detail = "systemd reported no UnitFileState: whether it is enabled is unknown"
+        yield Finding(target, "service", spec.name, "unknown", _enabled(spec), detail=detail)
+        return
     enabled = state.unit_file_state in ENABLED_STATES
-    actual = state.unit_file_state or "unknown"
-    if spec.enabled is True and not enabled:
+    actual = state.unit_file_state
+    if spec.enabled and not enabled:
         yield Finding(target, "service", spec.name, "disabled", "enabled", actual)
-    if spec.enabled is False and enabled:
+    if not spec.enabled and enabled:
         yield Finding(target, "service", spec.name, "enabled", "disabled", actual)
+
+
+def _enabled(spec: ServiceSpec) -> str:
+    return "enabled" if spec.enabled else "disabled"

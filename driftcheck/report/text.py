@@ -80,7 +80,7 @@ def host_details(host: Mapping[str, Any]) -> Iterator[str]:
         headers = ["target", "category", "item", "kind", "expected", "actual"]
         yield from tabulate(rows, headers=headers, tablefmt="simple").splitlines()
     for f in host["findings"]:
-        if f.get("detail") and f["kind"] in ("unknown", "truncated", "expired"):
+        if f.get("detail") and f["kind"] in ("unknown", "truncated", "limit", "expired"):
             yield f"   {clean(f['item'])}: {clean(f['detail'])}"
         if f.get("diff"):
             yield f"   --- diff of {clean(f['item'])}"

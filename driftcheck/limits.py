@@ -1,0 +1,20 @@
+"""Per-host limits on the work a host's output can cause, named once (README: *Limits*).
+
+The output cap (TransportOptions.output_cap) bounds the bytes a host sends; these bound what
+follows them: records parsed, findings kept, diff text stored. Each loop over host-supplied data
+stops at its limit, so parsing and comparison take a bounded time whatever a host sends. Past
+a limit the host is `error` with one `limit` finding that says what was cut: a partial list of
+findings would read as a (partial) snowflake, and a cut list can hide anything.
+"""
+
+from __future__ import annotations
+
+MAX_PACKAGES = 100_000  # package lines (dpkg, rpm) or stanzas (apk) per manager and target
+MAX_APK_LINES = 50 * MAX_PACKAGES  # lines of apk's database (~15-25 per real package)
+MAX_CONTAINERS = 10_000  # containers reported by one engine on one host
+MAX_JSON_VALUES = 2_000_000  # objects, arrays and list items in one engine's inspect output
+MAX_PROCESSES = 200_000  # /proc/PID/stat records (containers' hygiene)
+MAX_FINDINGS = 10_000  # findings per host, every target included
+MAX_DIFF_INPUT_LINES = 10_000  # lines per side given to difflib (quadratic: ~1 s at worst)
+MAX_DIFF_BYTES = 256 << 10  # one file's diff; past it the diff is cut (the finding stays)
+MAX_DIFF_TOTAL = 2 << 20  # all diffs of one host; past it further diffs are left out
