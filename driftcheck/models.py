@@ -235,6 +235,10 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+# Finding kinds that say a check could not be made: never a pass, never waived, always `error`.
+UNKNOWN_KINDS = ("unknown", "truncated", "limit")
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
     """One difference between declared and observed. Sorted deterministically."""

@@ -10,10 +10,9 @@ from driftcheck.compare.files import compare_files
 from driftcheck.compare.host import compare_host
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
-from driftcheck.models import DeclaredState, Finding, Observed
+from driftcheck.models import UNKNOWN_KINDS, DeclaredState, Finding, Observed
 
 # Findings that say a check was not made (or not completely): never compliant, never waived.
-UNKNOWN_KINDS = ("unknown", "truncated", "limit")
 
 
 def compare(

@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import WaiverError
-from driftcheck.models import Origin
+from driftcheck.models import UNKNOWN_KINDS, Origin
 from driftcheck.report import summarize
 from driftcheck.state.yamlload import YList, YMap, load_yaml
 from driftcheck.yamlsafe import excerpt
 
 REQUIRED = ("host", "category", "item", "reason", "expires")
 OPTIONAL = {"target": "*", "kind": "*", "by": None}
-NEVER_WAIVED = ("unknown", "truncated")
+NEVER_WAIVED = UNKNOWN_KINDS
 UNAUDITED = ("unreachable", "error")
 
 

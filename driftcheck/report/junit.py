@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any
 
-UNKNOWN_KINDS = ("unknown", "truncated", "limit")
+from driftcheck.models import UNKNOWN_KINDS
+
 _COUNTS = (("failure", "failures"), ("error", "errors"), ("skipped", "skipped"))
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from driftcheck.models import UNKNOWN_KINDS
+
 CATEGORIES = ("package", "file", "service", "host", "container")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE", "unreachable": "UNREACHABLE", "error": "ERROR"}
@@ -80,7 +82,7 @@ def host_details(host: Mapping[str, Any]) -> Iterator[str]:
         headers = ["target", "category", "item", "kind", "expected", "actual"]
         yield from tabulate(rows, headers=headers, tablefmt="simple").splitlines()
     for f in host["findings"]:
-        if f.get("detail") and f["kind"] in ("unknown", "truncated", "limit", "expired"):
+        if f.get("detail") and f["kind"] in (*UNKNOWN_KINDS, "expired"):
             yield f"   {clean(f['item'])}: {clean(f['detail'])}"
         if f.get("diff"):
             yield f"   --- diff of {clean(f['item'])}"

@@ -182,12 +182,13 @@ def test_apply_active_and_expired(tmp_path: Path) -> None:
     ]
 
 
-def test_unknown_checks_are_never_waived(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["unknown", "truncated", "limit"])
+def test_unknown_checks_are_never_waived(tmp_path: Path, kind: str) -> None:
     path = write(
         tmp_path,
         "- {host: '*', category: '*', item: '*', reason: r, expires: 2030-01-01}\n",
     )
-    unknown = finding("nginx.service", "service", "unknown", detail="no systemd")
+    unknown = finding("nginx.service", "service", kind, detail="not checked")
     after = apply_waivers(
         report(1, [host("app01", [finding("x"), unknown], status="error")]),
         load_waivers(path),
