@@ -79,10 +79,17 @@ def ssh_args(text: str) -> dict[str, Any]:
         flag, value, i = _next_option(words, i)
         if flag == "-o":
             key, _, val = value.strip().replace("=", " ", 1).partition(" ")
-            _set(options, key.lower(), val.strip().strip('"'))
+            _set(options, key.lower(), _unquote(val.strip()))
         elif flag in _FLAGS:
             _set(options, _FLAGS[flag], value)
     return options
+
+
+def _unquote(value: str) -> str:
+    """A value quoted as a whole loses its quotes, as paramiko's parser does for the file."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
 
 
 def _next_option(words: list[str], i: int) -> tuple[str, str, int]:
