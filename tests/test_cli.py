@@ -248,7 +248,8 @@ def test_hostile_inventory_host_name_never_runs_a_command(tmp_path: Path) -> Non
     )
     config = write(
         tmp_path / "ssh_config",
-        f'Match exec "test %h = x"\n  Port 2222\nHost *\n  ProxyCommand nc %h %p; touch {marker}x\n',
+        f'Match exec "test %h = x"\n  Port 2222\n'
+        f"Host *\n  ProxyCommand nc %h %p; touch {marker}x\n",
     )
     write(tmp_path / "states" / "all.yml", "packages: {}\n")
     proc = driftcheck(

@@ -33,6 +33,9 @@ from driftcheck.errors import TransportError
 _CONFIGS: dict[Path, tuple[int, paramiko.SSHConfig]] = {}
 _LOCK = threading.Lock()
 _PROXY_KEYS = ("proxycommand", "proxyjump")
+# Match criteria paramiko evaluates (and exec, run here); any other one paramiko would count as
+# matched, applying the block to every host: refused instead.
+_CRITERIA = ("all", "canonical", "final", "host", "originalhost", "user", "localuser", "exec")
 _LIST_KEYS = ("identityfile",)
 # `ssh` flags taking a value that map onto a config keyword (others are ignored, see README).
 _FLAGS = {"-J": "proxyjump", "-i": "identityfile", "-l": "user", "-p": "port"}
@@ -164,6 +167,8 @@ class _Lookup(paramiko.SSHConfig):
         """paramiko's, one criterion at a time, except `exec`, which is run here."""
         matched: list[dict[str, Any]] = []
         for candidate in match_list:
+            if candidate["type"] not in _CRITERIA:
+                raise TransportError(f"ssh_config `Match {candidate['type']}` is not supported")
             if candidate["type"] == "exec":
                 passed = self._exec(candidate["param"], target_hostname, options)
                 found: bool | list[dict[str, Any]] = (

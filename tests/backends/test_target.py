@@ -221,3 +221,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "cfg"
     path.write_text(text)
     return path
+
+
+def test_match_criteria_paramiko_does_not_know_are_refused(tmp_path: Path) -> None:
+    # paramiko counts `Match localnetwork` (OpenSSH 9.4) as matched: the block would apply to all.
+    text = "Match localnetwork 10.0.0.0/8\n  ProxyCommand nc %h %p\n"
+    with pytest.raises(TransportError, match="`Match localnetwork` is not supported"):
+        resolve(Host("web"), _write(tmp_path, text))
