@@ -133,17 +133,19 @@ def test_a_hanging_proxy_and_its_children_end_at_the_deadline(
 def test_closing_the_backend_ends_the_proxy(sshd: Sshd, known_hosts: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     proxy = f"sh -c 'sleep 300 & echo $! >> {pids}; exec {nc()} %h %p'"
-    backend = connect(
-        host_for(sshd),
-        known_hosts,
-        ssh_config=config(tmp_path, f"Host *\n  ProxyCommand {proxy}\n"),
-    )
-    backend.close()
-    (child,) = [int(p) for p in pids.read_text().split()]
+    cfg = config(tmp_path, f"Host *\n  ProxyCommand {proxy}\n")
+    fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        backend = connect(host_for(sshd), known_hosts, ssh_config=cfg)
+        assert backend.run(["echo", "ok"], b"", time.monotonic() + 10).stdout == b"ok\n"
+        backend.close()
+    children = [int(p) for p in pids.read_text().split()]
+    assert len(children) == 3
     end = time.monotonic() + 2
-    while _alive(child) and time.monotonic() < end:
+    while any(_alive(c) for c in children) and time.monotonic() < end:
         time.sleep(0.02)
-    assert not _alive(child)
+    assert not [c for c in children if _alive(c)]
+    assert len(os.listdir("/proc/self/fd")) <= fds  # socketpair and stderr file closed
 
 
 def test_hostile_inventory_name_never_runs_a_command(tmp_path: Path) -> None:
