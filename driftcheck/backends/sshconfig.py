@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+import re
 import shlex
 import socket
 import threading
@@ -40,6 +41,7 @@ _LIST_KEYS = ("identityfile",)
 # `ssh` flags taking a value that map onto a config keyword (others are ignored, see README).
 _FLAGS = {"-J": "proxyjump", "-i": "identityfile", "-l": "user", "-p": "port"}
 _FLAGS_WITH_VALUE = set("BbcDEeFIiJLlmOopQRSWw")
+_SETTING = re.compile(r"(\w+)(?:\s*=\s*|\s+)(.+)")  # `Key=Value` or `Key Value`, as in the file
 
 
 def load_config(path: Path | None) -> paramiko.SSHConfig:
@@ -81,8 +83,10 @@ def ssh_args(text: str) -> dict[str, Any]:
     while i < len(words):
         flag, value, i = _next_option(words, i)
         if flag == "-o":
-            key, _, val = value.strip().replace("=", " ", 1).partition(" ")
-            _set(options, key.lower(), _unquote(val.strip()))
+            found = _SETTING.match(value.strip())
+            if not found:
+                raise TransportError(f"cannot read ssh option -o {value!r}")
+            _set(options, found[1].lower(), _unquote(found[2]))
         elif flag in _FLAGS:
             _set(options, _FLAGS[flag], value)
     return options

@@ -228,3 +228,17 @@ def test_match_criteria_paramiko_does_not_know_are_refused(tmp_path: Path) -> No
     text = "Match localnetwork 10.0.0.0/8\n  ProxyCommand nc %h %p\n"
     with pytest.raises(TransportError, match="`Match localnetwork` is not supported"):
         resolve(Host("web"), _write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "-o ProxyCommand='ssh -o User=jump -W %h:%p gw'",
+        "-o 'ProxyCommand ssh -o User=jump -W %h:%p gw'",
+        "-oProxyCommand='ssh -o User=jump -W %h:%p gw'",
+        '-o ProxyCommand="ssh -o User=jump -W %h:%p gw"',
+    ],
+)
+def test_ssh_option_spellings(tmp_path: Path, args: str) -> None:
+    target = _resolve("h", "", tmp_path, ansible_ssh_common_args=args)
+    assert target.proxy_command == "ssh -o User=jump -W h:22 gw"
