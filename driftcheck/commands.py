@@ -20,7 +20,7 @@ from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
 from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.debuglog import route_logging
-from driftcheck.errors import ExitStatus, UsageError
+from driftcheck.errors import ExitStatus, TransportError, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
 from driftcheck.nightly.lock import locked_report_dir
@@ -290,11 +290,22 @@ def inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _route_text(host: Host, ssh_config: Path | None) -> str:
+    """The hops, the ProxyCommand that reaches the first one; an unusable route is shown per
+    host (a scan would report that host in error), not raised for the whole listing."""
+    try:
+        resolved = resolve_route(host, ssh_config)
+    except TransportError as exc:
+        return f"error: {exc}"
+    hops = (*resolved.jumps, resolved.target)
+    proxy = hops[0].proxy_command
+    return (f"ProxyCommand {proxy} -> " if proxy else "") + " -> ".join(str(h) for h in hops)
+
+
 def _inventory_row(host: Host, states_dir: Path, ssh_config: Path | None) -> dict[str, Any]:
     route = ""
     if host.connection in ("ssh", "paramiko", "smart"):
-        resolved = resolve_route(host, ssh_config)
-        route = " -> ".join(str(hop) for hop in (*resolved.jumps, resolved.target))
+        route = _route_text(host, ssh_config)
     return {
         "name": host.name,
         "address": host.address,

@@ -54,6 +54,16 @@ def keygen(path: Path, kind: str = "ed25519") -> Path:
     return path
 
 
+def sign_user_key(ca: Path, key: Path, principals: str, *, identity: str = "driftcheck") -> Path:
+    """A user certificate for `key` signed by the CA key `ca`: `KEY-cert.pub` beside `key`.
+    A server trusts it with `TrustedUserCAKeys CA.pub` in `extra_config`."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-s", str(ca), "-I", identity, "-n", principals, f"{key}.pub"],
+        check=True,
+    )
+    return key.with_name(f"{key.name}-cert.pub")
+
+
 def free_address() -> str:
     """A loopback address few others use (127.88.0.0/16), so tests do not collide."""
     return f"127.88.{random.randint(1, 254)}.{random.randint(1, 254)}"

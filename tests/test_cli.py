@@ -263,3 +263,40 @@ def test_numbers_that_are_no_plan_are_usage_errors(tmp_path: Path, option: str, 
     assert proc.returncode == 3, proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert option in proc.stderr
+
+
+def test_hostile_inventory_host_name_never_runs_a_command(tmp_path: Path) -> None:
+    # CVE-2023-51385's shape: a name from an inventory reaching a shell through %h.
+    marker = tmp_path / "PWNED"
+    inv = write(
+        tmp_path / "hosts.yml",
+        "all:\n  hosts:\n"
+        f'    "x;touch {marker}": {{}}\n'
+        f'    "web": {{ansible_host: "w$(touch {marker})"}}\n',
+    )
+    config = write(
+        tmp_path / "ssh_config",
+        f'Match exec "test %h = x"\n  Port 2222\n'
+        f"Host *\n  ProxyCommand nc %h %p; touch {marker}x\n",
+    )
+    write(tmp_path / "states" / "all.yml", "packages: {}\n")
+    proc = driftcheck(
+        "scan",
+        "-i",
+        str(inv),
+        "-F",
+        str(config),
+        "--states",
+        str(tmp_path / "states"),
+        "--format",
+        "json",
+        "--known-hosts",
+        str(tmp_path / "kh"),
+    )
+    assert proc.returncode == 2, proc.stderr
+    errors = [h["error"] for h in json.loads(proc.stdout)["hosts"]]
+    assert all("characters OpenSSH refuses" in str(e) for e in errors), errors
+    listing = driftcheck("inventory", "-i", str(inv), "-F", str(config), "--format", "json")
+    assert listing.returncode == 0, listing.stderr
+    assert all("OpenSSH refuses" in row["route"] for row in json.loads(listing.stdout))
+    assert not list(tmp_path.glob("PWNED*"))

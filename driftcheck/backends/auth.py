@@ -1,5 +1,9 @@
-"""Public-key authentication only: key files, then ssh-agent keys. Never a password prompt,
-never agent forwarding (the agent is only asked to sign our own login)."""
+"""Public-key authentication only: key files (each with its certificate first, if it has one),
+then ssh-agent keys. Never a password prompt, never agent forwarding (the agent is only asked to
+sign our own login).
+
+A key's certificate is `KEY-cert.pub` beside it, or an ssh_config CertificateFile whose public
+key is that key's, as OpenSSH pairs them; the server then decides (TrustedUserCAKeys)."""
 
 from __future__ import annotations
 
@@ -9,19 +13,20 @@ import time
 from pathlib import Path
 
 import paramiko
+from paramiko.pkey import PublicBlob
 
 from driftcheck.backends.target import Target
 from driftcheck.backends.watchdog import Watchdog
 from driftcheck.errors import AuthError, DeadlineError
 
-_KEYS: dict[Path, tuple[int, paramiko.PKey]] = {}
+_KEYS: dict[tuple[Path, Path | None], tuple[tuple[int, int], paramiko.PKey]] = {}
 _LOCK = threading.Lock()
 
 
 def authenticate(
     transport: paramiko.Transport, hop: Target, deadline: float, watchdog: Watchdog, via: str
 ) -> None:
-    keys, notes = load_keys(hop.key_files)
+    keys, notes = load_keys(hop.key_files, hop.cert_files)
     agent = _agent()
     try:
         tried = [*keys, *(agent.get_keys() if agent else ())]
@@ -68,30 +73,91 @@ def _agent() -> paramiko.Agent | None:
         return None  # a dead agent socket: the key files may still do
 
 
-def load_keys(paths: tuple[Path, ...]) -> tuple[list[paramiko.PKey], list[str]]:
-    """The keys that load without a passphrase, and a note for each one that does not."""
+def load_keys(
+    paths: tuple[Path, ...], cert_files: tuple[Path, ...] = ()
+) -> tuple[list[paramiko.PKey], list[str]]:
+    """The keys that load without a passphrase (each preceded by its certified copies), and a
+    note for each key or certificate that does not load."""
+    certs, notes = _load_certs(cert_files)
     keys: list[paramiko.PKey] = []
-    notes: list[str] = []
     for path in paths:
         try:
-            keys.append(_load_key(path))
+            key = _load_key(path, None)
         except FileNotFoundError:
             notes.append(f"{path}: not found")
+            continue
         except paramiko.PasswordRequiredException:
             notes.append(f"{path}: encrypted (use ssh-agent)")
+            continue
         except (OSError, ValueError, paramiko.SSHException) as exc:
             notes.append(f"{path}: {exc}")
+            continue
+        for cert in _certs_for(path, key, certs):
+            try:
+                keys.append(_load_key(path, cert))
+            except (OSError, ValueError, paramiko.SSHException) as exc:
+                notes.append(f"{cert}: {exc}")
+        keys.append(key)
     return keys, notes
 
 
-def _load_key(path: Path) -> paramiko.PKey:
-    """Parsed once per file version: a fleet logs in with the same key many times."""
-    stamp = path.stat().st_mtime_ns
+def _load_certs(paths: tuple[Path, ...]) -> tuple[list[tuple[Path, bytes]], list[str]]:
+    """CertificateFile entries: (path, the public key the certificate certifies)."""
+    certs: list[tuple[Path, bytes]] = []
+    notes: list[str] = []
+    for path in paths:
+        try:
+            certs.append((path, _certified_key(PublicBlob.from_file(str(path)))))
+        except (OSError, ValueError, paramiko.SSHException) as exc:
+            notes.append(f"{path}: {exc}")
+    return certs, notes
+
+
+def _certs_for(key_path: Path, key: paramiko.PKey, certs: list[tuple[Path, bytes]]) -> list[Path]:
+    """The CertificateFiles certifying this key, then KEY-cert.pub beside it if present."""
+    own = _public_fields(key)
+    found = [path for path, certified in certs if certified.startswith(own)]
+    beside = key_path.with_name(key_path.name + "-cert.pub")
+    if beside.is_file() and beside not in found:
+        found.append(beside)
+    return found
+
+
+def _certified_key(blob: PublicBlob) -> bytes:
+    """A certificate blob is: type, nonce, the certified key's fields, then the rest
+    (PROTOCOL.certkeys); compared by prefix against a key's fields."""
+    if not blob.key_type.endswith("-cert-v01@openssh.com"):
+        raise ValueError(f"not a certificate ({blob.key_type})")
+    msg = paramiko.Message(blob.key_blob)
+    msg.get_text()  # type
+    msg.get_binary()  # nonce
+    data: bytes = blob.key_blob
+    return data[msg.packet.tell() :]
+
+
+def _public_fields(key: paramiko.PKey) -> bytes:
+    """A public key blob without its leading type string."""
+    msg = paramiko.Message(key.asbytes())
+    msg.get_text()
+    return key.asbytes()[msg.packet.tell() :]
+
+
+def _load_key(path: Path, cert: Path | None) -> paramiko.PKey:
+    """Parsed once per file version: a fleet logs in with the same key many times. A certified
+    key is its own object: load_certificate changes the key it is called on."""
+    stamp = (path.stat().st_mtime_ns, cert.stat().st_mtime_ns if cert else 0)
     with _LOCK:
-        cached = _KEYS.get(path)
+        cached = _KEYS.get((path, cert))
         if cached and cached[0] == stamp:
             return cached[1]
-    key = paramiko.PKey.from_path(path)
+    try:
+        key = paramiko.PKey.from_path(path)
+    except TypeError as exc:
+        # PKey.from_path lets cryptography's "Key is password-protected" TypeError through
+        # for OpenSSH-format keys (the default of ssh-keygen), instead of its own exception.
+        raise paramiko.PasswordRequiredException(str(exc)) from exc
+    if cert is not None:
+        key.load_certificate(str(cert))
     with _LOCK:
-        _KEYS[path] = (stamp, key)
+        _KEYS[(path, cert)] = (stamp, key)
     return key

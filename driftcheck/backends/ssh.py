@@ -19,6 +19,7 @@ from driftcheck import shell
 from driftcheck.backends.auth import authenticate
 from driftcheck.backends.hostkeys import KnownHosts
 from driftcheck.backends.options import TransportOptions, become_argv
+from driftcheck.backends.proxy import DeadlineKill, ProxyProcess
 from driftcheck.backends.pump import pump
 from driftcheck.backends.target import Route, Target, resolve
 from driftcheck.backends.watchdog import Watchdog
@@ -32,22 +33,35 @@ _HANDSHAKE_ERRORS = (paramiko.SSHException, OSError, EOFError)
 
 
 def connect(host: Host, options: TransportOptions, deadline: float) -> SSHBackend:
-    route = resolve(host, options.ssh_config)
+    route = resolve(host, options.ssh_config, deadline)
     watchdog = Watchdog(deadline)
     transports: list[paramiko.Transport] = []
+    proxy: ProxyProcess | None = None
     try:
-        sock: socket.socket | paramiko.Channel = _tcp(_first(route), deadline, watchdog)
+        first = _first(route)
+        if first.proxy_command:
+            proxy = _spawn(first, first.proxy_command, watchdog)
+        sock: socket.socket | paramiko.Channel = (
+            proxy.sock if proxy else _tcp(first, deadline, watchdog)
+        )
         for hop in (*route.jumps, route.target):
             via = f"via jump host {hop}: " if hop is not route.target else ""
-            transport = _session(sock, hop, options, deadline=deadline, watchdog=watchdog, via=via)
+            try:
+                transport = _session(
+                    sock, hop, options, deadline=deadline, watchdog=watchdog, via=via
+                )
+            except UnreachableError as exc:
+                raise _with_proxy_stderr(exc, proxy if hop is first else None) from exc
             transports.append(transport)
             if hop is not route.target:
                 sock = _forward(transport, _next_hop(route, hop), deadline, watchdog, via)
     except BaseException:
         watchdog.cancel()
         _close_all(transports)
+        if proxy is not None:
+            proxy.release()
         raise
-    return SSHBackend(route.target, transports, watchdog, options, host)
+    return SSHBackend(route.target, transports, watchdog, options, host, proxy=proxy)
 
 
 class SSHBackend:
@@ -58,8 +72,11 @@ class SSHBackend:
         watchdog: Watchdog,
         options: TransportOptions,
         host: Host,
+        *,
+        proxy: ProxyProcess | None = None,
     ) -> None:
         self.target = target
+        self._proxy = proxy
         self._transports = transports
         self._watchdog = watchdog
         self._options = options
@@ -87,6 +104,8 @@ class SSHBackend:
     def close(self) -> None:
         self._watchdog.cancel()
         _close_all(self._transports)
+        if self._proxy is not None:
+            self._proxy.release()
 
     def _lost(self, exc: BaseException | None) -> TransportError:
         if self._watchdog.fired:
@@ -103,6 +122,25 @@ def _first(route: Route) -> Target:
 def _next_hop(route: Route, hop: Target) -> Target:
     hops = (*route.jumps, route.target)
     return hops[hops.index(hop) + 1]
+
+
+def _spawn(target: Target, command: str, watchdog: Watchdog) -> ProxyProcess:
+    """Start the ProxyCommand; at the deadline the watchdog kills it and its children."""
+    try:
+        proxy = ProxyProcess(command)
+    except OSError as exc:
+        raise UnreachableError(f"{target}: cannot start ProxyCommand: {exc}") from exc
+    watchdog.guard(DeadlineKill(proxy))
+    return proxy
+
+
+def _with_proxy_stderr(exc: UnreachableError, proxy: ProxyProcess | None) -> UnreachableError:
+    """A failed handshake through a ProxyCommand: say so, with what the proxy printed."""
+    if proxy is None:
+        return exc
+    said = proxy.stderr_tail()
+    detail = f"; it said: {said}" if said else ""
+    return UnreachableError(f"{exc} (through ProxyCommand {proxy.command!r}{detail})")
 
 
 def _tcp(target: Target, deadline: float, watchdog: Watchdog) -> socket.socket:
@@ -134,9 +172,9 @@ def _session(
     watchdog.guard(transport)
     try:
         known = _known_hosts(options, hop)
-        _prefer_key_types(transport, known.known_types(hop.address, hop.port))
+        _prefer_key_types(transport, known.known_types(*hop.known_hosts_name))
         key = _handshake(transport, hop, deadline, watchdog, via)
-        known.verify(hop.address, hop.port, key)
+        known.verify(*hop.known_hosts_name, key)
         authenticate(transport, hop, deadline, watchdog, via)
     except BaseException:
         transport.close()

@@ -119,3 +119,18 @@ def test_become_with_sudo_nopasswd(sudoer: str, tmp_path: Path) -> None:
     assert (become.rc, become.stdout) == (0, b"root\n")
     assert refused.rc != 0
     assert b"password is required" in refused.stderr
+
+
+def test_host_key_alias_names_the_known_hosts_entry(sshd: Sshd, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "config",
+        f"Match user {sshd.user}\n  HostKeyAlias Shared-VIP\n",
+    )
+    known = tmp_path / "known_hosts"
+    # OpenSSH looks an alias up alone, without [ ]:port, whatever the port.
+    known.write_text(f"shared-vip {sshd.host_public_key()}\n")
+    result = run_once(host_for(sshd), known, ["echo", "ok"], ssh_config=config)
+    assert result.stdout == b"ok\n"
+    known.write_text(sshd.known_hosts_line())  # the address's entry no longer applies
+    with pytest.raises(HostKeyError, match="shared-vip: unknown host key"):
+        run_once(host_for(sshd), known, ["true"], ssh_config=config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,154 @@ def test_jump_chain(config: Path) -> None:
 def test_bad_port_is_an_error(config: Path) -> None:
     with pytest.raises(TransportError, match="invalid SSH port"):
         resolve(Host("web1", (), {"ansible_port": "ssh"}), config)
+
+
+# --- ssh_config Match blocks, HostKeyAlias, ProxyCommand, command-line options (no network) ---
+
+MATCHES = """\
+Match host 10.9.*
+  Port 2209
+
+Match user deploy
+  IdentityFile /keys/deploy
+
+Match originalhost db? !user root
+  HostKeyAlias DB-Alias
+
+Host via-proxy
+  HostName 10.1.1.1
+  User ops
+  ProxyCommand connect-proxy -S %r@%h:%p %n %k 100%%
+
+Host both-pc-first
+  ProxyCommand nc %h %p
+Host both-*
+  ProxyJump jumper
+
+Host with-cert
+  CertificateFile ~/certs/%u-%h-cert.pub
+
+Host *
+  HostName %h.example.net
+"""
+
+
+def _resolve(name: str, text: str, tmp_path: Path, **hostvars: object) -> Target:
+    path = tmp_path / "matches"
+    path.write_text(text)
+    return resolve(Host(name, (), dict(hostvars)), path).target
+
+
+def test_match_host_sees_the_hostname(tmp_path: Path) -> None:
+    assert _resolve("web", "Host web\n  HostName 10.9.0.5\n" + MATCHES, tmp_path).port == 2209
+    assert _resolve("other", MATCHES, tmp_path).port == 22
+
+
+def test_match_user_sees_the_inventory_user_as_ssh_l_gives_it(tmp_path: Path) -> None:
+    deploy = _resolve("web", MATCHES, tmp_path, ansible_user="deploy")
+    assert deploy.key_files == (Path("/keys/deploy"),)
+    assert _resolve("web", MATCHES, tmp_path, ansible_user="root").key_files[0].name == "id_ed25519"
+
+
+def test_host_key_alias_is_looked_up_without_the_port(tmp_path: Path) -> None:
+    target = _resolve("db1", MATCHES, tmp_path, ansible_user="app", ansible_port=2222)
+    assert target.host_key_alias == "db-alias"  # OpenSSH lowercases it
+    assert target.known_hosts_name == ("db-alias", 22)
+    assert _resolve("db1", MATCHES, tmp_path, ansible_user="root").known_hosts_name == (
+        "db1.example.net",
+        22,
+    )
+
+
+def test_proxy_command_tokens_expand_once(tmp_path: Path) -> None:
+    target = _resolve("via-proxy", MATCHES, tmp_path, ansible_port=2200)
+    assert target.proxy_command == "connect-proxy -S ops@10.1.1.1:2200 via-proxy via-proxy 100%"
+
+
+def test_proxy_command_and_proxy_jump_first_one_wins(tmp_path: Path) -> None:
+    route = resolve(Host("both-pc-first"), _write(tmp_path, MATCHES))
+    assert route.jumps == ()
+    assert route.target.proxy_command == "nc both-pc-first.example.net 22"
+    route = resolve(Host("both-jump"), _write(tmp_path, MATCHES))
+    assert [j.address for j in route.jumps] == ["jumper.example.net"]
+    assert route.target.proxy_command is None
+
+
+def test_certificate_file_tokens(tmp_path: Path) -> None:
+    target = _resolve("with-cert", MATCHES, tmp_path)
+    name = f"{getpass.getuser()}-with-cert.example.net-cert.pub"
+    assert target.cert_files == (Path("~/certs").expanduser() / name,)
+
+
+def test_ssh_args_from_the_inventory_win_over_the_file(tmp_path: Path) -> None:
+    args = "-o StrictHostKeyChecking=no -o 'ProxyCommand=ssh -W %h:%p bastion' -oUser=alice -q"
+    target = _resolve("via-proxy", MATCHES, tmp_path, ansible_ssh_common_args=args)
+    assert target.proxy_command == "ssh -W 10.1.1.1:22 bastion"
+    assert target.user == "alice"
+    # ansible_user comes before the args on Ansible's ssh command line: it wins
+    target = _resolve(
+        "via-proxy", MATCHES, tmp_path, ansible_user="bob", ansible_ssh_extra_args=args
+    )
+    assert target.user == "bob"
+
+
+def test_dash_j_in_the_inventory_args(tmp_path: Path) -> None:
+    route = resolve(
+        Host("via-proxy", (), {"ansible_ssh_common_args": "-J ops@gw:2022"}),
+        _write(tmp_path, MATCHES),
+    )
+    assert [(j.user, j.address, j.port) for j in route.jumps] == [("ops", "gw.example.net", 2022)]
+    assert route.target.proxy_command is None  # -J came first: the file's ProxyCommand is ignored
+
+
+@pytest.mark.parametrize(
+    ("name", "hostvars", "message"),
+    [
+        ("x;touch PWNED", {}, "host name 'x;touch PWNED'"),
+        ("-oProxyCommand=x", {}, "host name"),
+        ("web", {"ansible_host": "a$(id)b"}, "host name"),
+        ("web", {"ansible_user": "root;id"}, "remote user name"),
+        ("web", {"ansible_ssh_common_args": "-J 'a|b'"}, "ProxyJump host"),
+        ("web", {"ansible_ssh_common_args": "-o User=`id`"}, "remote user name"),
+    ],
+)
+def test_hostile_names_are_refused(
+    tmp_path: Path, name: str, hostvars: dict[str, str], message: str
+) -> None:
+    with pytest.raises(TransportError, match=re.escape(message)):
+        resolve(Host(name, (), hostvars), _write(tmp_path, MATCHES))
+
+
+def test_a_hostile_hostname_in_ssh_config_never_reaches_the_proxy_command(tmp_path: Path) -> None:
+    text = "Host evil\n  HostName x`touch PWNED`\n  ProxyCommand nc %h %p\n"
+    with pytest.raises(TransportError, match="host name for ProxyCommand"):
+        resolve(Host("evil"), _write(tmp_path, text))
+    # without a command to expand it into, the same name is only an address that will not resolve
+    assert resolve(Host("evil"), _write(tmp_path, "Host evil\n  HostName x`y`\n")).target.address
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cfg"
+    path.write_text(text)
+    return path
+
+
+def test_match_criteria_paramiko_does_not_know_are_refused(tmp_path: Path) -> None:
+    # paramiko counts `Match localnetwork` (OpenSSH 9.4) as matched: the block would apply to all.
+    text = "Match localnetwork 10.0.0.0/8\n  ProxyCommand nc %h %p\n"
+    with pytest.raises(TransportError, match="`Match localnetwork` is not supported"):
+        resolve(Host("web"), _write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "-o ProxyCommand='ssh -o User=jump -W %h:%p gw'",
+        "-o 'ProxyCommand ssh -o User=jump -W %h:%p gw'",
+        "-oProxyCommand='ssh -o User=jump -W %h:%p gw'",
+        '-o ProxyCommand="ssh -o User=jump -W %h:%p gw"',
+    ],
+)
+def test_ssh_option_spellings(tmp_path: Path, args: str) -> None:
+    target = _resolve("h", "", tmp_path, ansible_ssh_common_args=args)
+    assert target.proxy_command == "ssh -o User=jump -W h:22 gw"
