@@ -31,7 +31,13 @@ class Host:
 
     @property
     def address(self) -> str:
-        return str(self.vars.get("ansible_host", self.name))
+        """Ansible's ssh `remote_addr`: of its variables the last defined wins, and
+        `ansible_ssh_host` comes after `ansible_host` in that list."""
+        for key in ("ansible_ssh_host", "ansible_host"):
+            value = self.vars.get(key)
+            if value is not None:
+                return str(value)
+        return self.name
 
 
 # --- transport ---------------------------------------------------------------------------

@@ -100,7 +100,8 @@ def _assemble(graph: Graph, files: list[str], root: Path) -> Inventory:
     varsfiles = VarsFiles(str(root))
     groups = {name: _group(graph, name, depths[name], varsfiles) for name in graph.groups}
     hosts = {name: _host(graph, name, depths, varsfiles) for name in graph.hosts_in(["all"])}
-    return Inventory(sources=(*files, *varsfiles.read), root=root, hosts=hosts, groups=groups)
+    sources = (*files, *varsfiles.read)
+    return Inventory(sources, root, hosts, groups, declared=tuple(graph.hosts))
 
 
 def _group(graph: Graph, name: str, depth: int, varsfiles: VarsFiles) -> Group:

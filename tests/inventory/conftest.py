@@ -23,6 +23,7 @@ CASES = {
     "ini_typing": "hosts",
     "json_inventory": "inventory.json",
     "diamond": "hosts.ini",
+    "name_clash": "hosts.ini",
 }
 # Internal names ansible-inventory strips from its output (cli/inventory.py INTERNAL_VARS).
 MAGIC = {"inventory_hostname", "inventory_hostname_short", "group_names", "inventory_file",
