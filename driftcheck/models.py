@@ -11,10 +11,46 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from driftcheck.errors import VaultError
+
 T = TypeVar("T")
 
 
 # --- inventory ---------------------------------------------------------------------------
+
+
+NO_VAULT_SECRET = "no vault secret was given (--vault-password-file or --vault-id)"  # noqa: S105 - a message, not a password
+
+
+class Unsafe(str):
+    """A string marked `!unsafe` (or `__ansible_unsafe`): never rendered as a template."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Vaulted:
+    """An inventory value still vault-encrypted, kept opaque as Ansible keeps it: loading the
+    inventory never needs it; whoever needs its plain text (str()) gets a VaultError naming the
+    variable and its file. The ciphertext is not secret but is long: it stays out of repr."""
+
+    ciphertext: str = field(repr=False)
+    path: str
+    line: int | None = None
+    name: str = ""
+    reason: str = NO_VAULT_SECRET
+
+    def describe(self) -> str:
+        """For errors raised elsewhere (a template's line): says where the value is."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"variable {self.name!r} ({where}) is vault-encrypted and {self.reason}"
+
+    def error(self) -> VaultError:
+        what = f"variable {self.name!r}" if self.name else "a value"
+        return VaultError(self.path, self.line, f"{what} is vault-encrypted and {self.reason}")
+
+    def __str__(self) -> str:
+        raise self.error()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 JSON is tried first (Ansible does, and `1e3` means 1000.0 in JSON but a string in YAML 1.1),
 then YAML with the safe constructors plus Ansible's `!unsafe` tag. Mappings remember the
-line of each key so that inventory errors can name it. `!vault` values cannot be decrypted
-here and are refused with their line.
+line of each key so that inventory errors can name it. `!vault` values (and JSON's
+`{"__ansible_vault": ...}`) become opaque `Vaulted` values, opened only with vault secrets.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InventoryError
+from driftcheck.inventory.vault import Vault, open_file, seal
+from driftcheck.models import Unsafe, Vaulted
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -34,13 +36,8 @@ def line_of(mapping: Any, key: Any = None) -> int | None:
     return mapping.lines.get(key, mapping.line) if key is not None else mapping.line
 
 
-class _VaultValue(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 class _Loader(_Base):  # type: ignore[valid-type,misc]  # base chosen at import
-    pass
+    path = ""  # the file read, for the Vaulted values found in it
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
@@ -61,11 +58,24 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
 def _construct_unsafe(loader: _Loader, node: yaml.Node) -> Any:
     plain = copy.copy(node)
     plain.tag = loader.resolve(type(node), node.value, (True, False))
-    return loader.construct_object(plain, deep=True)
+    value = loader.construct_object(plain, deep=True)
+    return Unsafe(value) if isinstance(value, str) else value
 
 
-def _construct_vault(loader: _Loader, node: yaml.Node) -> Any:
-    raise _VaultValue(node.start_mark.line + 1)
+def _construct_vault(loader: _Loader, node: yaml.Node) -> Vaulted:
+    text = node.value if isinstance(node.value, str) else ""
+    return Vaulted(text, loader.path, node.start_mark.line + 1)
+
+
+def _json_object(path: str) -> Any:
+    def hook(pairs: dict[str, Any]) -> Any:
+        if set(pairs) == {"__ansible_vault"} and isinstance(pairs["__ansible_vault"], str):
+            return Vaulted(pairs["__ansible_vault"], path)
+        if set(pairs) == {"__ansible_unsafe"} and isinstance(pairs["__ansible_unsafe"], str):
+            return Unsafe(pairs["__ansible_unsafe"])
+        return pairs
+
+    return hook
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
@@ -74,20 +84,28 @@ _Loader.add_constructor("!vault", _construct_vault)
 _Loader.add_constructor("!vault-encrypted", _construct_vault)
 
 
-def load_data(text: str, path: str) -> Any:
-    """Parse JSON or YAML text; errors become InventoryError at the offending line."""
+def load_data(text: str, path: str, vault: Vault | None = None) -> Any:
+    """Parse JSON or YAML text (a whole vaulted file opened first); errors become
+    InventoryError at the offending line."""
+    text = open_file(text, path, vault)
+    return seal(_parse(text, path), vault)
+
+
+def _parse(text: str, path: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=_json_object(path))
     except ValueError:
         pass
+    loader = _Loader(text)
+    loader.path = path
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
-    except _VaultValue as exc:
-        raise InventoryError(path, exc.line, "vault-encrypted values are not supported") from None
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(path, exc) from None
     except yaml.YAMLError as exc:
         raise InventoryError(path, None, f"bad YAML: {exc}") from None
+    finally:
+        loader.dispose()
 
 
 def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> InventoryError:

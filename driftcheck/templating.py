@@ -1,0 +1,128 @@
+"""Jinja2 as both the states and the inventory use it: sandboxed, StrictUndefined, and lazy.
+
+Ansible renders an inventory variable when it is used, with the host's other variables (which
+may be templates themselves). Here the same happens: `HostVars` renders a templated string
+when it is read (a connection variable, `inventory --vars`), and `LazyContext` does it for
+every variable a state template reads. `lookup()`/`query()` would reach outside the sandbox:
+they are an error naming the variable. A `Vaulted` value without secrets stays unusable.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jinja2
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from driftcheck.errors import InventoryError
+from driftcheck.models import Unsafe, Vaulted
+
+_MARKERS = ("{{", "{%", "{#")
+# names being rendered in this thread/context, to stop `a: "{{ a }}"` as Ansible does
+_RENDERING: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "rendering", default=()
+)
+
+
+class TemplateVarError(jinja2.TemplateError):
+    """An inventory variable that cannot be rendered; its message names the variable."""
+
+
+def _no_lookup(*_args: Any, **_kwargs: Any) -> Any:
+    raise jinja2.TemplateError("lookup()/query() are not supported in inventory variables")
+
+
+class LazyContext(Context):
+    """Renders a templated variable when a template reads it, not before."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
+        if value is jinja2.utils.missing:
+            return value
+        if isinstance(value, Vaulted):
+            return self.environment.undefined(hint=value.describe())
+        return render_value(value, key, self.get_all(), self.environment)
+
+
+def sandbox(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        autoescape=False,  # renders YAML, config files and addresses, never HTML
+    )
+    env.context_class = LazyContext
+    env.globals.update(lookup=_no_lookup, query=_no_lookup, q=_no_lookup)
+    return env
+
+
+_INVENTORY_ENV = sandbox()
+
+
+def render_value(value: Any, name: str, variables: Mapping[str, Any], env: Any = None) -> Any:
+    """A variable's value with its templates rendered (strings, and inside lists and dicts)."""
+    if isinstance(value, str) and not isinstance(value, Unsafe):
+        if not any(marker in value for marker in _MARKERS):
+            return value
+        return _render(value, name, variables, env or _INVENTORY_ENV)
+    if isinstance(value, list):
+        return [render_value(item, name, variables, env) for item in value]
+    if isinstance(value, dict):
+        return {k: render_value(item, name, variables, env) for k, item in value.items()}
+    return value
+
+
+def _render(text: str, name: str, variables: Mapping[str, Any], env: Any) -> Any:
+    stack = _RENDERING.get()
+    if name in stack:
+        raise TemplateVarError(f"variable {name!r}: recursive loop ({' -> '.join(stack)})")
+    token = _RENDERING.set((*stack, name))
+    try:
+        return env.from_string(text).render(variables)
+    except TemplateVarError:
+        raise
+    except Exception as exc:  # a user's template failing is an input error
+        raise TemplateVarError(f"variable {name!r}: {_why(exc)}") from None
+    finally:
+        _RENDERING.reset(token)
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, jinja2.TemplateError) and exc.message:
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+class HostVars(Mapping[str, Any]):
+    """A host's merged variables; reading one renders it. `raw` is what the files say."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+        self.raw = dict(raw)
+        self._where = where  # the inventory, for errors
+        self._done: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._done:
+            try:
+                self._done[key] = render_value(self.raw[key], key, self.raw)
+            except TemplateVarError as exc:
+                raise InventoryError(self._where, None, exc.message or str(exc)) from None
+        return self._done[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __repr__(self) -> str:
+        return f"HostVars({len(self.raw)} variables)"
+
+
+def raw_variables(variables: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What a template context starts from: unrendered, so rendering stays lazy."""
+    return variables.raw if isinstance(variables, HostVars) else variables
