@@ -22,6 +22,24 @@ T = TypeVar("T")
 NO_VAULT_SECRET = "no vault secret was given (--vault-password-file or --vault-id)"  # noqa: S105 - a message, not a password
 
 
+class Secret(str):
+    """The plain text of a vaulted value: a file whose declared content holds one is compared
+    by digest only, so that no report shows it."""
+
+    __slots__ = ()
+
+
+def secrets_in(value: Any) -> set[str]:
+    """Every Secret inside a variable's value (strings, lists, mappings)."""
+    if isinstance(value, Secret):
+        return {str(value)} if value else set()
+    if isinstance(value, Mapping):
+        return set().union(*(secrets_in(item) for item in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(secrets_in(item) for item in value))
+    return set()
+
+
 class Unsafe(str):
     """A string marked `!unsafe` (or `__ansible_unsafe`): never rendered as a template."""
 

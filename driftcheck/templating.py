@@ -40,10 +40,8 @@ class LazyContext(Context):
 
     def resolve_or_missing(self, key: str) -> Any:
         value = super().resolve_or_missing(key)
-        if value is jinja2.utils.missing:
-            return value
-        if isinstance(value, Vaulted):
-            return self.environment.undefined(hint=value.describe())
+        if value is jinja2.utils.missing or isinstance(value, Vaulted):
+            return value  # a Vaulted is `defined`, as in Ansible; only str() of it fails
         return render_value(value, key, self.get_all(), self.environment)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftcheck.errors import UsageError, VaultError
-from driftcheck.models import Vaulted
+from driftcheck.models import Secret, Vaulted
 
 HEADER = "$ANSIBLE_VAULT;"
 NO_SECRETS = "Attempting to decrypt but no vault secrets found"
@@ -104,4 +104,16 @@ def _open_value(value: Vaulted, vault: Vault | None) -> Any:
     plain = vault.plain(value.ciphertext)
     if plain is None:  # as Ansible: fails only if the value is used
         return replace(value, reason="no vault secret given decrypts it")
-    return plain
+    return Secret(plain)
+
+
+def mark_secret(data: Any) -> Any:
+    """Every string of a whole vaulted file is a secret."""
+    if isinstance(data, str):
+        return Secret(data)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            data[key] = mark_secret(value)
+    elif isinstance(data, list):
+        data[:] = [mark_secret(value) for value in data]
+    return data

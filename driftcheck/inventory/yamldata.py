@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InventoryError
-from driftcheck.inventory.vault import Vault, open_file, seal
+from driftcheck.inventory.vault import Vault, mark_secret, open_file, seal
 from driftcheck.models import Unsafe, Vaulted
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,8 +87,9 @@ _Loader.add_constructor("!vault-encrypted", _construct_vault)
 def load_data(text: str, path: str, vault: Vault | None = None) -> Any:
     """Parse JSON or YAML text (a whole vaulted file opened first); errors become
     InventoryError at the offending line."""
-    text = open_file(text, path, vault)
-    return seal(_parse(text, path), vault)
+    plain = open_file(text, path, vault)
+    data = seal(_parse(plain, path), vault)
+    return mark_secret(data) if plain is not text else data
 
 
 def _parse(text: str, path: str) -> Any:

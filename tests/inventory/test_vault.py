@@ -202,3 +202,29 @@ def test_without_ansible_core_the_error_says_what_to_install(tree: dict[str, Pat
                           check=False, timeout=120, cwd=ROOT)  # fmt: skip
     assert proc.returncode == 3
     assert "pip install 'driftcheck[vault]'" in proc.stderr
+
+
+def test_a_scan_never_shows_a_decrypted_secret(tree: dict[str, Path]) -> None:
+    """A real local scan: the declared content holds the secret, the file on disk differs;
+    every report format must show the drift and none the secret."""
+    inv = tree["base"] / "scan"
+    (inv / "group_vars").mkdir(parents=True, exist_ok=True)
+    (inv / "states").mkdir(exist_ok=True)
+    (inv / "hosts.ini").write_text("[app]\nlocalhost ansible_connection=local\n")
+    (inv / "group_vars" / "app.yml").write_text(
+        (tree["inv"] / "group_vars" / "all" / "vault.yml").read_text()
+    )
+    target = inv / "app.conf"
+    target.write_text("password = old\n")
+    (inv / "states" / "all.yml").write_text(
+        f'files:\n  {target}:\n    content: "password = {{{{ db_password }}}}\\n"\n'
+    )
+    outputs = []
+    for fmt in ("text", "json", "html", "junit", "prometheus"):
+        proc = driftcheck("scan", "-i", str(inv / "hosts.ini"), "--format", fmt,
+                          "--vault-password-file", str(tree["pw"]))  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        outputs.append(proc.stdout)
+        _no_secret(proc)
+    assert "sensitive" in outputs[0]
+    assert str(target) in outputs[0]
