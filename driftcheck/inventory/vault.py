@@ -8,6 +8,7 @@ and a whole vaulted file is refused with Ansible's own words.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,9 +38,14 @@ class Vault:
             return None
 
 
+# Ansible reads these without any option on its command line; so do we (ansible.cfg's
+# vault_password_file is read too once ansible-core is asked for secrets)
+ENVIRONMENT = ("ANSIBLE_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_IDENTITY_LIST")
+
+
 def open_vault(password_files: Sequence[str], vault_ids: Sequence[str]) -> Vault | None:
     """None when no secret was named: vaulted values then stay opaque."""
-    if not password_files and not vault_ids:
+    if not password_files and not vault_ids and not any(os.environ.get(v) for v in ENVIRONMENT):
         return None
     for vault_id in vault_ids:
         if vault_id.rpartition("@")[2] in ("prompt", "prompt_ask_vault_pass"):

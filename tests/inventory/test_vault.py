@@ -8,6 +8,7 @@ a whole vaulted file is refused with Ansible's words. With `--vault-password-fil
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -228,3 +229,13 @@ def test_a_scan_never_shows_a_decrypted_secret(tree: dict[str, Path]) -> None:
         _no_secret(proc)
     assert "sensitive" in outputs[0]
     assert str(target) in outputs[0]
+
+
+def test_ansible_vault_password_file_in_the_environment_is_honoured(tree: dict[str, Path]) -> None:
+    env = dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=str(tree["pw"]))
+    proc = subprocess.run([sys.executable, "-m", "driftcheck", "inventory", "-i",
+                           str(tree["inv"] / "hosts.ini"), "--vars", "--format", "json"],
+                          capture_output=True, text=True, check=False, timeout=120, cwd=ROOT,
+                          env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["vars"]["db_password"] == SECRET
