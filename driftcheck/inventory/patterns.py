@@ -66,7 +66,7 @@ def _match(inventory: Inventory, pattern: str) -> list[str]:
     if subscript is None or not found:
         return found
     start, end = subscript
-    if end is None:
+    if not end:  # `[2:0]` is `[2]` in Ansible's _apply_subscript too
         if not -len(found) <= start < len(found):
             raise UsageError(f"no hosts matched the subscripted pattern {pattern!r}")
         return [found[start]]

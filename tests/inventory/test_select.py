@@ -38,6 +38,7 @@ TABLE: list[tuple[str | None, list[str]]] = [
     ("!db:prod", WEB),  # the plain pattern comes first whatever the order written
     ("web[0]", ["web01"]),
     ("prod[1:2]", ["web02", "web03"]),
+    ("prod[2:0]", ["web03"]),
     ("prod[-1]", ["db-c"]),
     ("db[1:]", ["db-b", "db-c"]),
     ("10.0.0.5", ["10.0.0.5"]),
