@@ -18,14 +18,12 @@ HostVarsOf = Callable[[str], Mapping[str, Any]]
 
 
 def is_script_output(data: Any) -> bool:
-    """`ansible-inventory --list` output saved to a file: a `_meta` with `hostvars`, or groups
-    whose hosts are a list (the YAML format has a mapping there)."""
+    """`ansible-inventory --list` output saved to a file: it always has `_meta.hostvars`.
+    (Without it, `hosts: [a, b]` is a broken YAML inventory, refused as Ansible refuses it.)"""
     if not isinstance(data, Mapping):
         return False
     meta = data.get("_meta")
-    if isinstance(meta, Mapping) and "hostvars" in meta:
-        return True
-    return any(isinstance(g, Mapping) and isinstance(g.get("hosts"), list) for g in data.values())
+    return isinstance(meta, Mapping) and "hostvars" in meta
 
 
 def parse_script_data(
