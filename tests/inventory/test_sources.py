@@ -159,3 +159,14 @@ def test_inventory_command_renders_the_route_and_refuses_lookups(tmp_path: Path)
 
 def test_every_case_is_known() -> None:
     assert {"script_meta", "script_host", "constructed", "ini_in_yml", "templated"} <= set(CASES)
+
+
+def test_inventory_vars_shows_rendered_variables() -> None:
+    root = Path(__file__).resolve().parents[2]
+    argv = [sys.executable, "-m", "driftcheck", "inventory", "-i", str(case_source("templated")),
+            "-l", "web2", "--vars"]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=root, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "\nweb2:\n" in proc.stdout
+    assert '  ansible_user = "ops-web2"\n' in proc.stdout
+    assert '  domain = "example.org"\n' in proc.stdout
