@@ -120,6 +120,9 @@ def _parsed_as_yaml(graph: Graph, path: str, raw: bytes) -> InventoryError | Non
     if is_yaml_inventory(data):
         parse_yaml(graph, path, data)
         return None
+    if isinstance(data, dict) and data.get("plugin"):  # one is_plugin_config could not see
+        why = "inventory plugin configuration: Ansible reads one from a .yml/.yaml file"
+        return InventoryError(path, 1, f"{why} (not vault-encrypted as a whole)")
     return InventoryError(path, 1, f"expected a mapping of groups, got {type(data).__name__}")
 
 
