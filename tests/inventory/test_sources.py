@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,24 @@ def test_a_hanging_script_is_killed_at_the_deadline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(external, "OPTIONS", TransportOptions(timeout=1.0))
-    marker = tmp_path / "child-alive"
-    path = script(tmp_path, f"(sleep 3; touch {marker}) &\nsleep 60\n")
+    pidfile = tmp_path / "child.pid"
+    path = script(tmp_path, f"sleep 60 &\necho $! > {pidfile}\nwait\n")
+    started = time.monotonic()
     with pytest.raises(InventoryError, match="still running after 1s"):
         load_inventory(path)
-    subprocess.run(["sleep", "3.5"], check=True)
-    assert not marker.exists()  # the script's whole session died with it
+    assert time.monotonic() - started < 10
+    child = int(pidfile.read_text())
+    while _alive(child):  # the script's whole session dies with it: poll, no fixed sleep
+        assert time.monotonic() - started < 10, "the script's child outlived the deadline"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_a_flooding_script_is_cut_at_the_cap(
