@@ -80,13 +80,36 @@ def _render(text: str, name: str, variables: Mapping[str, Any], env: Any) -> Any
         raise TemplateVarError(f"variable {name!r}: recursive loop ({' -> '.join(stack)})")
     token = _RENDERING.set((*stack, name))
     try:
-        return env.from_string(text).render(variables)
+        expression = _single_expression(text, env)
+        if expression is None:
+            return env.from_string(text).render(variables)
+        return _native(env.compile_expression(expression, undefined_to_none=False)(variables))
     except TemplateVarError:
         raise
     except Exception as exc:  # a user's template failing is an input error
         raise TemplateVarError(f"variable {name!r}: {_why(exc)}") from None
     finally:
         _RENDERING.reset(token)
+
+
+def _single_expression(text: str, env: Any) -> str | None:
+    """The expression of a template that is one `{{ ... }}` and nothing else: Ansible (2.19)
+    keeps its value's type (`"{{ 2200 + 22 }}"` is the int 2222), as jinja2 native does."""
+    tokens = [kind for _line, kind, _value in env.lex(text)]
+    if tokens[:1] != ["variable_begin"] or tokens[-1:] != ["variable_end"]:
+        return None
+    if tokens.count("variable_begin") != 1 or {"data", "block_begin", "comment_begin"} & set(
+        tokens
+    ):
+        return None
+    start, end = text.index("{{") + 2, text.rindex("}}")
+    return text[start:end].strip("-+ \t\n")
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined: raises UndefinedError naming what is missing
+    return value
 
 
 def _why(exc: Exception) -> str:

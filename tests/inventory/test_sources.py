@@ -149,6 +149,28 @@ def test_templated_connection_variables_render_as_ansible_renders_them(
     assert hosts["web2"].address == "WWW.example.com"
 
 
+NATIVE = {"p": "{{ 2200 + 22 }}", "q": "a{{ 1 }}", "l": "{{ [1, 2] }}", "s": "{{ '007' }}",
+          "t": "{{ 'yes' }}", "w": " {{ 1 }}", "x": "{{ p }}", "m": "{{ {'k': l} }}"}  # fmt: skip
+
+
+def test_a_single_expression_keeps_its_type_as_in_ansible(
+    tmp_path: Path, ansible_env: dict[str, Any]
+) -> None:
+    source = tmp_path / "native.yml"
+    source.write_text(json.dumps({"all": {"hosts": {"h1": NATIVE}}}))
+    expr = "{{ [" + ", ".join(NATIVE) + "] }}"
+    tool = str(ansible_tool("ansible"))
+    env = dict(ansible_env["env"], ANSIBLE_DEPRECATION_WARNINGS="0")
+    proc = subprocess.run([tool, "h1", "-i", str(source), "-m", "debug", "-a", f"msg={expr}", "-o"],
+                          capture_output=True, text=True, check=False, timeout=120, env=env,
+                          cwd=ansible_env["cwd"])  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    theirs = json.loads(proc.stdout.partition(" | SUCCESS => ")[2])["msg"]
+    host = load_inventory(source).hosts["h1"]
+    assert [host.vars[key] for key in NATIVE] == theirs
+    assert theirs[0] == 2222
+
+
 def test_a_lookup_in_an_inventory_variable_is_an_error_naming_it() -> None:
     hosts = load_inventory(case_source("templated")).hosts
     with pytest.raises(InventoryError, match="variable 'ansible_host': lookup"):
