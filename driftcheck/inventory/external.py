@@ -57,9 +57,8 @@ def parse_script(graph: Graph, path: str, vault: Vault | None) -> None:
     script = os.path.abspath(path)
     data = _json(path, _run([script, "--list"], path, "inventory script"), vault)
 
-    def host_vars(name: str) -> Mapping[str, Any]:
-        found = _json(path, _run([script, "--host", name], path, "inventory script"), vault)
-        return found if isinstance(found, Mapping) else {}
+    def host_vars(name: str) -> Any:  # checked by parse_script_data: must be an object
+        return _json(path, _run([script, "--host", name], path, "inventory script"), vault)
 
     parse_script_data(graph, path, data, host_vars)
 

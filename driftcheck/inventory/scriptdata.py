@@ -14,7 +14,7 @@ from typing import Any
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.graph import Graph, GraphError
 
-HostVarsOf = Callable[[str], Mapping[str, Any]]
+HostVarsOf = Callable[[str], Any]
 
 
 def is_script_output(data: Any) -> bool:

@@ -205,3 +205,11 @@ def test_inventory_vars_shows_rendered_variables() -> None:
     assert "\nweb2:\n" in proc.stdout
     assert '  ansible_user = "ops-web2"\n' in proc.stdout
     assert '  domain = "example.org"\n' in proc.stdout
+
+
+def test_a_script_host_answer_that_is_no_object_is_an_error(tmp_path: Path) -> None:
+    path = script(
+        tmp_path, 'case "$1" in --list) echo \'{"g": ["h1"]}\' ;; *) echo \'[1]\' ;; esac\n'
+    )
+    with pytest.raises(InventoryError, match="variables of host 'h1' must be an object"):
+        load_inventory(path)
