@@ -10,7 +10,7 @@ they are an error naming the variable. A `Vaulted` value without secrets stays u
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jinja2
@@ -32,17 +32,21 @@ class TemplateVarError(jinja2.TemplateError):
 
 
 def _no_lookup(*_args: Any, **_kwargs: Any) -> Any:
-    raise jinja2.TemplateError("lookup()/query() are not supported in inventory variables")
+    raise jinja2.TemplateError("lookup()/query() are not supported (nothing outside the sandbox)")
 
 
 class LazyContext(Context):
-    """Renders a templated variable when a template reads it, not before."""
+    """Renders a templated variable when a template reads it, not before, and once per
+    render (a loop reading `users` 3,000 times walks it once)."""
 
     def resolve_or_missing(self, key: str) -> Any:
-        value = super().resolve_or_missing(key)
-        if value is jinja2.utils.missing or isinstance(value, Vaulted):
-            return value  # a Vaulted is `defined`, as in Ansible; only str() of it fails
-        return render_value(value, key, self.get_all(), self.environment)
+        done: dict[str, Any] = self.__dict__.setdefault("_rendered", {})
+        if key not in done:
+            value = super().resolve_or_missing(key)
+            if value is jinja2.utils.missing or isinstance(value, Vaulted):
+                return value  # a Vaulted is `defined`, as in Ansible; only str() of it fails
+            done[key] = render_value(value, key, self.get_all, self.environment)
+        return done[key]
 
 
 def sandbox(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
@@ -61,7 +65,10 @@ def sandbox(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
 _INVENTORY_ENV = sandbox()
 
 
-def render_value(value: Any, name: str, variables: Mapping[str, Any], env: Any = None) -> Any:
+Variables = Callable[[], Mapping[str, Any]]  # called only when a template is rendered
+
+
+def render_value(value: Any, name: str, variables: Variables, env: Any = None) -> Any:
     """A variable's value with its templates rendered (strings, and inside lists and dicts)."""
     if isinstance(value, str) and not isinstance(value, Unsafe):
         if not any(marker in value for marker in _MARKERS):
@@ -74,7 +81,7 @@ def render_value(value: Any, name: str, variables: Mapping[str, Any], env: Any =
     return value
 
 
-def _render(text: str, name: str, variables: Mapping[str, Any], env: Any) -> Any:
+def _render(text: str, name: str, variables: Variables, env: Any) -> Any:
     stack = _RENDERING.get()
     if name in stack:
         raise TemplateVarError(f"variable {name!r}: recursive loop ({' -> '.join(stack)})")
@@ -82,8 +89,9 @@ def _render(text: str, name: str, variables: Mapping[str, Any], env: Any) -> Any
     try:
         expression = _single_expression(text, env)
         if expression is None:
-            return env.from_string(text).render(variables)
-        return _native(env.compile_expression(expression, undefined_to_none=False)(variables))
+            return env.from_string(text).render(variables())
+        compiled = env.compile_expression(expression, undefined_to_none=False)
+        return _native(compiled(variables()))
     except TemplateVarError:
         raise
     except Exception as exc:  # a user's template failing is an input error
@@ -129,7 +137,7 @@ class HostVars(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key not in self._done:
             try:
-                self._done[key] = render_value(self.raw[key], key, self.raw)
+                self._done[key] = render_value(self.raw[key], key, lambda: self.raw)
             except TemplateVarError as exc:
                 raise InventoryError(self._where, None, exc.message or str(exc)) from None
         return self._done[key]

@@ -34,7 +34,7 @@ class Vault:
         """The plain text, or None when no secret given opens it."""
         try:
             return self._decrypt(ciphertext).decode("utf-8", "surrogateescape")
-        except Exception:
+        except Exception:  # any of ansible-core's vault errors means: this secret cannot open it
             return None
 
 
