@@ -10,7 +10,7 @@ they are an error naming the variable. A `Vaulted` value without secrets stays u
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import jinja2
@@ -18,7 +18,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.errors import InventoryError
-from driftcheck.models import Unsafe, Vaulted
+from driftcheck.models import Unsafe, Vaulted, secrets_in
 
 _MARKERS = ("{{", "{%", "{#")
 # names being rendered in this thread/context, to stop `a: "{{ a }}"` as Ansible does
@@ -69,16 +69,38 @@ Variables = Callable[[], Mapping[str, Any]]  # called only when a template is re
 
 
 def render_value(value: Any, name: str, variables: Variables, env: Any = None) -> Any:
-    """A variable's value with its templates rendered (strings, and inside lists and dicts)."""
+    """A variable's value with its templates rendered (strings, and inside lists and dicts).
+    A container without any template is returned as it is, without a copy."""
     if isinstance(value, str) and not isinstance(value, Unsafe):
         if not any(marker in value for marker in _MARKERS):
             return value
         return _render(value, name, variables, env or _INVENTORY_ENV)
+    if not isinstance(value, (list, dict)) or not _templated(value):
+        return value
     if isinstance(value, list):
         return [render_value(item, name, variables, env) for item in value]
-    if isinstance(value, dict):
-        return {k: render_value(item, name, variables, env) for k, item in value.items()}
-    return value
+    return {k: render_value(item, name, variables, env) for k, item in value.items()}
+
+
+# id -> (the container, whether it holds a template). Group variables are the same objects
+# for every host: walked once, not once per host. The container is kept so its id stays its.
+_TEMPLATED: dict[int, tuple[Any, bool]] = {}
+
+
+def _templated(value: Any) -> bool:
+    if isinstance(value, str):
+        return not isinstance(value, Unsafe) and any(marker in value for marker in _MARKERS)
+    if not isinstance(value, (list, dict)):
+        return False
+    known = _TEMPLATED.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    items = value.values() if isinstance(value, dict) else value
+    found = any(_templated(item) for item in items)
+    if len(_TEMPLATED) > 4096:
+        _TEMPLATED.clear()
+    _TEMPLATED[id(value)] = (value, found)
+    return found
 
 
 def _render(text: str, name: str, variables: Variables, env: Any) -> Any:
@@ -129,8 +151,9 @@ def _why(exc: Exception) -> str:
 class HostVars(Mapping[str, Any]):
     """A host's merged variables; reading one renders it. `raw` is what the files say."""
 
-    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+    def __init__(self, raw: Mapping[str, Any], where: str, secrets: Collection[str] = ()) -> None:
         self.raw = dict(raw)
+        self.secrets = secrets  # plain texts of the inventory's vaulted values (shared)
         self._where = where  # the inventory, for errors
         self._done: dict[str, Any] = {}
 
@@ -158,6 +181,11 @@ class HostVars(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"HostVars({len(self.raw)} variables)"
+
+
+def secrets_of(variables: Mapping[str, Any]) -> Collection[str]:
+    """The vault plain texts a template may have put into declared content."""
+    return variables.secrets if isinstance(variables, HostVars) else secrets_in(variables)
 
 
 def raw_variables(variables: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -165,7 +165,9 @@ def _host(graph: Graph, name: str, depths: dict[str, int], varsfiles: VarsFiles)
     merged.update(magic_vars(name, mine))
     merged.update(varsfiles.host(name))
     where = str(merged.get("inventory_file") or varsfiles.root)
-    return Host(name=name, groups=tuple(ordered), vars=HostVars(merged, where))
+    # the vault's set of opened secrets, shared: complete once every host's files are read
+    opened = varsfiles.vault.opened if varsfiles.vault else ()
+    return Host(name=name, groups=tuple(ordered), vars=HostVars(merged, where, opened))
 
 
 def magic_vars(name: str, groups: set[str]) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class Vault:
 
     args: tuple[str, ...]
     _decrypt: Callable[[str], bytes] = field(repr=False, compare=False)
+    # every plain text opened so far: a declared file holding one is compared by digest only
+    opened: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def plain(self, ciphertext: str) -> str | None:
         """The plain text, or None when no secret given opens it."""
@@ -110,16 +112,22 @@ def _open_value(value: Vaulted, vault: Vault | None) -> Any:
     plain = vault.plain(value.ciphertext)
     if plain is None:  # as Ansible: fails only if the value is used
         return replace(value, reason="no vault secret given decrypts it")
+    return _secret(plain, vault)
+
+
+def _secret(plain: str, vault: Vault) -> Secret:
+    if plain:
+        vault.opened.add(plain)
     return Secret(plain)
 
 
-def mark_secret(data: Any) -> Any:
+def mark_secret(data: Any, vault: Vault) -> Any:
     """Every string of a whole vaulted file is a secret."""
     if isinstance(data, str):
-        return Secret(data)
+        return _secret(data, vault)
     if isinstance(data, dict):
         for key, value in data.items():
-            data[key] = mark_secret(value)
+            data[key] = mark_secret(value, vault)
     elif isinstance(data, list):
-        data[:] = [mark_secret(value) for value in data]
+        data[:] = [mark_secret(value, vault) for value in data]
     return data

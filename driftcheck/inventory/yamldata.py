@@ -89,7 +89,7 @@ def load_data(text: str, path: str, vault: Vault | None = None) -> Any:
     InventoryError at the offending line."""
     plain = open_file(text, path, vault)
     data = seal(_parse(plain, path), vault)
-    return mark_secret(data) if plain is not text else data
+    return mark_secret(data, vault) if vault and plain is not text else data
 
 
 def _parse(text: str, path: str) -> Any:

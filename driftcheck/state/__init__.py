@@ -9,18 +9,19 @@ line numbers kept), merged deeply, and checked against schema v1. Any problem is
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 
 from driftcheck.errors import StateError
-from driftcheck.models import DeclaredState, Host, Origin, secrets_in
+from driftcheck.models import DeclaredState, Host, Origin
 from driftcheck.state.duration import parse_duration
 from driftcheck.state.lines import LineMap
 from driftcheck.state.merge import merge
 from driftcheck.state.render import Renderer
 from driftcheck.state.schema import build_state
 from driftcheck.state.yamlload import YMap, load_yaml
-from driftcheck.templating import raw_variables
+from driftcheck.templating import secrets_of
 
 __all__ = ["default_states_dir", "load_declared_state", "parse_duration", "state_files_for"]
 
@@ -50,10 +51,10 @@ def state_files_for(states_dir: Path, host: Host) -> list[Path]:
 def load_declared_state(states_dir: Path, host: Host) -> DeclaredState:
     """The merged, validated declared state of `host`. Raises StateError."""
     state = _Loader(states_dir, host).host_state()
-    return hide_secrets(state, secrets_in(raw_variables(host.vars)))
+    return hide_secrets(state, secrets_of(host.vars))
 
 
-def hide_secrets(state: DeclaredState, secrets: set[str]) -> DeclaredState:
+def hide_secrets(state: DeclaredState, secrets: Collection[str]) -> DeclaredState:
     """A declared file whose content holds a vault secret is compared by digest only
     (`sensitive`), so that neither its expected content nor a diff reaches a report."""
     if not secrets:
@@ -69,7 +70,7 @@ def hide_secrets(state: DeclaredState, secrets: set[str]) -> DeclaredState:
     return replace(state, files=files, containers=containers)
 
 
-def _holds(content: str | None, secrets: set[str]) -> bool:
+def _holds(content: str | None, secrets: Collection[str]) -> bool:
     return content is not None and any(secret in content for secret in secrets)
 
 
