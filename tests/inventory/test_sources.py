@@ -213,3 +213,25 @@ def test_a_script_host_answer_that_is_no_object_is_an_error(tmp_path: Path) -> N
     )
     with pytest.raises(InventoryError, match="variables of host 'h1' must be an object"):
         load_inventory(path)
+
+
+def test_ansible_ssh_host_wins_over_ansible_host_as_in_ansible(
+    tmp_path: Path, ansible_env: dict[str, Any]
+) -> None:
+    """Ansible really connects (to a closed loopback port) and says where."""
+    source = tmp_path / "both.ini"
+    source.write_text("h1 ansible_host=127.0.0.2 ansible_ssh_host=127.0.0.3 ansible_port=1\n"
+                      "h2 ansible_ssh_host=127.0.0.3 ansible_host=127.0.0.2 ansible_port=1\n"
+                      "h3 ansible_host=127.0.0.4 ansible_port=1\n")  # fmt: skip
+    env = dict(ansible_env["env"], ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_HOST_KEY_CHECKING="0")
+    proc = subprocess.run([str(ansible_tool("ansible")), "all", "-i", str(source), "-m", "ping",
+                           "-o"], capture_output=True, text=True, check=False, timeout=120,
+                          env=env, cwd=ansible_env["cwd"])  # fmt: skip
+    tried = {}
+    for line in proc.stdout.splitlines():
+        name, _, rest = line.partition(" | UNREACHABLE!")
+        if rest:
+            tried[name] = rest.split("connect to host ")[1].split(" port")[0]
+    hosts = load_inventory(source).hosts
+    assert tried == {name: host.address for name, host in hosts.items()}
+    assert tried["h2"] == "127.0.0.3"
