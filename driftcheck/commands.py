@@ -22,6 +22,8 @@ from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.debuglog import route_logging
 from driftcheck.errors import ExitStatus, TransportError, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
+from driftcheck.inventory.hostvars import check_connection_vars, plain_vars
+from driftcheck.inventory.vault import open_vault
 from driftcheck.models import DeclaredState, Host, HostResult
 from driftcheck.nightly.lock import locked_report_dir
 from driftcheck.nightly.waivers import load_waivers
@@ -50,6 +52,21 @@ def _inventory_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--states", metavar="DIR", help="declared-state directory (default: INVENTORY/states)"
     )
+    parser.add_argument(
+        "--vault-password-file",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="open vault-encrypted inventory values with this password file or script "
+        "(needs driftcheck[vault])",
+    )
+    parser.add_argument(
+        "--vault-id",
+        metavar="LABEL@FILE",
+        action="append",
+        default=[],
+        help="a vault identity, as ansible's --vault-id (never @prompt; needs driftcheck[vault])",
+    )
 
 
 # Upper bounds of numeric options: past them a value is a typo or an attack, never a plan.
@@ -76,7 +93,8 @@ def _positive(kind: Callable[[str], float | int], maximum: float) -> Callable[[s
 
 
 def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
-    inventory = load_inventory(args.inventory)
+    vault = open_vault(args.vault_password_file, args.vault_id)
+    inventory = load_inventory(args.inventory, vault)
     hosts = select_hosts(inventory, args.limit)
     states_dir = Path(args.states) if args.states else default_states_dir(inventory.root)
     if args.states and not states_dir.is_dir():
@@ -159,6 +177,7 @@ def scan(args: argparse.Namespace) -> int:
     if args.debug_log:
         _debug_log(Path(args.debug_log))
     _inventory, hosts, states_dir = _hosts_and_states(args)
+    check_connection_vars(hosts)
     states = _load_states(hosts, states_dir)
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
     with _locked(publishing.report_dir) as root:
@@ -266,12 +285,21 @@ def inventory_arguments(parser: argparse.ArgumentParser) -> None:
     _inventory_args(parser)
     parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--vars",
+        action="store_true",
+        help="also each host's variables, templates rendered (vaulted ones need the secret)",
+    )
 
 
 def inventory(args: argparse.Namespace) -> int:
     _inv, hosts, states_dir = _hosts_and_states(args)
+    check_connection_vars(hosts)
     ssh_config = Path(args.ssh_config) if args.ssh_config else None
     rows = [_inventory_row(h, states_dir, ssh_config) for h in hosts]
+    if args.vars:
+        for row, host in zip(rows, hosts, strict=True):
+            row["vars"] = plain_vars(host)
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
@@ -287,6 +315,10 @@ def inventory(args: argparse.Namespace) -> int:
     ]
     headers = ["host", "route (ssh_config applied)", "connection", "groups", "state files"]
     sys.stdout.write(tabulate(table, headers=headers) + "\n")
+    for row in rows if args.vars else ():
+        sys.stdout.write(f"\n{clean(row['name'])}:\n")
+        for key, value in row["vars"].items():
+            sys.stdout.write(f"  {clean(key)} = {clean(json.dumps(value))}\n")
     return 0
 
 

@@ -42,6 +42,11 @@ class InventoryError(InputError):
     """A broken inventory, group_vars or host_vars file."""
 
 
+class VaultError(InventoryError):
+    """A vault-encrypted value or file whose plain text is needed and cannot be had.
+    Its message names the variable and the file, never a secret."""
+
+
 class StateError(InputError):
     """A broken declared-state file or template."""
 

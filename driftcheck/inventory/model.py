@@ -33,3 +33,4 @@ class Inventory:
     root: Path  # the inventory's directory: a file's parent, or the directory given
     hosts: Mapping[str, Host]  # in Ansible's host order (that of the pattern `all`)
     groups: Mapping[str, Group]
+    declared: tuple[str, ...] = ()  # host names in the order first declared (Ansible's dict)

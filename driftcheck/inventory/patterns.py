@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
 
 from driftcheck.errors import UsageError
 from driftcheck.inventory.graph import hosts_in
@@ -43,12 +42,15 @@ def split_pattern(pattern: str) -> list[str]:
 
 
 def _evaluate(inventory: Inventory, patterns: list[str]) -> list[str]:
+    """`_evaluate_patterns`: a plain host name short-cuts only when written without & or !;
+    `!db` where db is both a host and a group excludes the group's hosts, as Ansible does."""
     plain = [p for p in patterns if p[0] not in "&!"]
     both = [p for p in patterns if p[0] == "&"]
     excluded = [p for p in patterns if p[0] == "!"]
     selected: dict[str, None] = {}
     for pattern in plain or ["all"]:
-        selected.update(dict.fromkeys(_match(inventory, pattern)))
+        found = [pattern] if pattern in inventory.hosts else _match(inventory, pattern)
+        selected.update(dict.fromkeys(found))
     for pattern in both:
         keep = set(_match(inventory, pattern[1:]))
         selected = {name: None for name in selected if name in keep}
@@ -59,14 +61,12 @@ def _evaluate(inventory: Inventory, patterns: list[str]) -> list[str]:
 
 
 def _match(inventory: Inventory, pattern: str) -> list[str]:
-    if pattern in inventory.hosts:
-        return [pattern]
     expr, subscript = _split_subscript(pattern)
     found = _enumerate(inventory, expr)
     if subscript is None or not found:
         return found
     start, end = subscript
-    if end is None:
+    if not end:  # `[2:0]` is `[2]` in Ansible's _apply_subscript too
         if not -len(found) <= start < len(found):
             raise UsageError(f"no hosts matched the subscripted pattern {pattern!r}")
         return [found[start]]
@@ -86,12 +86,15 @@ def _split_subscript(pattern: str) -> tuple[str, tuple[int, int | None] | None]:
 
 
 def _enumerate(inventory: Inventory, pattern: str) -> list[str]:
+    """`_enumerate_matches`: matching groups' hosts one group after another (a host in two
+    matching groups comes twice, and a subscript counts it twice), then matching hosts, both
+    in declaration order."""
     regex = _compile(pattern)
     groups = [name for name in inventory.groups if regex.match(name)]
-    found = dict.fromkeys(_hosts_of_groups(inventory, groups))
+    found = [host for group in groups for host in hosts_in(inventory.groups, [group])]
     if not groups or pattern[0] == "~" or any(c in pattern for c in ".?*["):
-        found.update(dict.fromkeys(name for name in inventory.hosts if regex.match(name)))
-    return list(found)
+        found.extend(name for name in inventory.declared if regex.match(name))
+    return found
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -101,7 +104,3 @@ def _compile(pattern: str) -> re.Pattern[str]:
         return re.compile(fnmatch.translate(pattern))
     except re.error as exc:
         raise UsageError(f"invalid host pattern {pattern!r}: {exc}") from None
-
-
-def _hosts_of_groups(inventory: Inventory, groups: Iterable[str]) -> list[str]:
-    return hosts_in(inventory.groups, groups)

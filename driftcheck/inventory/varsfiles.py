@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftcheck.errors import InventoryError
+from driftcheck.inventory.vault import Vault
 from driftcheck.inventory.yamldata import load_data, read_text
 
 EXTENSIONS = (".yml", ".yaml", ".json")
@@ -20,8 +21,9 @@ EXTENSIONS = (".yml", ".yaml", ".json")
 class VarsFiles:
     """Loads and caches the variables of groups and hosts under one inventory root."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, vault: Vault | None = None) -> None:
         self.root = root
+        self.vault = vault
         self.read: list[str] = []
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -48,7 +50,7 @@ class VarsFiles:
 
     def _file(self, path: str) -> Mapping[str, Any]:
         self.read.append(path)
-        data = load_data(read_text(path), path)
+        data = load_data(read_text(path), path, self.vault)
         if not data:
             return {}
         if not isinstance(data, Mapping):

@@ -2,8 +2,8 @@
 
 JSON is tried first (Ansible does, and `1e3` means 1000.0 in JSON but a string in YAML 1.1),
 then YAML with the safe constructors plus Ansible's `!unsafe` tag. Mappings remember the
-line of each key so that inventory errors can name it. `!vault` values cannot be decrypted
-here and are refused with their line.
+line of each key so that inventory errors can name it. `!vault` values (and JSON's
+`{"__ansible_vault": ...}`) become opaque `Vaulted` values, opened only with vault secrets.
 
 The guards of `driftcheck.yamlsafe` apply (alias bombs, deep nesting, impossible dates). A key
 written twice keeps the last value, as in Ansible, which only warns about it
@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InventoryError
+from driftcheck.inventory.vault import Vault, mark_secret, open_file, seal
+from driftcheck.models import Unsafe, Vaulted
 from driftcheck.yamlsafe import GuardedLoader
 
 
@@ -37,13 +39,8 @@ def line_of(mapping: Any, key: Any = None) -> int | None:
     return mapping.lines.get(key, mapping.line) if key is not None else mapping.line
 
 
-class _VaultValue(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 class _Loader(GuardedLoader):
-    pass
+    path = ""  # the file read, for the Vaulted values found in it
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
@@ -64,11 +61,24 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineMap:
 def _construct_unsafe(loader: _Loader, node: yaml.Node) -> Any:
     plain = copy.copy(node)
     plain.tag = loader.resolve(type(node), node.value, (True, False))
-    return loader.construct_object(plain, deep=True)
+    value = loader.construct_object(plain, deep=True)
+    return Unsafe(value) if isinstance(value, str) else value
 
 
-def _construct_vault(loader: _Loader, node: yaml.Node) -> Any:
-    raise _VaultValue(node.start_mark.line + 1)
+def _construct_vault(loader: _Loader, node: yaml.Node) -> Vaulted:
+    text = node.value if isinstance(node.value, str) else ""
+    return Vaulted(text, loader.path, node.start_mark.line + 1)
+
+
+def _json_object(path: str) -> Any:
+    def hook(pairs: dict[str, Any]) -> Any:
+        if set(pairs) == {"__ansible_vault"} and isinstance(pairs["__ansible_vault"], str):
+            return Vaulted(pairs["__ansible_vault"], path)
+        if set(pairs) == {"__ansible_unsafe"} and isinstance(pairs["__ansible_unsafe"], str):
+            return Unsafe(pairs["__ansible_unsafe"])
+        return pairs
+
+    return hook
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
@@ -77,16 +87,26 @@ _Loader.add_constructor("!vault", _construct_vault)
 _Loader.add_constructor("!vault-encrypted", _construct_vault)
 
 
-def load_data(text: str, path: str) -> Any:
-    """Parse JSON or YAML text; errors become InventoryError at the offending line."""
+def load_data(text: str, path: str, vault: Vault | None = None) -> Any:
+    """Parse JSON or YAML text (a whole vaulted file opened first); errors become
+    InventoryError at the offending line."""
+    plain = open_file(text, path, vault)
+    data = seal(_parse(plain, path), vault)
+    return mark_secret(data, vault) if vault and plain is not text else data
+
+
+def _parse(text: str, path: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=_json_object(path))
     except (ValueError, RecursionError):  # too deep for json: YAML's guard says where
         pass
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader subclass
-    except _VaultValue as exc:
-        raise InventoryError(path, exc.line, "vault-encrypted values are not supported") from None
+        loader = _Loader(text)  # its depth guard runs here
+        loader.path = path
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(path, exc) from None
     except yaml.YAMLError as exc:

@@ -9,6 +9,8 @@ line numbers kept), merged deeply, and checked against schema v1. Any problem is
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 
 from driftcheck.errors import StateError
@@ -20,6 +22,7 @@ from driftcheck.state.merge import merge_all
 from driftcheck.state.render import Renderer
 from driftcheck.state.schema import build_state
 from driftcheck.state.yamlload import YMap, load_yaml
+from driftcheck.templating import secrets_of
 
 __all__ = ["default_states_dir", "load_declared_state", "parse_duration", "state_files_for"]
 
@@ -48,7 +51,28 @@ def state_files_for(states_dir: Path, host: Host) -> list[Path]:
 
 def load_declared_state(states_dir: Path, host: Host) -> DeclaredState:
     """The merged, validated declared state of `host`. Raises StateError."""
-    return _Loader(states_dir, host).host_state()
+    state = _Loader(states_dir, host).host_state()
+    return hide_secrets(state, secrets_of(host.vars))
+
+
+def hide_secrets(state: DeclaredState, secrets: Collection[str]) -> DeclaredState:
+    """A declared file whose content holds a vault secret is compared by digest only
+    (`sensitive`), so that neither its expected content nor a diff reaches a report."""
+    if not secrets:
+        return state
+    files = {
+        path: replace(spec, sensitive=True) if _holds(spec.content, secrets) else spec
+        for path, spec in state.files.items()
+    }
+    containers = {
+        name: replace(spec, state=hide_secrets(spec.state, secrets)) if spec.state else spec
+        for name, spec in state.containers.items()
+    }
+    return replace(state, files=files, containers=containers)
+
+
+def _holds(content: str | None, secrets: Collection[str]) -> bool:
+    return content is not None and any(secret in content for secret in secrets)
 
 
 class _Loader:

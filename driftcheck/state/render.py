@@ -24,8 +24,9 @@ import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
-from driftcheck.errors import StateError
+from driftcheck.errors import DriftcheckError, StateError
 from driftcheck.models import Origin
+from driftcheck.templating import raw_variables, sandbox
 
 
 class TemplateRefused(jinja2.TemplateError):
@@ -85,14 +86,9 @@ def _read_regular(real: str, template: str) -> tuple[str, float]:
 def environment(states_dir: str) -> SandboxedEnvironment:
     """One environment per states directory, shared by every host: Jinja2 compiles each file
     once (its cache re-checks the file's real path and mtime), not once per host — measured
-    ~4 ms per host."""
-    return SandboxedEnvironment(
-        loader=StatesLoader(states_dir),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        autoescape=False,  # renders YAML and config files, never HTML
-    )
+    ~4 ms per host. Inventory variables that are templates render when a template reads them
+    (LazyContext)."""
+    return sandbox(StatesLoader(states_dir))
 
 
 class Renderer:
@@ -101,7 +97,7 @@ class Renderer:
     def __init__(self, states_dir: Path, variables: Mapping[str, Any]) -> None:
         self.states_dir = states_dir
         self._root = os.path.normpath(os.path.abspath(states_dir))
-        self._vars = dict(variables)
+        self._vars = dict(raw_variables(variables))
         self._env = environment(self._root)
         self._loader = StatesLoader(self._root)  # reads sources by the environment's rule
 
@@ -162,6 +158,8 @@ class Renderer:
 
 
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, DriftcheckError):  # a vaulted value's str(): names variable and file
+        return f"template error: {exc}"
     if isinstance(exc, jinja2.UndefinedError):
         return f"template error: {exc.message}"
     return f"template error: {type(exc).__name__}: {exc}"

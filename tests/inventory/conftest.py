@@ -25,6 +25,12 @@ CASES = {
     "ini_typing": "hosts",
     "json_inventory": "inventory.json",
     "diamond": "hosts.ini",
+    "name_clash": "hosts.ini",
+    "script_meta": "inventory.py",
+    "script_host": "inventory.sh",
+    "ini_in_yml": "hosts.yml",
+    "constructed": ".",
+    "templated": "hosts.ini",
 }
 # Internal names ansible-inventory strips from its output (cli/inventory.py INTERNAL_VARS).
 MAGIC = {"inventory_hostname", "inventory_hostname_short", "group_names", "inventory_file",

@@ -38,6 +38,7 @@ TABLE: list[tuple[str | None, list[str]]] = [
     ("!db:prod", WEB),  # the plain pattern comes first whatever the order written
     ("web[0]", ["web01"]),
     ("prod[1:2]", ["web02", "web03"]),
+    ("prod[2:0]", ["web03"]),
     ("prod[-1]", ["db-c"]),
     ("db[1:]", ["db-b", "db-c"]),
     ("10.0.0.5", ["10.0.0.5"]),
@@ -76,3 +77,34 @@ def test_ansible_selects_the_same(ansible_env: dict[str, Any]) -> None:
             assert got == expected, pattern
     for pattern in NOTHING:
         assert theirs["patterns"][pattern] in ([], "error"), pattern
+
+
+CLASH = case_source("name_clash")
+# (pattern, hosts): a name both host and group, and globs/regexes in declaration order
+CLASH_TABLE: list[tuple[str, list[str]]] = [
+    ("all:!db", ["web1", "db", "zeta.example.com", "web-job"]),
+    ("db", ["db"]),
+    ("web:&db", []),
+    ("*.example.com", ["zeta.example.com", "alpha.example.com"]),
+    ("~.*\\.example\\.com", ["zeta.example.com", "alpha.example.com"]),
+    ("*[a-z]1", ["web1", "db1"]),
+    ("db*", ["db1", "alpha.example.com", "db"]),
+    ("*a*", ["web1", "db", "zeta.example.com", "db1", "alpha.example.com", "web-job"]),
+]
+
+
+def test_name_clash_selects_as_ansible(ansible_env: dict[str, Any]) -> None:
+    ansible_tool("ansible-inventory")
+    probe = Path(__file__).with_name("ansible_probe.py")
+    patterns = [p for p, _ in CLASH_TABLE]
+    theirs = run_json([sys.executable, str(probe), str(CLASH), *patterns], ansible_env)
+    inventory = load_inventory(CLASH)
+    for pattern, expected in CLASH_TABLE:
+        got = theirs["patterns"][pattern]
+        assert got == expected, (pattern, got)
+        mine = [host.name for host in select_hosts(inventory, pattern)] if expected else []
+        assert mine == expected, pattern
+
+
+def test_ansible_ssh_host_is_the_address() -> None:
+    assert load_inventory(CLASH).hosts["web-job"].address == "10.1.2.3"

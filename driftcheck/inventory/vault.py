@@ -1,0 +1,133 @@
+"""Ansible Vault, through ansible-core's own code (the optional extra `driftcheck[vault]`).
+
+Never a cipher of our own: `--vault-password-file` and `--vault-id` are read by Ansible's
+`CLI.setup_vault_secrets` (password files, executable password scripts, `label@file`) and
+values are opened by its `VaultLib`. Without secrets a vaulted value stays opaque (`Vaulted`)
+and a whole vaulted file is refused with Ansible's own words.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from driftcheck.errors import UsageError, VaultError
+from driftcheck.models import Secret, Vaulted
+
+HEADER = "$ANSIBLE_VAULT;"
+NO_SECRETS = "Attempting to decrypt but no vault secrets found"
+NO_MATCH = "Decryption failed (no vault secrets were found that could decrypt)"
+INSTALL = "vault secrets need ansible-core: pip install 'driftcheck[vault]'"
+
+
+@dataclass(frozen=True)
+class Vault:
+    """Decrypts with the secrets named on the command line; `args` repeats them for
+    `ansible-inventory` when an inventory plugin is run."""
+
+    args: tuple[str, ...]
+    _decrypt: Callable[[str], bytes] = field(repr=False, compare=False)
+    # every plain text opened so far: a declared file holding one is compared by digest only
+    opened: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def plain(self, ciphertext: str) -> str | None:
+        """The plain text, or None when no secret given opens it."""
+        try:
+            return self._decrypt(ciphertext).decode("utf-8", "surrogateescape")
+        except Exception:  # any of ansible-core's vault errors means: this secret cannot open it
+            return None
+
+
+# Ansible reads these without any option on its command line; so do we (ansible.cfg's
+# vault_password_file is read too once ansible-core is asked for secrets)
+ENVIRONMENT = ("ANSIBLE_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_IDENTITY_LIST")
+
+
+def open_vault(password_files: Sequence[str], vault_ids: Sequence[str]) -> Vault | None:
+    """None when no secret was named: vaulted values then stay opaque."""
+    if not password_files and not vault_ids and not any(os.environ.get(v) for v in ENVIRONMENT):
+        return None
+    for vault_id in vault_ids:
+        if vault_id.rpartition("@")[2] in ("prompt", "prompt_ask_vault_pass"):
+            raise UsageError(f"--vault-id {vault_id}: driftcheck never prompts (runs from cron)")
+    decrypt = _ansible_decrypt(list(password_files), list(vault_ids))
+    args = [f"--vault-password-file={f}" for f in password_files]
+    args += [f"--vault-id={v}" for v in vault_ids]
+    return Vault(tuple(args), decrypt)
+
+
+def _ansible_decrypt(password_files: list[str], vault_ids: list[str]) -> Callable[[str], bytes]:
+    # the optional extra is imported only when secrets are named (ansible-core has no types)
+    try:
+        from ansible.cli import CLI  # type: ignore[import-untyped]  # noqa: PLC0415
+        from ansible.errors import AnsibleError  # type: ignore[import-untyped]  # noqa: PLC0415
+        from ansible.parsing.dataloader import DataLoader  # type: ignore[import-untyped]  # noqa: PLC0415
+        from ansible.parsing.vault import VaultLib  # type: ignore[import-untyped]  # noqa: PLC0415
+    except ImportError:
+        raise UsageError(INSTALL) from None
+    try:
+        secrets = CLI.setup_vault_secrets(
+            DataLoader(), vault_ids, password_files, ask_vault_pass=False,
+            auto_prompt=False, initialize_context=False,
+        )  # fmt: skip
+    except AnsibleError as exc:
+        raise UsageError(f"vault secrets: {exc.message}") from None
+    if not secrets:
+        raise UsageError("vault secrets: none could be read")
+    return VaultLib(secrets).decrypt  # type: ignore[no-any-return]
+
+
+def open_file(text: str, path: str, vault: Vault | None) -> str:
+    """A whole file vaulted (`$ANSIBLE_VAULT;1.1;AES256` first): its plain text, or refused
+    as Ansible refuses it. Any other text is returned as it is."""
+    if not text.startswith(HEADER):
+        return text
+    if vault is None:
+        raise VaultError(path, 1, NO_SECRETS)
+    plain = vault.plain(text)
+    if plain is None:
+        raise VaultError(path, 1, NO_MATCH)
+    return plain
+
+
+def seal(data: Any, vault: Vault | None, name: str = "") -> Any:
+    """Name every Vaulted value after the key that holds it and, with secrets, open it.
+    Mappings and lists are changed in place so that line-remembering mappings stay so."""
+    if isinstance(data, Vaulted):
+        return _open_value(replace(data, name=name), vault)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            data[key] = seal(value, vault, str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            data[index] = seal(value, vault, f"{name}[{index}]")
+    return data
+
+
+def _open_value(value: Vaulted, vault: Vault | None) -> Any:
+    if vault is None:
+        return value
+    plain = vault.plain(value.ciphertext)
+    if plain is None:  # as Ansible: fails only if the value is used
+        return replace(value, reason="no vault secret given decrypts it")
+    return _secret(plain, vault)
+
+
+def _secret(plain: str, vault: Vault) -> Secret:
+    if plain:
+        vault.opened.add(plain)
+    return Secret(plain)
+
+
+def mark_secret(data: Any, vault: Vault) -> Any:
+    """Every string of a whole vaulted file is a secret."""
+    if isinstance(data, str):
+        return _secret(data, vault)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            data[key] = mark_secret(value, vault)
+    elif isinstance(data, list):
+        data[:] = [mark_secret(value, vault) for value in data]
+    return data
