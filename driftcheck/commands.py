@@ -9,6 +9,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +20,16 @@ from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
 from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.errors import ExitStatus, UsageError
+from driftcheck.fleet.merge import Part, applied_waivers, merge_reports
+from driftcheck.fleet.shard import (
+    Shard,
+    inventory_digest,
+    parse_shard,
+    select_shard,
+    shard_entry,
+    states_digest,
+)
+from driftcheck.fleet.spread import Spread, package_groups
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
 from driftcheck.nightly.lock import report_dir_lock
@@ -99,6 +110,22 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
     parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="audit only the K-th of N stable partitions of the selected hosts (K from 1; a "
+        "host's shard is sha256(name) mod N, so it moves only when N changes); merge the N "
+        "reports with `driftcheck merge`",
+    )
+    parser.add_argument(
+        "--shard-index",
+        metavar="I/N",
+        help="the same with I from 0 (Kubernetes: --shard-index $(JOB_COMPLETION_INDEX)/N)",
+    )
+    _publish_args(parser)
+
+
+def _publish_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--format", choices=sorted(FORMATS), default="text", help="what to print on stdout"
     )
     parser.add_argument(
@@ -129,14 +156,81 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def scan(args: argparse.Namespace) -> int:
-    _inventory, hosts, states_dir = _hosts_and_states(args)
+    inventory, selection, states_dir = _hosts_and_states(args)
+    shard = _shard(args)
+    hosts = select_shard(selection, shard) if shard else selection
     states = _load_states(hosts, states_dir)
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
+    fleet = FleetInfo(
+        inventory_digest(inventory.hosts.values()),
+        states_digest(states_dir),
+        shard_entry(shard, selection) if shard else None,
+        partial=bool(shard or args.limit),
+    )
     with _lock(publishing.report_dir):
-        report = build_report(*_run(args, hosts, states, states_dir))
+        report = build_report(*_run(args, hosts, states, states_dir, fleet))
         report = publish(report, publishing)
     _print(report, args)
     return exit_status(report)
+
+
+def _shard(args: argparse.Namespace) -> Shard | None:
+    if args.shard and args.shard_index:
+        raise UsageError("--shard and --shard-index: give one of them")
+    if args.shard_index:
+        return parse_shard(args.shard_index, zero_based=True)
+    return parse_shard(args.shard) if args.shard else None
+
+
+@dataclass(frozen=True)
+class FleetInfo:
+    """What a report records so that `merge` can check and combine it."""
+
+    inventory_digest: str
+    states_digest: str
+    shard: Mapping[str, Any] | None
+    partial: bool  # a --shard or --limit run: keep package_groups for the merge
+
+
+# --- merge -------------------------------------------------------------------------------
+
+
+def merge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "reports", nargs="+", metavar="REPORT.json", help="shard or --limit reports of one fleet"
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="merge even if a --shard report is missing; its hosts are reported not audited",
+    )
+    _publish_args(parser)
+
+
+def merge(args: argparse.Namespace) -> int:
+    parts = [Part(path, _read_report(Path(path))) for path in args.reports]
+    publishing = _publish_options(args)
+    if publishing.waivers is not None and applied_waivers(parts):
+        raise UsageError(
+            f"{applied_waivers(parts)[0]}: its scan applied waivers already; give --waivers "
+            "to the scans or to the merge, not both"
+        )
+    with _lock(publishing.report_dir):
+        run_id = new_run_id(time.time())
+        report, warnings = merge_reports(parts, run_id=run_id, allow_partial=args.allow_partial)
+        report = publish(report, publishing)
+    for warning in warnings:
+        print(f"driftcheck: warning: {warning}", file=sys.stderr)
+    _print(report, args)
+    return exit_status(report)
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    return load_report(text, str(path))
 
 
 def _run(
@@ -144,7 +238,8 @@ def _run(
     hosts: list[Host],
     states: Mapping[str, DeclaredState],
     states_dir: Path,
-) -> tuple[RunInfo, list[HostResult], dict[str, dict[str, dict[str, str | None]]]]:
+    fleet: FleetInfo,
+) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
     options = ScanOptions(
         transport=TransportOptions(
             timeout=args.timeout,
@@ -167,8 +262,12 @@ def _run(
         inventory=str(args.inventory),
         states=str(states_dir),
         limit=args.limit,
+        inventory_digest=fleet.inventory_digest,
+        states_digest=fleet.states_digest,
+        shard=fleet.shard,
     )
-    return run, [a.result for a in audits], package_spread(audits)
+    groups = package_groups(audits) if fleet.partial else None
+    return run, [a.result for a in audits], package_spread(audits), groups
 
 
 def _publish_options(args: argparse.Namespace) -> PublishOptions:
@@ -285,12 +384,7 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
-    path = Path(args.report)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from exc
-    data = load_report(text, str(path))
+    data = _read_report(Path(args.report))
     output = render(args.format, data)
     if args.output:
         write_atomic(Path(args.output), output)
@@ -378,6 +472,11 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         "render and check every host's declared state, without connecting",
         _inventory_args,
         validate,
+    ),
+    "merge": (
+        "combine shard or --limit reports into one fleet run (history, latest, exit status)",
+        merge_arguments,
+        merge,
     ),
     "report": ("re-render a saved JSON report", report_arguments, report),
     "history": ("past runs from REPORT_DIR/history.sqlite", history_arguments, history),
