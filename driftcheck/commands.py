@@ -12,34 +12,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tabulate import tabulate
-
-from driftcheck.atomic import write_atomic
-from driftcheck.backends import TransportOptions
-from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.errors import ExitStatus, UsageError
-from driftcheck.fleet.merge import Part, applied_waivers, merge_reports
-from driftcheck.fleet.shard import (
-    Shard,
-    inventory_digest,
-    parse_shard,
-    select_shard,
-    shard_entry,
-    states_digest,
-)
-from driftcheck.fleet.spread import Spread, package_groups
-from driftcheck.inventory import Inventory, load_inventory, select_hosts
-from driftcheck.models import DeclaredState, Host, HostResult
-from driftcheck.nightly.lock import report_dir_lock
-from driftcheck.nightly.waivers import load_waivers
-from driftcheck.publish import HISTORY_FILE, PublishOptions, history_rows, publish, run_diff
-from driftcheck.report import RunInfo, build_report, exit_status, load_report
+from driftcheck.report import exit_status
 from driftcheck.report.formats import FORMATS, render
-from driftcheck.report.text import clean, summary_line
-from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
-from driftcheck.state import default_states_dir, load_declared_state, state_files_for
+
+# Imports on demand: building the parser (and `--version`) loads none of paramiko, jinja2, yaml,
+# tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
+if TYPE_CHECKING:
+    from driftcheck.fleet.shard import Shard
+    from driftcheck.fleet.spread import Spread
+    from driftcheck.inventory import Inventory
+    from driftcheck.models import DeclaredState, Host, HostResult
+    from driftcheck.publish import PublishOptions
+    from driftcheck.report import RunInfo
+    from driftcheck.scan import Audit
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -74,6 +62,9 @@ def _positive(kind: Callable[[str], float | int]) -> Callable[[str], Any]:
 
 
 def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
+    from driftcheck.inventory import load_inventory, select_hosts
+    from driftcheck.state import default_states_dir
+
     inventory = load_inventory(args.inventory)
     hosts = select_hosts(inventory, args.limit)
     states_dir = Path(args.states) if args.states else default_states_dir(inventory.root)
@@ -83,6 +74,8 @@ def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], 
 
 
 def _load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState]:
+    from driftcheck.state import load_declared_state
+
     return {host.name: load_declared_state(states_dir, host) for host in hosts}
 
 
@@ -156,6 +149,10 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
 
 
 def scan(args: argparse.Namespace) -> int:
+    from driftcheck.fleet.shard import inventory_digest, select_shard, shard_entry, states_digest
+    from driftcheck.publish import publish
+    from driftcheck.report import build_report
+
     inventory, selection, states_dir = _hosts_and_states(args)
     shard = _shard(args)
     hosts = select_shard(selection, shard) if shard else selection
@@ -175,6 +172,8 @@ def scan(args: argparse.Namespace) -> int:
 
 
 def _shard(args: argparse.Namespace) -> Shard | None:
+    from driftcheck.fleet.shard import parse_shard
+
     if args.shard and args.shard_index:
         raise UsageError("--shard and --shard-index: give one of them")
     if args.shard_index:
@@ -208,6 +207,9 @@ def merge_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def merge(args: argparse.Namespace) -> int:
+    from driftcheck.fleet.merge import Part, applied_waivers, merge_reports
+    from driftcheck.publish import publish
+
     parts = [Part(path, _read_report(Path(path))) for path in args.reports]
     publishing = _publish_options(args)
     if publishing.waivers is not None and applied_waivers(parts):
@@ -226,6 +228,8 @@ def merge(args: argparse.Namespace) -> int:
 
 
 def _read_report(path: Path) -> dict[str, Any]:
+    from driftcheck.report import load_report
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -240,6 +244,11 @@ def _run(
     states_dir: Path,
     fleet: FleetInfo,
 ) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
+    from driftcheck.backends.options import TransportOptions
+    from driftcheck.fleet.spread import package_groups
+    from driftcheck.report import RunInfo
+    from driftcheck.scan import ScanOptions, audit_host, package_spread, run_parallel
+
     options = ScanOptions(
         transport=TransportOptions(
             timeout=args.timeout,
@@ -271,6 +280,9 @@ def _run(
 
 
 def _publish_options(args: argparse.Namespace) -> PublishOptions:
+    from driftcheck.nightly.waivers import load_waivers
+    from driftcheck.publish import PublishOptions
+
     return PublishOptions(
         report_dir=Path(args.report_dir) if args.report_dir else None,
         waivers=tuple(load_waivers(Path(args.waivers))) if args.waivers else None,
@@ -282,6 +294,8 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions:
 
 
 def _lock(report_dir: Path | None) -> contextlib.AbstractContextManager[None]:
+    from driftcheck.nightly.lock import report_dir_lock
+
     if report_dir is None:
         return contextlib.nullcontext()
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -289,6 +303,8 @@ def _lock(report_dir: Path | None) -> contextlib.AbstractContextManager[None]:
 
 
 def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
+    from driftcheck.report.text import summary_line
+
     if not args.quiet:
         sys.stdout.write(render(args.format, report))
     elif exit_status(report) != ExitStatus.COMPLIANT:
@@ -333,6 +349,10 @@ def inventory_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def inventory(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from driftcheck.report.text import clean
+
     _inv, hosts, states_dir = _hosts_and_states(args)
     ssh_config = Path(args.ssh_config) if args.ssh_config else None
     rows = [_inventory_row(h, states_dir, ssh_config) for h in hosts]
@@ -355,6 +375,12 @@ def inventory(args: argparse.Namespace) -> int:
 
 
 def _inventory_row(host: Host, states_dir: Path, ssh_config: Path | None) -> dict[str, Any]:
+    from driftcheck.backends import defer_invoke
+
+    defer_invoke()
+    from driftcheck.backends.target import resolve as resolve_route
+    from driftcheck.state import state_files_for
+
     route = ""
     if host.connection in ("ssh", "paramiko", "smart"):
         resolved = resolve_route(host, ssh_config)
@@ -384,6 +410,8 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
+    from driftcheck.atomic import write_atomic
+
     data = _read_report(Path(args.report))
     output = render(args.format, data)
     if args.output:
@@ -394,6 +422,8 @@ def report(args: argparse.Namespace) -> int:
 
 
 def _history_dir(args: argparse.Namespace) -> Path:
+    from driftcheck.publish import HISTORY_FILE
+
     directory = Path(args.report_dir)
     if not (directory / HISTORY_FILE).is_file():
         raise UsageError(f"{directory}: no {HISTORY_FILE} (run a scan with --report-dir first)")
@@ -422,6 +452,10 @@ HISTORY_COLUMNS = (
 
 
 def history(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from driftcheck.publish import history_rows
+
     rows = history_rows(_history_dir(args), args.host, args.limit)
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -440,6 +474,11 @@ def diff_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def diff(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from driftcheck.publish import run_diff
+    from driftcheck.report.text import clean
+
     changes = run_diff(_history_dir(args), args.run_a, args.run_b)
     if args.format == "json":
         sys.stdout.write(json.dumps(changes, indent=2) + "\n")

@@ -12,9 +12,10 @@ version of every package is known: from the shard's spread if it differs there, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from driftcheck.scan import Audit
+if TYPE_CHECKING:  # scan imports the transports; a merge needs none of them
+    from driftcheck.scan import Audit
 
 Spread = dict[str, dict[str, dict[str, str | None]]]
 
