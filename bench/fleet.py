@@ -114,14 +114,15 @@ def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
             ours = scan(farm, forks, Path(tmp))
             ok, total = audited(Path(tmp))
             files = sizes_of(Path(tmp))
-        bare_ok = json.loads(base.stdout.strip().splitlines()[-1])["ok"] if base.stdout else 0
+        counts = json.loads(base.stdout.strip().splitlines()[-1]) if base.stdout else {}
+        bare_ok, bare_bytes = counts.get("ok", 0), counts.get("bytes", 0)
         payload = payload_bytes(farm)
     finally:
         farm_module.down(farm)
     return {
         "hosts": hosts,
         "bare_wall": base.wall, "bare_cpu_ms": 1000 * base.cpu / hosts, "bare_rss": base.rss_mb,
-        "bare_ok": bare_ok,
+        "bare_ok": bare_ok, "bare_bytes": bare_bytes / max(1, bare_ok),
         "wall": ours.wall, "cpu_ms": 1000 * ours.cpu / hosts, "rss": ours.rss_mb, "ok": ok,
         "total": total, "bytes": payload, "json": files["json"], "html": files["html"],
         "history": files["history"], "rc": ours.rc,
@@ -130,7 +131,7 @@ def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
 
 def table(row: dict[str, float]) -> str:
     n = int(row["hosts"])
-    mb = 1 << 20
+    kb = 1 << 10
     lines = [
         f"### {n:,} hosts",
         "",
@@ -142,9 +143,10 @@ def table(row: dict[str, float]) -> str:
         f"| client CPU per host | {row['bare_cpu_ms']:.1f} ms | {row['cpu_ms']:.1f} ms "
         f"| {row['cpu_ms'] / row['bare_cpu_ms']:.2f}x |",
         f"| peak RSS | {row['bare_rss']:.0f} MB | {row['rss']:.0f} MB | |",
-        f"| bytes per host (script + output) | | {row['bytes']:,.0f} | |",
-        f"| JSON / HTML / history | | {row['json'] / mb:.1f} / {row['html'] / mb:.1f} / "
-        f"{row['history'] / mb:.1f} MB | |",
+        f"| payload bytes per host (command/script + output) | {row['bare_bytes']:,.0f} "
+        f"| {row['bytes']:,.0f} | |",
+        f"| JSON / HTML / history | | {row['json'] / kb:,.0f} / {row['html'] / kb:,.0f} / "
+        f"{row['history'] / kb:,.0f} KB | |",
     ]
     return "\n".join(lines)
 
