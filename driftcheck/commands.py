@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from driftcheck.inventory import Inventory
     from driftcheck.models import DeclaredState, Host, HostResult
     from driftcheck.publish import PublishOptions
-    from driftcheck.report import RunInfo
+    from driftcheck.report import Report, RunInfo
     from driftcheck.scan import Audit
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -150,7 +150,6 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
 
 def scan(args: argparse.Namespace) -> int:
     from driftcheck.fleet.shard import inventory_digest, select_shard, shard_entry, states_digest
-    from driftcheck.publish import publish
     from driftcheck.report import build_report
 
     inventory, selection, states_dir = _hosts_and_states(args)
@@ -164,9 +163,9 @@ def scan(args: argparse.Namespace) -> int:
         shard_entry(shard, selection) if shard else None,
         partial=bool(shard or args.limit),
     )
-    with _lock(publishing.report_dir):
+    with _lock(publishing.report_dir if publishing else None):
         report = build_report(*_run(args, hosts, states, states_dir, fleet))
-        report = publish(report, publishing)
+        report = _publish(report, publishing)
     _print(report, args)
     return exit_status(report)
 
@@ -208,19 +207,18 @@ def merge_arguments(parser: argparse.ArgumentParser) -> None:
 
 def merge(args: argparse.Namespace) -> int:
     from driftcheck.fleet.merge import Part, applied_waivers, merge_reports
-    from driftcheck.publish import publish
 
     parts = [Part(path, _read_report(Path(path))) for path in args.reports]
     publishing = _publish_options(args)
-    if publishing.waivers is not None and applied_waivers(parts):
+    if publishing and publishing.waivers is not None and applied_waivers(parts):
         raise UsageError(
             f"{applied_waivers(parts)[0]}: its scan applied waivers already; give --waivers "
             "to the scans or to the merge, not both"
         )
-    with _lock(publishing.report_dir):
+    with _lock(publishing.report_dir if publishing else None):
         run_id = new_run_id(time.time())
         report, warnings = merge_reports(parts, run_id=run_id, allow_partial=args.allow_partial)
-        report = publish(report, publishing)
+        report = _publish(report, publishing)
     for warning in warnings:
         print(f"driftcheck: warning: {warning}", file=sys.stderr)
     _print(report, args)
@@ -279,7 +277,10 @@ def _run(
     return run, [a.result for a in audits], package_spread(audits), groups
 
 
-def _publish_options(args: argparse.Namespace) -> PublishOptions:
+def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
+    """None when there is nothing to publish: history, waivers and their libraries stay unloaded."""
+    if not (args.report_dir or args.waivers or args.junit or args.prometheus):
+        return None
     from driftcheck.nightly.waivers import load_waivers
     from driftcheck.publish import PublishOptions
 
@@ -293,6 +294,14 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions:
     )
 
 
+def _publish(report: Report, publishing: PublishOptions | None) -> Report:
+    if publishing is None:
+        return report
+    from driftcheck.publish import publish
+
+    return publish(report, publishing)
+
+
 def _lock(report_dir: Path | None) -> contextlib.AbstractContextManager[None]:
     from driftcheck.nightly.lock import report_dir_lock
 
@@ -303,11 +312,11 @@ def _lock(report_dir: Path | None) -> contextlib.AbstractContextManager[None]:
 
 
 def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
-    from driftcheck.report.text import summary_line
-
     if not args.quiet:
         sys.stdout.write(render(args.format, report))
     elif exit_status(report) != ExitStatus.COMPLIANT:
+        from driftcheck.report.text import summary_line
+
         sys.stdout.write(summary_line(report) + "\n")
 
 

@@ -6,8 +6,10 @@ paramiko, and `driftcheck --version` loads no transport at all.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import sys
+import types
 
 from driftcheck.backends.base import Backend
 from driftcheck.backends.options import TransportOptions
@@ -42,16 +44,24 @@ def open_backend(host: Host, options: TransportOptions, deadline: float) -> Back
 
 def defer_invoke() -> None:
     """paramiko.config imports `invoke` (about 150 ms: it pulls in asyncio and unittest.mock)
-    only to run ssh_config's `Match exec`. Register it as a lazy module, executed on first use,
-    so `Match exec` still works and every other scan skips that cost. Call before importing
-    paramiko; a no-op once invoke is imported or if it is not installed."""
+    only to run ssh_config's `Match exec`. Stand a placeholder in for it that imports the real
+    module on first attribute use, so `Match exec` still works and every other scan skips that
+    cost. (importlib's LazyLoader does not do: the import statement itself reads `__spec__`,
+    which loads it.) Call before importing paramiko; a no-op once invoke is imported or if it
+    is not installed."""
     if "invoke" in sys.modules:
         return
     spec = importlib.util.find_spec("invoke")
-    if spec is None or spec.loader is None:
-        return
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["invoke"] = module
-    loader.exec_module(module)
+    if spec is not None:
+        sys.modules["invoke"] = _Deferred("invoke", spec)
+
+
+class _Deferred(types.ModuleType):
+    def __init__(self, name: str, spec: importlib.machinery.ModuleSpec) -> None:
+        super().__init__(name)
+        self.__spec__ = spec
+
+    def __getattr__(self, attribute: str) -> object:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
