@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
+from driftcheck.argtypes import positive
+from driftcheck.commands_history import diff, diff_arguments, history, history_arguments
 from driftcheck.errors import ExitStatus, UsageError
+from driftcheck.progress import Progress, new_run_id
 from driftcheck.report import exit_status
 from driftcheck.report.formats import FORMATS, render
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from driftcheck.models import DeclaredState, Host, HostResult
     from driftcheck.publish import PublishOptions
     from driftcheck.report import Report, RunInfo
-    from driftcheck.scan import Audit
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -46,19 +46,6 @@ def _inventory_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--states", metavar="DIR", help="declared-state directory (default: INVENTORY/states)"
     )
-
-
-def _positive(kind: Callable[[str], float | int]) -> Callable[[str], Any]:
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-        return value
-
-    return parse
 
 
 def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
@@ -85,11 +72,11 @@ def _load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState
 def scan_arguments(parser: argparse.ArgumentParser) -> None:
     _inventory_args(parser)
     parser.add_argument(
-        "--forks", type=_positive(int), default=32, help="hosts audited at once (default 32)"
+        "--forks", type=positive(int), default=32, help="hosts audited at once (default 32)"
     )
     parser.add_argument(
         "--timeout",
-        type=_positive(float),
+        type=positive(float),
         default=30.0,
         help="per-host deadline in seconds for connect, auth and collection (default 30)",
     )
@@ -128,11 +115,11 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
         "it, record it in DIR/history.sqlite and mark what is new since the previous run",
     )
     parser.add_argument(
-        "--keep", type=_positive(int), metavar="N", help="with --report-dir: keep N run folders"
+        "--keep", type=positive(int), metavar="N", help="with --report-dir: keep N run folders"
     )
     parser.add_argument(
         "--keep-history",
-        type=_positive(int),
+        type=positive(int),
         metavar="N",
         help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
     )
@@ -320,34 +307,6 @@ def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
         sys.stdout.write(summary_line(report) + "\n")
 
 
-def new_run_id(started: float) -> str:
-    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(2)}"
-
-
-class Progress:
-    """Hosts done/total and failures so far, on a terminal only: nothing of the kind under cron."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.done = 0
-        self.failed = 0
-        self.stream = stream
-        self.enabled = stream.isatty()
-
-    def __call__(self, audit: Audit) -> None:
-        self.done += 1
-        self.failed += audit.result.status.value in ("unreachable", "error")
-        if self.enabled:
-            self.stream.write(f"\r{self.done}/{self.total} hosts, {self.failed} not audited ")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
 # --- inventory, validate, report ---------------------------------------------------------
 
 
@@ -427,89 +386,6 @@ def report(args: argparse.Namespace) -> int:
         write_atomic(Path(args.output), output)
     else:
         sys.stdout.write(output)
-    return 0
-
-
-def _history_dir(args: argparse.Namespace) -> Path:
-    from driftcheck.publish import HISTORY_FILE
-
-    directory = Path(args.report_dir)
-    if not (directory / HISTORY_FILE).is_file():
-        raise UsageError(f"{directory}: no {HISTORY_FILE} (run a scan with --report-dir first)")
-    return directory
-
-
-def history_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
-    parser.add_argument("--host", help="one host's status and findings over the runs")
-    parser.add_argument("--limit", type=_positive(int), default=20, help="runs shown (default 20)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-HISTORY_COLUMNS = (
-    "id",
-    "started",
-    "hosts",
-    "compliant",
-    "snowflake",
-    "unreachable",
-    "error",
-    "findings",
-    "new",
-    "resolved",
-)
-
-
-def history(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from driftcheck.publish import history_rows
-
-    rows = history_rows(_history_dir(args), args.host, args.limit)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    columns = HISTORY_COLUMNS + (("host", "status") if args.host else ())
-    table = [[row.get(c) for c in columns] for row in rows]
-    sys.stdout.write(tabulate(table, headers=list(columns)) + "\n")
-    return 0
-
-
-def diff_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_a", metavar="RUN_A", help="run id (or a unique prefix)")
-    parser.add_argument("run_b", metavar="RUN_B", help="run id (or a unique prefix)")
-    parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def diff(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from driftcheck.publish import run_diff
-    from driftcheck.report.text import clean
-
-    changes = run_diff(_history_dir(args), args.run_a, args.run_b)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(changes, indent=2) + "\n")
-        return 0
-    print(f"{changes['previous_run']} -> {changes['run']}: {changes['line']}")
-    for label in ("new", "resolved", "carried"):
-        rows = [
-            [
-                clean(f["host"]),
-                f["target"],
-                f["category"],
-                clean(f["item"]),
-                f["kind"],
-                clean(f.get("expected")),
-                clean(f.get("actual")),
-            ]
-            for f in changes[label]
-        ]
-        if rows:
-            print(f"\n{label}:")
-            headers = ["host", "target", "category", "item", "kind", "expected", "actual"]
-            print(tabulate(rows, headers=headers))
     return 0
 
 
