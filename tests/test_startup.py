@@ -18,6 +18,7 @@ from tests.sshd import Sshd
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("paramiko", "invoke.collection", "jinja2", "yaml", "tabulate", "sqlite3", "debian")
+LATE = ("driftcheck.report.html", "driftcheck.nightly.history")  # only for what is written
 
 PROBE = """
 import json, sys
@@ -37,7 +38,7 @@ def loaded(*argv: str) -> set[str]:
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
     )  # fmt: skip
     report = json.loads(proc.stderr.strip().splitlines()[-1])
-    return {m for m in HEAVY if m in report["modules"]}
+    return {m for m in (*HEAVY, *LATE) if m in report["modules"]}
 
 
 def test_version_and_help_load_no_library() -> None:
@@ -51,6 +52,8 @@ def test_a_local_json_scan_loads_no_transport_no_history_no_tables(tmp_path: Pat
     (tmp_path / "states" / "all.yml").write_text("packages:\n  dpkg: present\n")
     modules = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
     assert modules == {"jinja2", "yaml", "debian"}  # states, inventory/states, versions
+    with_html = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "html")
+    assert "driftcheck.report.html" in with_html  # the HTML templates: loaded once printed
 
 
 @pytest.fixture(scope="module")
