@@ -12,11 +12,13 @@ the SSH transport are measured as whole processes by `make bench` (bench/fleet.p
 from __future__ import annotations
 
 import argparse
+import resource
 import secrets
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from bench.farm import STATES
 from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare
+from driftcheck.inventory import load_inventory
 from driftcheck.models import Host, HostResult
 from driftcheck.publish import PublishOptions, publish
 from driftcheck.report import RunInfo, build_report
@@ -40,11 +43,55 @@ def cpu_ms(work: Callable[[], Any], repeat: int) -> float:
     return 1000 * (time.process_time() - started) / repeat
 
 
+def transport(farm: Path, forks: int) -> None:
+    """On a running farm (bench/farm.py): driftcheck's SSH backend running `dpkg-query -W`, then
+    running the whole collector script without parsing it; client CPU per host of each."""
+    inventory = load_inventory(str(farm / "hosts.ini"))
+    hosts = list(inventory.hosts.values())
+    state = load_declared_state(farm / "states", hosts[0])
+    options = TransportOptions(
+        timeout=60, known_hosts=farm / "known_hosts", ssh_config=farm / "ssh_config"
+    )
+
+    def fanout(argv: Sequence[str], stdin: Callable[[], bytes]) -> tuple[float, int]:
+        def one(host: Host) -> bool:
+            deadline = time.monotonic() + 60
+            try:
+                backend = open_backend(host, options, deadline)
+                try:
+                    return backend.run(argv, stdin(), deadline).rc == 0
+                finally:
+                    backend.close()
+            except Exception:  # counted as failed; a bench never stops on one host
+                return False
+
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        with ThreadPoolExecutor(max_workers=forks) as pool:
+            ok = sum(pool.map(one, hosts))
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        return 1000 * used / len(hosts), ok
+
+    def script() -> bytes:
+        return build_script(state, secrets.token_hex(8), time_limit=60).encode()
+
+    for label, argv, stdin in (
+        ("driftcheck's SSH backend, `dpkg-query -W`", ["dpkg-query", "-W"], lambda: b""),
+        ("driftcheck's SSH backend, the collector script", bounded_sh(60), script),
+    ):
+        ms, ok = fanout(argv, stdin)
+        print(f"| {label} ({ok}/{len(hosts)} hosts) | {ms:.2f} ms/host |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--farm", type=Path, help="also measure the transport on this farm")
+    parser.add_argument("--forks", type=int, default=32)
     args = parser.parse_args(argv)
+    if args.farm:
+        transport(args.farm, args.forks)
     with tempfile.TemporaryDirectory() as tmp:
         states = Path(tmp) / "states"
         states.mkdir()
