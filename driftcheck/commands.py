@@ -136,7 +136,7 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
 
 
 def scan(args: argparse.Namespace) -> int:
-    from driftcheck.fleet.shard import inventory_digest, select_shard, shard_entry, states_digest
+    from driftcheck.fleet.shard import select_shard, shard_entry, states_digest
     from driftcheck.report import build_report
 
     inventory, selection, states_dir = _hosts_and_states(args)
@@ -145,8 +145,8 @@ def scan(args: argparse.Namespace) -> int:
     states = _load_states(hosts, states_dir)
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
     fleet = FleetInfo(
-        inventory_digest(inventory.hosts.values()),
-        states_digest(states_dir),
+        inventory,
+        states_digest(states_dir),  # now: of the files just rendered, not as edited mid-scan
         shard_entry(shard, selection) if shard else None,
         partial=bool(shard or args.limit),
     )
@@ -171,7 +171,7 @@ def _shard(args: argparse.Namespace) -> Shard | None:
 class FleetInfo:
     """What a report records so that `merge` can check and combine it."""
 
-    inventory_digest: str
+    inventory: Inventory  # digested after the scan: the first connection need not wait for it
     states_digest: str
     shard: Mapping[str, Any] | None
     partial: bool  # a --shard or --limit run: keep package_groups for the merge
@@ -230,6 +230,7 @@ def _run(
     fleet: FleetInfo,
 ) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
     from driftcheck.backends.options import TransportOptions
+    from driftcheck.fleet.shard import inventory_digest
     from driftcheck.fleet.spread import package_groups
     from driftcheck.report import RunInfo
     from driftcheck.scan import ScanOptions, audit_host, package_spread, run_parallel
@@ -256,7 +257,7 @@ def _run(
         inventory=str(args.inventory),
         states=str(states_dir),
         limit=args.limit,
-        inventory_digest=fleet.inventory_digest,
+        inventory_digest=inventory_digest(fleet.inventory.hosts.values()),
         states_digest=fleet.states_digest,
         shard=fleet.shard,
     )
