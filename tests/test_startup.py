@@ -51,7 +51,10 @@ def test_a_local_json_scan_loads_no_transport_no_history_no_tables(tmp_path: Pat
     (tmp_path / "states").mkdir()
     (tmp_path / "states" / "all.yml").write_text("packages:\n  dpkg: present\n")
     modules = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
-    assert modules == {"jinja2", "yaml", "debian"}  # states, inventory/states, versions
+    assert modules == {"yaml", "debian"}  # inventory and states; versions
+    (tmp_path / "states" / "me.yml").write_text("packages:\n  {{ 'bash' }}: present\n")
+    templated = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
+    assert "jinja2" in templated  # a state file with markup: rendered by Jinja2
     with_html = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "html")
     assert "driftcheck.report.html" in with_html  # the HTML templates: loaded once printed
 
