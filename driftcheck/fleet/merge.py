@@ -45,7 +45,8 @@ def merge_reports(
     owner = _owners(parts)
     missing, order = _selection(parts, owner, allow_partial)
     hosts = [_clean_host(h) for part in parts for h in part.report["hosts"]]
-    hosts += [_not_audited(name, shard) for name, shard in missing.items()]
+    groups = _selection_groups(parts)
+    hosts += [_not_audited(name, shard, groups.get(name, [])) for name, shard in missing.items()]
     position = {name: i for i, name in enumerate(order or [h["name"] for h in hosts])}
     hosts.sort(key=lambda h: position[h["name"]])
     report = _assemble(parts, hosts, run_id, position, missing)
@@ -136,11 +137,16 @@ def _clean_host(host: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _not_audited(name: str, shard: str) -> dict[str, Any]:
+def _selection_groups(parts: Sequence[Part]) -> dict[str, list[str]]:
+    shard = parts[0].report["run"].get("shard") or {}
+    return dict(zip(shard.get("selection", []), shard.get("groups", []), strict=False))
+
+
+def _not_audited(name: str, shard: str, groups: list[str]) -> dict[str, Any]:
     return {
         "name": name,
         "address": name,
-        "groups": [],
+        "groups": groups,
         "status": "error",
         "error": f"not audited: the report of shard {shard} is missing from this merge",
         "duration": 0.0,

@@ -87,6 +87,12 @@ def _state_files(states_dir: Path) -> list[Path]:
 
 
 def shard_entry(shard: Shard, selection: Sequence[Host]) -> dict[str, Any]:
-    """report["run"]["shard"]: which shard, and the whole selection it was cut from (in order),
-    so a merge can name the hosts of a missing shard without the inventory."""
-    return {"number": shard.number, "count": shard.count, "selection": [h.name for h in selection]}
+    """report["run"]["shard"]: which shard, and the whole selection it was cut from (in order,
+    with each host's groups), so a merge can list the hosts of a missing shard without the
+    inventory."""
+    return {
+        "number": shard.number,
+        "count": shard.count,
+        "selection": [h.name for h in selection],
+        "groups": [list(h.groups) for h in selection],
+    }

@@ -195,6 +195,8 @@ def test_a_killed_shard_is_refused_then_merged_partially_as_not_audited(
     assert missing
     assert all(h["status"] == "error" for h in missing)
     assert all("not audited" in h["error"] and "2/4" in h["error"] for h in missing)
+    # the missing hosts keep their inventory groups, so the HTML groups them as usual
+    assert all(h["groups"] == (["web"] if h["name"].startswith("web") else ["db"]) for h in missing)
     assert report["run"]["merged"]["missing_shards"] == ["2/4"]
     assert report["summary"]["error"] == len(missing)
 
