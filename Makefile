@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint lab-up lab-down lab-status bench clean
+.PHONY: demo test test-fast lint lab-up lab-down lab-status bench farm-up farm-down clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,12 +44,23 @@ lab-down: $(STAMP)
 lab-status: $(STAMP)
 	$(BIN)/python -m tests.lab status
 
-# Side-by-side figures (ratios matter, the machines are shared): the scan against a bare
-# paramiko fan-out on the lab fleet (start it first: make lab-up LAB_HOSTS=50), and the HTML
-# report at 5 / 500 / 5,000 hosts.
+# Side-by-side figures (ratios matter, the machines are shared): driftcheck against a bare
+# paramiko fan-out on an sshd farm of BENCH_SIZES hosts (it starts and stops the farm itself),
+# the scan against the same fan-out on the lab fleet (start it first: make lab-up LAB_HOSTS=50),
+# and the HTML report at 5 / 500 / 5,000 hosts.
+BENCH_SIZES ?= 100 1000 5000
 bench: $(STAMP)
+	$(BIN)/python -m bench.fleet --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.scan_vs_paramiko --breakdown
 	$(BIN)/python -m bench.html_report
+
+# The sshd farm alone (bench/farm.py): FARM_HOSTS real SSH hosts on 127.89.x.y.
+FARM_HOSTS ?= 100
+farm-up: $(STAMP)
+	$(BIN)/python -m bench.farm up --hosts $(FARM_HOSTS)
+
+farm-down: $(STAMP)
+	$(BIN)/python -m bench.farm down
 
 clean:
 	rm -rf $(VENV) build *.egg-info

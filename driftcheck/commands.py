@@ -5,35 +5,30 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
-import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from tabulate import tabulate
-
-from driftcheck.atomic import write_atomic
-from driftcheck.backends import TransportOptions
-from driftcheck.backends.target import resolve as resolve_route
-from driftcheck.debuglog import route_logging
-from driftcheck.errors import ExitStatus, TransportError, UsageError
-from driftcheck.inventory import Inventory, load_inventory, select_hosts
-from driftcheck.inventory.hostvars import check_connection_vars, plain_vars
-from driftcheck.inventory.vault import open_vault
-from driftcheck.models import DeclaredState, Host, HostResult
-from driftcheck.nightly.lock import locked_report_dir
-from driftcheck.nightly.waivers import load_waivers
-from driftcheck.publish import PublishOptions, history_rows, publish, run_diff
-from driftcheck.report import RunInfo, build_report, exit_status, load_report
+from driftcheck.argtypes import MAX_COUNT, MAX_FORKS, MAX_TIMEOUT, positive
+from driftcheck.commands_history import diff, diff_arguments, history, history_arguments
+from driftcheck.errors import ExitStatus, UsageError
+from driftcheck.progress import Progress, new_run_id
+from driftcheck.report import exit_status
 from driftcheck.report.formats import FORMATS, render
-from driftcheck.report.text import clean, summary_line
-from driftcheck.reportdir import ReportDir
-from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
-from driftcheck.state import default_states_dir, load_declared_state, state_files_for
+
+# Imports on demand: building the parser (and `--version`) loads none of paramiko, jinja2, yaml,
+# tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
+if TYPE_CHECKING:
+    from driftcheck.fleet.shard import Shard
+    from driftcheck.fleet.spread import Spread
+    from driftcheck.inventory import Inventory
+    from driftcheck.models import DeclaredState, Host, HostResult
+    from driftcheck.publish import PublishOptions
+    from driftcheck.report import Report, RunInfo
+    from driftcheck.reportdir import ReportDir
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -69,30 +64,11 @@ def _inventory_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# Upper bounds of numeric options: past them a value is a typo or an attack, never a plan.
-MAX_FORKS = 1024  # each fork holds a thread and an SSH connection (file descriptors)
-MAX_TIMEOUT = 86400.0  # seconds: one day per host
-MAX_COUNT = 1_000_000_000  # run folders, history rows, runs listed: SQLite and sane
-
-
-def _positive(kind: Callable[[str], float | int], maximum: float) -> Callable[[str], Any]:
-    """A finite number in (0, maximum]: `nan`, `inf` and `1e300` are usage errors."""
-
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
-        if not math.isfinite(value) or not 0 < value <= maximum:
-            raise argparse.ArgumentTypeError(
-                f"must be a number above 0 and at most {maximum:g}: {text[:40]!r}"
-            )
-        return value
-
-    return parse
-
-
 def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
+    from driftcheck.inventory import load_inventory, select_hosts
+    from driftcheck.inventory.vault import open_vault
+    from driftcheck.state import default_states_dir
+
     vault = open_vault(args.vault_password_file, args.vault_id)
     inventory = load_inventory(args.inventory, vault)
     hosts = select_hosts(inventory, args.limit)
@@ -103,6 +79,8 @@ def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], 
 
 
 def _load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState]:
+    from driftcheck.state import load_declared_state
+
     return {host.name: load_declared_state(states_dir, host) for host in hosts}
 
 
@@ -113,13 +91,13 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
     _inventory_args(parser)
     parser.add_argument(
         "--forks",
-        type=_positive(int, MAX_FORKS),
+        type=positive(int, MAX_FORKS),
         default=32,
         help=f"hosts audited at once (default 32, at most {MAX_FORKS})",
     )
     parser.add_argument(
         "--timeout",
-        type=_positive(float, MAX_TIMEOUT),
+        type=positive(float, MAX_TIMEOUT),
         default=30.0,
         help="per-host deadline in seconds for connect, auth and collection "
         f"(default 30, at most {MAX_TIMEOUT:g})",
@@ -134,6 +112,22 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
     parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="audit only the K-th of N stable partitions of the selected hosts (K from 1; a "
+        "host's shard is sha256(name) mod N, so it moves only when N changes); merge the N "
+        "reports with `driftcheck merge`",
+    )
+    parser.add_argument(
+        "--shard-index",
+        metavar="I/N",
+        help="the same with I from 0 (Kubernetes: --shard-index $(JOB_COMPLETION_INDEX)/N)",
+    )
+    _publish_args(parser)
+
+
+def _publish_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--format", choices=sorted(FORMATS), default="text", help="what to print on stdout"
     )
     parser.add_argument(
@@ -145,13 +139,13 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--keep",
-        type=_positive(int, MAX_COUNT),
+        type=positive(int, MAX_COUNT),
         metavar="N",
         help="with --report-dir: keep N run folders",
     )
     parser.add_argument(
         "--keep-history",
-        type=_positive(int, MAX_COUNT),
+        type=positive(int, MAX_COUNT),
         metavar="N",
         help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
     )
@@ -174,17 +168,94 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def scan(args: argparse.Namespace) -> int:
+    from driftcheck.fleet.shard import select_shard, shard_entry, states_digest
+    from driftcheck.inventory.hostvars import check_connection_vars
+    from driftcheck.report import build_report
+
     if args.debug_log:
         _debug_log(Path(args.debug_log))
-    _inventory, hosts, states_dir = _hosts_and_states(args)
-    check_connection_vars(hosts)
+    inventory, selection, states_dir = _hosts_and_states(args)
+    check_connection_vars(selection)
+    shard = _shard(args)
+    hosts = select_shard(selection, shard) if shard else selection
     states = _load_states(hosts, states_dir)
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
-    with _locked(publishing.report_dir) as root:
-        report = build_report(*_run(args, hosts, states, states_dir))
-        report = publish(report, publishing, root)
+    fleet = FleetInfo(
+        inventory,
+        states_digest(states_dir),  # now: of the files just rendered, not as edited mid-scan
+        shard_entry(shard, selection) if shard else None,
+        partial=bool(shard or args.limit),
+    )
+    with _locked(publishing.report_dir if publishing else None) as root:
+        report = build_report(*_run(args, hosts, states, states_dir, fleet))
+        report = _publish(report, publishing, root)
     _print(report, args)
     return exit_status(report)
+
+
+def _shard(args: argparse.Namespace) -> Shard | None:
+    from driftcheck.fleet.shard import parse_shard
+
+    if args.shard and args.shard_index:
+        raise UsageError("--shard and --shard-index: give one of them")
+    if args.shard_index:
+        return parse_shard(args.shard_index, zero_based=True)
+    return parse_shard(args.shard) if args.shard else None
+
+
+@dataclass(frozen=True)
+class FleetInfo:
+    """What a report records so that `merge` can check and combine it."""
+
+    inventory: Inventory  # digested after the scan: the first connection need not wait for it
+    states_digest: str
+    shard: Mapping[str, Any] | None
+    partial: bool  # a --shard or --limit run: keep package_groups for the merge
+
+
+# --- merge -------------------------------------------------------------------------------
+
+
+def merge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "reports", nargs="+", metavar="REPORT.json", help="shard or --limit reports of one fleet"
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="merge even if a --shard report is missing; its hosts are reported not audited",
+    )
+    _publish_args(parser)
+
+
+def merge(args: argparse.Namespace) -> int:
+    from driftcheck.fleet.merge import Part, applied_waivers, merge_reports
+
+    parts = [Part(path, _read_report(Path(path))) for path in args.reports]
+    publishing = _publish_options(args)
+    if publishing and publishing.waivers is not None and applied_waivers(parts):
+        raise UsageError(
+            f"{applied_waivers(parts)[0]}: its scan applied waivers already; give --waivers "
+            "to the scans or to the merge, not both"
+        )
+    with _locked(publishing.report_dir if publishing else None) as root:
+        run_id = new_run_id(time.time())
+        report, warnings = merge_reports(parts, run_id=run_id, allow_partial=args.allow_partial)
+        report = _publish(report, publishing, root)
+    for warning in warnings:
+        print(f"driftcheck: warning: {warning}", file=sys.stderr)
+    _print(report, args)
+    return exit_status(report)
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    from driftcheck.report import load_report
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    return load_report(text, str(path))
 
 
 def _run(
@@ -192,7 +263,14 @@ def _run(
     hosts: list[Host],
     states: Mapping[str, DeclaredState],
     states_dir: Path,
-) -> tuple[RunInfo, list[HostResult], dict[str, dict[str, dict[str, str | None]]]]:
+    fleet: FleetInfo,
+) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
+    from driftcheck.backends.options import TransportOptions
+    from driftcheck.fleet.shard import inventory_digest
+    from driftcheck.fleet.spread import package_groups
+    from driftcheck.report import RunInfo
+    from driftcheck.scan import ScanOptions, audit_host, package_spread, run_parallel
+
     options = ScanOptions(
         transport=TransportOptions(
             timeout=args.timeout,
@@ -215,18 +293,21 @@ def _run(
         inventory=str(args.inventory),
         states=str(states_dir),
         limit=args.limit,
+        inventory_digest=inventory_digest(fleet.inventory.hosts.values()),
+        states_digest=fleet.states_digest,
+        shard=fleet.shard,
     )
-    return run, [a.result for a in audits], package_spread(audits)
+    groups = package_groups(audits) if fleet.partial else None
+    return run, [a.result for a in audits], package_spread(audits), groups
 
 
-def _debug_log(path: Path) -> None:
-    try:
-        route_logging(path)
-    except OSError as exc:
-        raise UsageError(f"--debug-log {path}: {exc.strerror or exc}") from exc
+def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
+    """None when there is nothing to publish: history, waivers and their libraries stay unloaded."""
+    if not (args.report_dir or args.waivers or args.junit or args.prometheus):
+        return None
+    from driftcheck.nightly.waivers import load_waivers
+    from driftcheck.publish import PublishOptions
 
-
-def _publish_options(args: argparse.Namespace) -> PublishOptions:
     return PublishOptions(
         report_dir=Path(args.report_dir) if args.report_dir else None,
         waivers=tuple(load_waivers(Path(args.waivers))) if args.waivers else None,
@@ -237,9 +318,28 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions:
     )
 
 
+def _debug_log(path: Path) -> None:
+    from driftcheck.debuglog import route_logging
+
+    try:
+        route_logging(path)
+    except OSError as exc:
+        raise UsageError(f"--debug-log {path}: {exc.strerror or exc}") from exc
+
+
+def _publish(report: Report, publishing: PublishOptions | None, root: ReportDir | None) -> Report:
+    if publishing is None:
+        return report
+    from driftcheck.publish import publish
+
+    return publish(report, publishing, root)
+
+
 def _locked(report_dir: Path | None) -> contextlib.AbstractContextManager[ReportDir | None]:
     if report_dir is None:
         return contextlib.nullcontext()
+    from driftcheck.nightly.lock import locked_report_dir
+
     return locked_report_dir(report_dir)
 
 
@@ -247,35 +347,9 @@ def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
     if not args.quiet:
         sys.stdout.write(render(args.format, report))
     elif exit_status(report) != ExitStatus.COMPLIANT:
+        from driftcheck.report.text import summary_line
+
         sys.stdout.write(summary_line(report) + "\n")
-
-
-def new_run_id(started: float) -> str:
-    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(2)}"
-
-
-class Progress:
-    """Hosts done/total and failures so far, on a terminal only: nothing of the kind under cron."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.done = 0
-        self.failed = 0
-        self.stream = stream
-        self.enabled = stream.isatty()
-
-    def __call__(self, audit: Audit) -> None:
-        self.done += 1
-        self.failed += audit.result.status.value in ("unreachable", "error")
-        if self.enabled:
-            self.stream.write(f"\r{self.done}/{self.total} hosts, {self.failed} not audited ")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
 
 
 # --- inventory, validate, report ---------------------------------------------------------
@@ -293,6 +367,11 @@ def inventory_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def inventory(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from driftcheck.inventory.hostvars import check_connection_vars, plain_vars
+    from driftcheck.report.text import clean
+
     _inv, hosts, states_dir = _hosts_and_states(args)
     check_connection_vars(hosts)
     ssh_config = Path(args.ssh_config) if args.ssh_config else None
@@ -325,6 +404,12 @@ def inventory(args: argparse.Namespace) -> int:
 def _route_text(host: Host, ssh_config: Path | None) -> str:
     """The hops, the ProxyCommand that reaches the first one; an unusable route is shown per
     host (a scan would report that host in error), not raised for the whole listing."""
+    from driftcheck.backends import defer_invoke
+
+    defer_invoke()
+    from driftcheck.backends.target import resolve as resolve_route
+    from driftcheck.errors import TransportError
+
     try:
         resolved = resolve_route(host, ssh_config)
     except TransportError as exc:
@@ -335,6 +420,8 @@ def _route_text(host: Host, ssh_config: Path | None) -> str:
 
 
 def _inventory_row(host: Host, states_dir: Path, ssh_config: Path | None) -> dict[str, Any]:
+    from driftcheck.state import state_files_for
+
     route = ""
     if host.connection in ("ssh", "paramiko", "smart"):
         route = _route_text(host, ssh_config)
@@ -363,84 +450,14 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
-    path = Path(args.report)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from exc
-    data = load_report(text, str(path))
+    from driftcheck.atomic import write_atomic
+
+    data = _read_report(Path(args.report))
     output = render(args.format, data)
     if args.output:
         write_atomic(Path(args.output), output)
     else:
         sys.stdout.write(output)
-    return 0
-
-
-def history_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
-    parser.add_argument("--host", help="one host's status and findings over the runs")
-    parser.add_argument(
-        "--limit", type=_positive(int, MAX_COUNT), default=20, help="runs shown (default 20)"
-    )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-HISTORY_COLUMNS = (
-    "id",
-    "started",
-    "hosts",
-    "compliant",
-    "snowflake",
-    "unreachable",
-    "error",
-    "findings",
-    "new",
-    "resolved",
-)
-
-
-def history(args: argparse.Namespace) -> int:
-    rows = history_rows(Path(args.report_dir), args.host, args.limit)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    columns = HISTORY_COLUMNS + (("host", "status") if args.host else ())
-    table = [[row.get(c) for c in columns] for row in rows]
-    sys.stdout.write(tabulate(table, headers=list(columns)) + "\n")
-    return 0
-
-
-def diff_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_a", metavar="RUN_A", help="run id (or a unique prefix)")
-    parser.add_argument("run_b", metavar="RUN_B", help="run id (or a unique prefix)")
-    parser.add_argument("--report-dir", metavar="DIR", default="reports", help="default: reports")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def diff(args: argparse.Namespace) -> int:
-    changes = run_diff(Path(args.report_dir), args.run_a, args.run_b)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(changes, indent=2) + "\n")
-        return 0
-    print(f"{changes['previous_run']} -> {changes['run']}: {changes['line']}")
-    for label in ("new", "resolved", "carried"):
-        rows = [
-            [
-                clean(f["host"]),
-                f["target"],
-                f["category"],
-                clean(f["item"]),
-                f["kind"],
-                clean(f.get("expected")),
-                clean(f.get("actual")),
-            ]
-            for f in changes[label]
-        ]
-        if rows:
-            print(f"\n{label}:")
-            headers = ["host", "target", "category", "item", "kind", "expected", "actual"]
-            print(tabulate(rows, headers=headers))
     return 0
 
 
@@ -451,6 +468,11 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         "render and check every host's declared state, without connecting",
         _inventory_args,
         validate,
+    ),
+    "merge": (
+        "combine shard or --limit reports into one fleet run (history, latest, exit status)",
+        merge_arguments,
+        merge,
     ),
     "report": ("re-render a saved JSON report", report_arguments, report),
     "history": ("past runs from REPORT_DIR/history.sqlite", history_arguments, history),

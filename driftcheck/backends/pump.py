@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import select
 import time
-
-import paramiko
+from typing import TYPE_CHECKING
 
 from driftcheck.errors import DeadlineError
 from driftcheck.models import CommandResult
+
+if TYPE_CHECKING:  # a type only: the local backend uses Sink without loading paramiko
+    import paramiko
 
 _CHUNK = 1 << 16
 _SEND_POLL = 0.01  # paramiko has no fd that signals send-window space: poll while blocked

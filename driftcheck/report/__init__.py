@@ -25,6 +25,9 @@ class RunInfo:
     inventory: str
     states: str
     limit: str | None
+    inventory_digest: str | None = None  # see driftcheck.fleet.shard: what `merge` compares
+    states_digest: str | None = None
+    shard: Mapping[str, Any] | None = None  # --shard: number, count, selection
 
 
 def iso(epoch: float | None) -> str | None:
@@ -37,9 +40,10 @@ def build_report(
     run: RunInfo,
     results: Sequence[HostResult],
     package_spread: Mapping[str, Mapping[str, Mapping[str, str | None]]],
+    package_groups: Mapping[str, Any] | None = None,
 ) -> Report:
     hosts = [host_entry(r) for r in results]
-    return {
+    report: Report = {
         "schema": SCHEMA,
         "run": {
             "id": run.id,
@@ -50,11 +54,17 @@ def build_report(
             "states": run.states,
             "limit": run.limit,
             "version": __version__,
+            "inventory_digest": run.inventory_digest,
+            "states_digest": run.states_digest,
+            "shard": dict(run.shard) if run.shard else None,
         },
         "summary": summarize(hosts),
         "hosts": hosts,
         "package_spread": package_spread,
     }
+    if package_groups is not None:  # a partial run (--shard, --limit): for `merge`
+        report["package_groups"] = package_groups
+    return report
 
 
 def host_entry(result: HostResult) -> dict[str, Any]:

@@ -28,6 +28,14 @@ from driftcheck.errors import DriftcheckError, StateError
 from driftcheck.models import Origin
 from driftcheck.templating import raw_variables, sandbox
 
+# What makes a file a template. Jinja2 also turns "\r\n" into "\n": such a file goes through it.
+_MARKUP = ("{{", "{%", "{#", "\r")
+
+
+def is_plain(text: str) -> bool:
+    """True when rendering `text` with Jinja2 would give `text` back unchanged."""
+    return not any(mark in text for mark in _MARKUP)
+
 
 class TemplateRefused(jinja2.TemplateError):
     """A template whose real path leaves the states directory, or that is no regular file."""
@@ -115,6 +123,9 @@ class Renderer:
     def render(self, path: Path, referrer: Origin | None = None) -> str:
         """Render `path` (inside the states directory). Errors name the template file and line."""
         name = self._name(path, referrer)
+        text = self._plain(name)
+        if text is not None:
+            return text
         try:
             return self._env.get_template(name).render(self._vars)
         except jinja2.TemplateSyntaxError as exc:
@@ -134,6 +145,16 @@ class Renderer:
         except Exception as exc:  # a user's template failing is an input error
             where = self._frame(exc.__traceback__) or Origin(str(path), 0)
             raise StateError(where.path, where.line or None, _describe(exc)) from None
+
+    def _plain(self, name: str) -> str | None:
+        """The file's text when it has no Jinja2 markup (rendering would return it unchanged),
+        read through the loader: the same containment as rendering. Otherwise None, and Jinja2
+        renders it, or says what is wrong with it."""
+        try:
+            text = self._loader.get_source(self._env, name)[0]
+        except (jinja2.TemplateError, UnicodeDecodeError):
+            return None
+        return text if is_plain(text) else None
 
     def _name(self, path: Path, referrer: Origin | None) -> str:
         full = os.path.normpath(os.path.abspath(path))

@@ -1,0 +1,100 @@
+"""Package spread across reports: what a merge needs to rebuild report["package_spread"]
+exactly as one run over all the hosts would have computed it.
+
+A shard's own spread lists only the packages whose versions differ *within the shard*. A package
+at 1.0 on every host of shard 1 and at 1.1 on every host of shard 2 differs in the fleet but in
+neither shard. So a partial run (--shard or --limit) also records, per group, its audited members
+and the packages uniform among them (name -> the one version string). With both, every member's
+version of every package is known: from the shard's spread if it differs there, else from
+`uniform`, else the package is absent on every member (null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # scan imports the transports; a merge needs none of them
+    from driftcheck.scan import Audit
+
+Spread = dict[str, dict[str, dict[str, str | None]]]
+
+
+def package_groups(audits: Iterable[Audit]) -> dict[str, dict[str, Any]]:
+    """Per group: {"members": audited hosts, "uniform": {package: version on every member}}."""
+    by_group: dict[str, list[tuple[str, Mapping[str, str]]]] = {}
+    for audit in audits:
+        if audit.packages is None:
+            continue
+        for group in audit.result.host.groups or ("ungrouped",):
+            by_group.setdefault(group, []).append((audit.result.host.name, audit.packages))
+    return {
+        group: {"members": [name for name, _ in members], "uniform": _uniform(members)}
+        for group, members in sorted(by_group.items())
+    }
+
+
+def _uniform(members: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, str]:
+    first = members[0][1]
+    return {
+        name: version
+        for name, version in sorted(first.items())
+        if all(pkgs.get(name) == version for _, pkgs in members[1:])
+    }
+
+
+def merge_spread(parts: Sequence[Mapping[str, Any]], order: Mapping[str, int]) -> Spread:
+    """The fleet's package spread from each part's `package_groups` and `package_spread`;
+    hosts within a package's row in `order` (the fleet's host order), as one run lists them."""
+    groups = sorted({g for part in parts for g in part["package_groups"]})
+    spread: Spread = {}
+    for group in groups:
+        versions = _group_versions(group, parts)
+        if versions is not None:
+            spread[group] = {
+                name: dict(sorted(row.items(), key=lambda item: order[item[0]]))
+                for name, row in versions.items()
+            }
+    return spread
+
+
+def merge_groups(parts: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The parts' `package_groups` as one, so a merged report can be merged again."""
+    merged: dict[str, dict[str, Any]] = {}
+    for group in sorted({g for part in parts for g in part["package_groups"]}):
+        infos = [part["package_groups"][group] for part in parts if group in part["package_groups"]]
+        common = set(infos[0]["uniform"].items())
+        for info in infos[1:]:
+            common &= set(info["uniform"].items())
+        members = [m for info in infos for m in info["members"]]
+        merged[group] = {"members": members, "uniform": dict(sorted(common))}
+    return merged
+
+
+def _group_versions(group: str, parts: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    slices = [
+        (part["package_groups"][group], part["package_spread"].get(group, {}))
+        for part in parts
+        if group in part["package_groups"]
+    ]
+    members = [m for info, _ in slices for m in info["members"]]
+    if len(members) < 2:
+        return None
+    names = sorted({n for info, differing in slices for n in (*info["uniform"], *differing)})
+    differing: dict[str, Any] = {}
+    for name in names:
+        row: dict[str, str | None] = {}
+        for info, part_spread in slices:
+            row.update(_member_versions(name, info, part_spread))
+        if len(set(row.values())) > 1:
+            differing[name] = row
+    return differing or None
+
+
+def _member_versions(
+    name: str, info: Mapping[str, Any], part_spread: Mapping[str, Mapping[str, str | None]]
+) -> dict[str, str | None]:
+    if name in part_spread:
+        return dict(part_spread[name])
+    version = info["uniform"].get(name)
+    return dict.fromkeys(info["members"], version)

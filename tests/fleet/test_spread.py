@@ -1,0 +1,75 @@
+"""Package spread rebuilt from shard reports equals the spread of one run over every host.
+
+Pure functions over per-host package maps (the values an audit hands to package_spread); the
+maps are generated so that versions differ within shards, across shards only, or not at all.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from driftcheck.fleet.shard import shard_of
+from driftcheck.fleet.spread import merge_groups, merge_spread, package_groups
+from driftcheck.models import Host, HostResult, Status
+from driftcheck.scan import Audit, package_spread
+
+
+def audit(name: str, groups: tuple[str, ...], packages: Mapping[str, str] | None) -> Audit:
+    return Audit(HostResult(Host(name, groups), Status.COMPLIANT), packages)
+
+
+def fleet(seed: int) -> list[Audit]:
+    rng = random.Random(seed)
+    audits = []
+    for i in range(40):
+        groups = rng.choice([("web",), ("db",), ("web", "eu"), ()])
+        if rng.random() < 0.1:
+            audits.append(audit(f"h{i:02d}", groups, None))  # packages not collected
+            continue
+        shard = shard_of(f"h{i:02d}", 4)
+        packages = {"base": "1.0", "bash": "5.2"}
+        packages["by-shard"] = f"{shard}.0"  # uniform inside a shard, differs across shards
+        if rng.random() < 0.3:
+            packages["rare"] = rng.choice(["0.1", "0.2"])
+        if shard != 3:
+            packages["not-in-3"] = "2.0"  # absent from every host of shard 3
+        audits.append(audit(f"h{i:02d}", groups, packages))
+    return audits
+
+
+def part(audits: Sequence[Audit]) -> dict[str, object]:
+    return {"package_spread": package_spread(audits), "package_groups": package_groups(audits)}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merged_spread_is_the_fleet_spread(seed: int) -> None:
+    audits = fleet(seed)
+    parts = [
+        part([a for a in audits if shard_of(a.result.host.name, 4) == k]) for k in (1, 2, 3, 4)
+    ]
+    order = {a.result.host.name: i for i, a in enumerate(audits)}
+    merged = merge_spread(parts, order)
+    whole = package_spread(audits)
+    assert merged == whole
+    assert "by-shard" in whole["web"]
+    assert "not-in-3" in whole["web"]
+    # and in the same order, so the JSON is byte for byte the same
+    assert [list(row) for g in merged.values() for row in g.values()] == [
+        list(row) for g in whole.values() for row in g.values()
+    ]
+
+
+def test_merged_groups_merge_again_to_the_same_spread() -> None:
+    audits = fleet(7)
+    order = {a.result.host.name: i for i, a in enumerate(audits)}
+    halves = [[a for a in audits if shard_of(a.result.host.name, 4) == k] for k in (1, 2, 3, 4)]
+    first = [part(halves[0]), part(halves[1])]
+    second = [part(halves[2]), part(halves[3])]
+    regions = [
+        {"package_spread": merge_spread(p, order), "package_groups": merge_groups(p)}
+        for p in (first, second)
+    ]
+    assert merge_spread(regions, order) == package_spread(audits)
