@@ -49,6 +49,8 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         return _failed(host, state, Status.ERROR, f"internal error: {exc!r}", started)
     findings = tuple(compare(state, observed, now=time.time()))
     status, error = classify(observed, findings)
+    if status is Status.COMPLIANT and not state.checks_something():
+        status, error = Status.UNCHECKED, UNCHECKED_REASON
     result = HostResult(
         host,
         status,
@@ -72,6 +74,9 @@ def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: fl
     finally:
         backend.close()
     return parse_output(result, state, nonce)
+
+
+UNCHECKED_REASON = "nothing was checked: no declared state applies, and peers were not asked for"
 
 
 def classify(observed: Observed, findings: Sequence[Finding]) -> tuple[Status, str | None]:

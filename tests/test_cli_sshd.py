@@ -93,3 +93,31 @@ def test_changed_host_key_is_refused_even_with_accept_new(tmp_path: Path, sshd: 
     (host,) = json.loads(proc.stdout)["hosts"]
     assert host["status"] == "error"
     assert "CHANGED" in host["error"]
+
+
+def test_nothing_declared_is_unchecked_in_every_format(tmp_path: Path, sshd: Sshd) -> None:
+    """Issue 9 §1: an empty states directory checks nothing: never compliant, exit 2."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    inv = _inventory(tmp_path, sshd)
+    for state in (tmp_path / "states").iterdir():
+        state.unlink()
+    junit, prom = tmp_path / "junit.xml", tmp_path / "driftcheck.prom"
+    common = ("-i", str(inv), "--known-hosts", str(known))
+    proc = _scan(*common, "--junit", str(junit), "--prometheus", str(prom))
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads(proc.stdout)
+    (host,) = report["hosts"]
+    assert (host["status"], host["findings"]) == ("unchecked", [])
+    assert (report["summary"]["unchecked"], report["summary"]["compliant"]) == (1, 0)
+    assert '<error type="unchecked"' in junit.read_text()
+    metrics = prom.read_text()
+    assert 'driftcheck_host_status{host="self",status="unchecked"} 1' in metrics
+    assert 'driftcheck_findings{host="self"' not in metrics  # a 0 would read as clean
+    text = _scan(*common, "--format", "text")
+    first = text.stdout.splitlines()[0]
+    assert "1 unchecked (NOT AUDITED)" in first
+    assert "start with `driftcheck scan --peers` or `driftcheck capture`" in first
+    html = _scan(*common, "--format", "html").stdout
+    assert "Nothing is declared for any host" in html
+    assert "NOT AUDITED" in html

@@ -32,13 +32,13 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import WaiverError
-from driftcheck.models import Origin
+from driftcheck.models import NOT_AUDITED, Origin
 from driftcheck.report import summarize
 
 REQUIRED = ("host", "category", "item", "reason", "expires")
 OPTIONAL = {"target": "*", "kind": "*", "by": None}
 NEVER_WAIVED = ("unknown", "truncated")
-UNAUDITED = ("unreachable", "error")
+UNAUDITED = NOT_AUDITED
 
 
 @dataclass(frozen=True)

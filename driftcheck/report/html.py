@@ -25,8 +25,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from driftcheck.models import NOT_AUDITED
+
 TEMPLATES = Path(__file__).parent / "templates"
-STATUSES = ("error", "unreachable", "snowflake", "compliant")
+# Worst first: the fleet table's default order and its status filter.
+STATUSES = ("error", "unreachable", "unchecked", "snowflake", "compliant")
+MARKS = {"compliant": "✓", "snowflake": "❄", "unchecked": "∅", "unreachable": "⚠", "error": "✖"}
 CATEGORIES = ("package", "file", "service", "host", "container")
 # The order of a finding's fields in the embedded data; trailing nulls are dropped.
 FINDING_FIELDS = (
@@ -65,6 +69,9 @@ def render_html(report: Mapping[str, Any]) -> str:
         "run": report.get("run") or {},
         "cards": summary_cards(hosts),
         "not_audited": not_audited(hosts),
+        "not_audited_statuses": NOT_AUDITED,
+        "statuses": STATUSES,
+        "start_hint": bool(hosts) and all(h.get("status") == "unchecked" for h in hosts),
         "clusters": clusters[:CLUSTERS_SHOWN],
         "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),
         "unique": unique,
@@ -160,9 +167,7 @@ def host_id(name: object) -> str:
 
 
 def status_mark(status: object) -> str:
-    return {"compliant": "✓", "snowflake": "❄", "unreachable": "⚠", "error": "✖"}.get(
-        str(status), "?"
-    )
+    return MARKS.get(str(status), "?")
 
 
 # --- what is rendered server-side: summary, not audited, clusters, changes ----------------
@@ -182,7 +187,7 @@ def summary_cards(hosts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    failed = [h for h in hosts if h.get("status") in ("unreachable", "error")]
+    failed = [h for h in hosts if h.get("status") in NOT_AUDITED]
     return sorted(failed, key=lambda h: (str(h.get("status")), str(h.get("name"))))
 
 
@@ -356,6 +361,9 @@ def page_data(
     return {
         "fields": FINDING_FIELDS,
         "categories": CATEGORIES,
+        "statuses": STATUSES,
+        "marks": MARKS,
+        "not_audited": NOT_AUDITED,
         "hosts": packed,
         "findings": findings.rows,
         "clusters": [[c.number, len(c.hosts)] for c in clusters],

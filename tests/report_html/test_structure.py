@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from driftcheck.models import Status
 from driftcheck.report import html
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
 
@@ -139,3 +140,15 @@ def test_control_and_bidi_characters_are_shown_not_obeyed() -> None:
     assert data["hosts"][0][0] == "web\\x202egnp.exe"
     assert "1.2.0\\x1b[2J" in data["values"]
     assert data["hosts"][1][5] == "tab\tand\nnewline stay"
+
+
+def test_every_status_has_a_place_and_a_mark() -> None:
+    assert sorted(html.STATUSES) == sorted(Status) == sorted(html.MARKS)
+
+
+def test_unchecked_hosts_are_listed_with_the_hosts_not_audited() -> None:
+    report = lab_report()
+    report["hosts"][0] = {**report["hosts"][0], "status": "unchecked", "findings": []}
+    listed = html.not_audited(report["hosts"])
+    assert report["hosts"][0]["name"] in [h["name"] for h in listed]
+    assert "Nothing is declared for any host" not in html.render_html(report)

@@ -9,8 +9,10 @@
   var FIELD = {};
   data.fields.forEach(function (name, i) { FIELD[name] = i; });
   var CATEGORIES = data.categories;
-  var STATUS_ORDER = { error: 0, unreachable: 1, snowflake: 2, compliant: 3 };
-  var MARK = { compliant: "✓", snowflake: "❄", unreachable: "⚠", error: "✖" };
+  var STATUS_ORDER = {};
+  data.statuses.forEach(function (name, i) { STATUS_ORDER[name] = i; });
+  var MARK = data.marks;
+  var NOT_AUDITED = data.not_audited;
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
   var $ = function (id) { return document.getElementById(id); };
 
@@ -82,7 +84,7 @@
 
   function matches(host) {
     if (state.status === "not-audited") {
-      if (host.status !== "unreachable" && host.status !== "error") return false;
+      if (NOT_AUDITED.indexOf(host.status) < 0) return false;
     } else if (state.status && host.status !== state.status) return false;
     if (state.group && host.groups.indexOf(state.group) < 0) return false;
     if (state.cluster === "unique") {
@@ -207,7 +209,7 @@
 
   function reasonBox(host) {
     var box = el("div", "reason-box");
-    var label = host.status === "unreachable" || host.status === "error"
+    var label = NOT_AUDITED.indexOf(host.status) >= 0
       ? "Not audited (" + host.status + "): " : "Error: ";
     box.appendChild(el("strong", null, label));
     box.appendChild(el("span", "reason", host.error));
