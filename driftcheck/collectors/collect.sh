@@ -143,6 +143,45 @@ dc_units() {
 	dc_run services.show systemctl show -p Id,LoadState,ActiveState,UnitFileState -- "$@"
 }
 
+# dc_all_units: every service unit file with its enablement, and every loaded service unit with
+# its active state, in systemd's JSON (for peers: a unit disabled and stopped is not loaded, so
+# list-units alone would not show it). Two processes, only when peers ask for them.
+dc_all_units() {
+	dc_run units.files systemctl list-unit-files --type=service --no-pager --output=json
+	dc_run units.loaded systemctl list-units --all --type=service --no-pager --output=json
+}
+
+# --- package config files (peers, modified_config) ----------------------------------------
+
+# dc_conffiles: dpkg's conffiles and the md5 each package recorded (stderr merged: the parser
+# knows dpkg-query's warning lines), then ONE md5sum and ONE stat over every current conffile
+# (obsolete ones left out). Paths come from dpkg's database, one a line; they are split on
+# newlines only, with globbing off, so spaces and glob characters stay literal.
+dc_conffiles() {
+	if ! dc_has dpkg-query; then
+		dc_skip conffiles.dpkg 'no dpkg-query'
+		return 0
+	fi
+	dc_begin conffiles.dpkg
+	dc_cf=$(dpkg-query -W -f '${Package}\n${Conffiles}\n' 2>&1)
+	dc_rc=$?
+	printf '%s' "$dc_cf"
+	dc_end conffiles.dpkg "$dc_rc"
+	dc_cf=$(printf '%s\n' "$dc_cf" | sed -n 's/^ \(\/.*\) [0-9a-f]\{32\}$/\1/p')
+	dc_oifs=$IFS
+	IFS=$dc_nl
+	set -f
+	# shellcheck disable=SC2086 # split on newlines only, globbing off: see above
+	set -- $dc_cf
+	IFS=$dc_oifs
+	set +f
+	if [ "$#" = 0 ]; then
+		set -- /dev/null # nothing to digest: the sections stay, with nothing of interest
+	fi
+	dc_run conffiles.md5 md5sum -- "$@"
+	dc_run conffiles.stat stat -c '%a %U %G %n' -- "$@"
+}
+
 # --- files --------------------------------------------------------------------------------
 
 # Only the error's last part (strerror) is printed: stat's message quotes the path.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from driftcheck.collectors import facts, packages, services
+from driftcheck.collectors import facts, packages, peerdata, services
 from driftcheck.collectors.script import parse_output
 from driftcheck.collectors.sections import ParseError
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, ServiceSpec
@@ -31,6 +31,11 @@ PARSERS: dict[str, Callable[..., Any]] = {
     "provisioned": lambda raw: list(facts.parse_provisioned(raw)),
     "procstat": facts.count_zombies,
     "cmdline": facts.parse_cmdline,
+    "conffiles-dpkg": peerdata.parse_dpkg_conffiles,
+    "md5sum": peerdata.parse_md5sum,
+    "conffile-stat": peerdata.parse_conffile_stat,
+    "unit-files": peerdata.parse_unit_files,
+    "units-loaded": peerdata.parse_units_loaded,
 }
 
 
@@ -42,6 +47,8 @@ def record(value: Any) -> Any:
         return {"base64": base64.b64encode(value).decode()}
     if isinstance(value, list | tuple):
         return [record(v) for v in value]
+    if isinstance(value, dict):
+        return {k: record(v) for k, v in value.items()}
     return value
 
 
@@ -72,7 +79,7 @@ def test_parser_on_captured_output(path: Path) -> None:
 
 
 def test_every_collector_has_dirty_cases() -> None:
-    for collector in ("dpkg", "rpm", "apk", "systemctl"):
+    for collector in ("dpkg", "rpm", "apk", "systemctl", "conffiles-dpkg", "unit-files"):
         names = [p.stem for p in (HERE / collector).glob("*.json")]
         assert any("garbage" in n for n in names), collector
 
