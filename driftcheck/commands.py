@@ -19,6 +19,8 @@ from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
 from driftcheck.backends.target import resolve as resolve_route
 from driftcheck.errors import ExitStatus, UsageError
+from driftcheck.fleet import with_peers
+from driftcheck.fleet.peers import PeerInput, apply_peers
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
 from driftcheck.nightly.lock import report_dir_lock
@@ -102,6 +104,20 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=sorted(FORMATS), default="text", help="what to print on stdout"
     )
     parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also compare each host with the majority of its peer group (its most specific "
+        "inventory group with >= 3 audited hosts); turns on modified_config: report. "
+        "A state's `peers: false` or `modified_config: ignore` still wins",
+    )
+    parser.add_argument(
+        "--peer-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --peers: compare hosts within these inventory groups instead (repeatable)",
+    )
+    parser.add_argument(
         "--report-dir",
         metavar="DIR",
         help="keep this run in DIR/runs/<id>/ (report.txt, .json, .html), point DIR/latest at "
@@ -129,11 +145,17 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def scan(args: argparse.Namespace) -> int:
-    _inventory, hosts, states_dir = _hosts_and_states(args)
-    states = _load_states(hosts, states_dir)
+    inventory, hosts, states_dir = _hosts_and_states(args)
+    unknown = [g for g in args.peer_group if g not in inventory.groups]
+    if unknown:
+        raise UsageError(f"--peer-group {unknown[0]}: no such group in the inventory")
+    if args.peer_group and not args.peers:
+        raise UsageError("--peer-group needs --peers")
+    states = {h: with_peers(s, args.peers) for h, s in _load_states(hosts, states_dir).items()}
+    depths = {name: group.depth for name, group in inventory.groups.items()}
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
     with _lock(publishing.report_dir):
-        report = build_report(*_run(args, hosts, states, states_dir))
+        report = build_report(*_run(args, hosts, states, states_dir, depths))
         report = publish(report, publishing)
     _print(report, args)
     return exit_status(report)
@@ -144,6 +166,7 @@ def _run(
     hosts: list[Host],
     states: Mapping[str, DeclaredState],
     states_dir: Path,
+    depths: Mapping[str, int],
 ) -> tuple[RunInfo, list[HostResult], dict[str, dict[str, dict[str, str | None]]]]:
     options = ScanOptions(
         transport=TransportOptions(
@@ -168,7 +191,10 @@ def _run(
         states=str(states_dir),
         limit=args.limit,
     )
-    return run, [a.result for a in audits], package_spread(audits)
+    # The fleet stage: after every host's own comparison, each host against its peers.
+    peers = [PeerInput(a.result, a.peer) for a in audits]
+    results = apply_peers(peers, depths, args.peer_group)
+    return run, results, package_spread(audits)
 
 
 def _publish_options(args: argparse.Namespace) -> PublishOptions:

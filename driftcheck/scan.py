@@ -17,6 +17,7 @@ from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
 from driftcheck.errors import TransportError, UnreachableError
+from driftcheck.fleet import PeerValues, peer_values
 from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Status
 from driftcheck.report import iso
 from driftcheck.shell import bounded_sh
@@ -35,6 +36,7 @@ class Audit:
 
     result: HostResult
     packages: Mapping[str, str] | None = None
+    peer: PeerValues | None = None  # for the fleet stage, when the state asks for peers
 
 
 def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
@@ -60,7 +62,8 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         duration=time.monotonic() - started,
         state_files=state.sources,
     )
-    return Audit(result, _package_versions(observed))
+    peer = peer_values(host.name, state, observed) if state.peers else None
+    return Audit(result, _package_versions(observed), peer)
 
 
 def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: float) -> Observed:

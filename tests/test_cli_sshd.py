@@ -121,3 +121,25 @@ def test_nothing_declared_is_unchecked_in_every_format(tmp_path: Path, sshd: Ssh
     html = _scan(*common, "--format", "html").stdout
     assert "Nothing is declared for any host" in html
     assert "NOT AUDITED" in html
+
+
+def test_peers_over_ssh_one_round_trip_identical_hosts_agree(tmp_path: Path, sshd: Sshd) -> None:
+    """Three inventory hosts that are this one machine: peers see no difference at all."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    line = (
+        f"ansible_host={sshd.address} ansible_port={sshd.port} ansible_user={sshd.user} "
+        f"ansible_ssh_private_key_file={sshd.client_key}"
+    )
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[web]\n" + "".join(f"web{i} {line}\n" for i in range(3)))
+    (tmp_path / "states").mkdir()
+    proc = _scan("-i", str(inv), "--known-hosts", str(known), "--peers")
+    assert proc.returncode in (0, 1), proc.stderr  # 1: this machine's own modified conffiles
+    hosts = json.loads(proc.stdout)["hosts"]
+    assert [h["peers"] for h in hosts] == [{"group": "web", "voters": 3, "reason": ""}] * 3
+    assert [f for h in hosts for f in h["findings"] if f["kind"] != "modified"] == []
+    assert {h["status"] for h in hosts} <= {"compliant", "snowflake"}
+    refused = _scan("-i", str(inv), "--known-hosts", str(known), "--peers", "--peer-group", "db")
+    assert refused.returncode != 0
+    assert "--peer-group db: no such group" in refused.stderr

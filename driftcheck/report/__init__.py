@@ -58,6 +58,13 @@ def build_report(
 
 
 def host_entry(result: HostResult) -> dict[str, Any]:
+    entry = _host_fields(result)
+    if result.peers is not None:  # only with --peers (or `peers: true`)
+        entry["peers"] = asdict(result.peers)
+    return entry
+
+
+def _host_fields(result: HostResult) -> dict[str, Any]:
     return {
         "name": result.host.name,
         "address": result.host.address,

@@ -36,6 +36,9 @@ def summary_line(report: Mapping[str, Any]) -> str:
         shown = [st for st in NOT_AUDITED if st in ("unreachable", "error") or s.get(st)]
         counts = ", ".join(f"{s.get(st, 0)} {st}" for st in shown)
         parts.append(f"{counts} (NOT AUDITED)")
+    alone = [h for h in report["hosts"] if (h.get("peers") or {}).get("reason")]
+    if alone:
+        parts.append(f"{len(alone)} not compared with peers")
     parts.append(f"{s['findings']} findings")
     if s["hosts"] and s.get("unchecked") == s["hosts"]:
         parts.append(START)
@@ -72,6 +75,9 @@ def host_details(host: Mapping[str, Any]) -> Iterator[str]:
     yield f"== {clean(host['name'])} ({clean(host['address'])}): {MARK[host['status']]}"
     if host["error"]:
         yield f"   {clean(host['error'])}"
+    note = host.get("peers") or {}
+    if note.get("reason"):
+        yield f"   peers: {clean(note['reason'])}"
     rows = [
         [
             _target(f),
