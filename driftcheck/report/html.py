@@ -403,7 +403,24 @@ def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, A
         hosts = sorted({str(h) for versions in packages.values() for h in (versions or {})})
         cells = [[values((packages[p] or {}).get(h)) for p in names] for h in hosts]
         ids = [host_id(h) for h in hosts]
+        majority = [majority_of([row[col] for row in cells]) for col in range(len(names))]
         packed.append(
-            {"packages": visible(names), "hosts": visible(hosts), "ids": ids, "cells": cells}
+            {
+                "packages": visible(names),
+                "hosts": visible(hosts),
+                "ids": ids,
+                "cells": cells,
+                "majority": [m[0] for m in majority],
+                "held": [m[1] for m in majority],
+            }
         )
     return packed
+
+
+def majority_of(refs: Sequence[int]) -> tuple[int, int]:
+    """(value, hosts holding it) when more than half of the hosts hold one value (0, not
+    installed, counts as a value: the peers rule), else (-1, 0): no consensus."""
+    if not refs:
+        return -1, 0
+    value, count = Counter(refs).most_common(1)[0]
+    return (value, count) if 2 * count > len(refs) else (-1, 0)

@@ -326,22 +326,22 @@
     var box = details.querySelector(".matrix");
     if (box.dataset.rows) return;
     var group = data.spread[Number(details.dataset.spread)];
-    var modes = group.packages.map(function (_, col) { return modeOf(group.cells, col); });
+    var modes = group.majority;
     var table = el("table");
     var head = table.appendChild(el("thead")).appendChild(el("tr"));
     head.appendChild(el("th", null, "host")).scope = "col";
-    group.packages.forEach(function (p) { head.appendChild(el("th", null, p)).scope = "col"; });
+    group.packages.forEach(function (p, col) {
+      var th = head.appendChild(el("th", null, p));
+      th.scope = "col";
+      var ref = modes[col];
+      var note = ref < 0 ? "no consensus"
+        : "majority: " + (ref === 0 ? "not installed" : show(V[ref])) + " (" + group.held[col] + " of " + group.hosts.length + ")";
+      th.appendChild(el("small", ref < 0 ? "no-consensus" : "majority", note));
+    });
     table.appendChild(el("tbody"));
     box.replaceChildren(table);
     box.dataset.rows = "0";
     appendSpreadRows(box, group, modes);
-  }
-
-  function modeOf(cells, col) {
-    var counts = new Map(), best = null, most = 0;
-    cells.forEach(function (row) { counts.set(row[col], (counts.get(row[col]) || 0) + 1); });
-    counts.forEach(function (n, ref) { if (n > most) { most = n; best = ref; } });
-    return best;
   }
 
   function appendSpreadRows(box, group, modes) {
@@ -353,7 +353,7 @@
       th.scope = "row";
       th.appendChild(hostLink(group.ids[i], group.hosts[i]));
       group.cells[i].forEach(function (ref, col) {
-        var odd = ref !== modes[col];
+        var odd = modes[col] >= 0 && ref !== modes[col];
         var text = ref === 0 ? "—" : show(V[ref]);
         tr.appendChild(el("td", (odd ? "odd" : "") + (ref === 0 ? " absent" : ""), (odd ? "≠ " : "") + text));
       });
