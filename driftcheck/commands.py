@@ -18,6 +18,8 @@ from tabulate import tabulate
 from driftcheck.atomic import write_atomic
 from driftcheck.backends import TransportOptions
 from driftcheck.backends.target import resolve as resolve_route
+from driftcheck.capture import capture as capture_host
+from driftcheck.capture import render_yaml
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.fleet import with_peers
 from driftcheck.fleet.peers import PeerInput, apply_peers
@@ -397,6 +399,63 @@ def diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def capture_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", required=True, help="inventory file or directory (Ansible format)"
+    )
+    parser.add_argument("host", metavar="HOST", help="the golden host (an inventory host name)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing FILE")
+    parser.add_argument(
+        "--versions",
+        choices=("exact", "present"),
+        default="exact",
+        help="packages with their exact versions (default) or names only",
+    )
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also declare this file (sha256, mode, owner, group); globs are expanded on the "
+        "host (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout", type=_positive(float), default=60.0, help="deadline in seconds (default 60)"
+    )
+    parser.add_argument(
+        "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
+    )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="trust an unknown host key on first use and record it (never a changed key)",
+    )
+    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
+
+
+def capture(args: argparse.Namespace) -> int:
+    inventory = load_inventory(args.inventory)
+    host = inventory.hosts.get(args.host)
+    if host is None:
+        raise UsageError(f"{args.host}: no such host in the inventory")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists() and not args.force:
+        raise UsageError(f"{output}: exists (use --force to overwrite it)")
+    transport = TransportOptions(
+        timeout=args.timeout,
+        known_hosts=Path(args.known_hosts) if args.known_hosts else None,
+        accept_new_host_keys=args.accept_new_host_keys,
+        ssh_config=Path(args.ssh_config) if args.ssh_config else None,
+    )
+    text = render_yaml(capture_host(host, transport, args.file, args.versions), time.time())
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "scan": ("audit the hosts against their declared state", scan_arguments, scan),
     "inventory": ("list hosts, groups, addresses and state files", inventory_arguments, inventory),
@@ -406,6 +465,11 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         validate,
     ),
     "report": ("re-render a saved JSON report", report_arguments, report),
+    "capture": (
+        "write a declared state from one golden host, which that host passes",
+        capture_arguments,
+        capture,
+    ),
     "history": ("past runs from REPORT_DIR/history.sqlite", history_arguments, history),
     "diff": ("what changed between two recorded runs", diff_arguments, diff),
 }

@@ -143,3 +143,53 @@ def test_peers_over_ssh_one_round_trip_identical_hosts_agree(tmp_path: Path, ssh
     refused = _scan("-i", str(inv), "--known-hosts", str(known), "--peers", "--peer-group", "db")
     assert refused.returncode != 0
     assert "--peer-group db: no such group" in refused.stderr
+
+
+def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "driftcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_capture_then_scan_is_compliant(tmp_path: Path, sshd: Sshd) -> None:
+    """Issue 9 §4 on this machine over real SSH: capture, validate, scan (the lab does it on a
+    systemd host with a sibling, tests/e2e/test_peers.py). Hostile file names come back as data."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    inv = _inventory(tmp_path, sshd)
+    odd = tmp_path / "odd dir"
+    odd.mkdir()
+    (odd / "it's $(touch PWNED).conf").write_text("x = 1\n")
+    (odd / 'quote" and \\ back.conf').write_text("y\n")
+    (odd / "plain.conf").write_text("z\n")
+    (odd / "plain.conf").chmod(0o600)
+    state = tmp_path / "states" / "all.yml"
+    common = ("-i", str(inv), "--known-hosts", str(known))
+    glob = str(odd / "*.conf")
+    captured = _driftcheck("capture", *common, "self", "-o", str(state), "--force", "--file", glob)
+    assert captured.returncode == 0, captured.stderr
+    text = state.read_text()
+    assert text.startswith("# Declared state captured from self at ")
+    assert "unexpected_packages: report\n" in text
+    assert '  "dpkg": "' in text  # exact versions, quoted
+    assert f'  "{odd}/plain.conf": {{sha256: "' in text
+    assert 'mode: "0600"' in text
+    assert f'  "{odd}/it\'s $(touch PWNED).conf": {{sha256: "' in text
+    assert f'  "{odd}/quote\\" and \\\\ back.conf": {{sha256: "' in text
+    assert [p for p in (tmp_path, Path.home(), ROOT) if (p / "PWNED").exists()] == []
+    again = _driftcheck("capture", *common, "self", "-o", str(state))
+    assert again.returncode != 0
+    assert "exists (use --force" in again.stderr
+    validated = _driftcheck("validate", "-i", str(inv))
+    assert validated.returncode == 0, validated.stderr
+    scanned = _scan(*common)
+    report = json.loads(scanned.stdout)
+    (host,) = report["hosts"]
+    # zombies come and go on a shared build machine: everything else must match exactly
+    assert [f for f in host["findings"] if f["category"] != "host"] == []
+    assert host["state_files"] == [str(state)]

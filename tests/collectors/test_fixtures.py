@@ -79,7 +79,15 @@ def test_parser_on_captured_output(path: Path) -> None:
 
 
 def test_every_collector_has_dirty_cases() -> None:
-    for collector in ("dpkg", "rpm", "apk", "systemctl", "conffiles-dpkg", "unit-files"):
+    for collector in (
+        "dpkg",
+        "rpm",
+        "apk",
+        "systemctl",
+        "conffiles-dpkg",
+        "unit-files",
+        "units-loaded",
+    ):
         names = [p.stem for p in (HERE / collector).glob("*.json")]
         assert any("garbage" in n for n in names), collector
 
@@ -114,3 +122,20 @@ def test_parse_output_on_captured_runs(path: Path) -> None:
     observed = parse_output(result, declared, case["nonce"])
     assert summary(observed) == case["expected"]
     assert observed.truncated is case["truncated"]
+
+
+def test_units_merge_enablement_and_active_state_of_a_real_host() -> None:
+    """list-unit-files and list-units of one lab host (acme-agent disabled and stopped)."""
+    files = json.loads((HERE / "unit-files/lab_peer01_disabled_agent.json").read_text())
+    loaded = json.loads((HERE / "units-loaded/lab_peer01_not_found_units.json").read_text())
+    units = peerdata.merge_units(
+        peerdata.parse_unit_files(raw_of(files)), peerdata.parse_units_loaded(raw_of(loaded))
+    )
+    assert units["acme-agent.service"].unit_file_state == "disabled"
+    assert units["acme-agent.service"].active_state == "inactive"
+    assert (units["ssh.service"].unit_file_state, units["ssh.service"].active_state) == (
+        "enabled",
+        "active",
+    )
+    assert units["getty@tty1.service"].unit_file_state == ""  # an instance: no file of its own
+    assert units["getty@.service"].load_state == "not-loaded"  # a template is never loaded
