@@ -391,7 +391,17 @@ def pack_host(
         {visible(str(k)): values(v) for k, v in (host.get("facts") or {}).items()},
         [findings(f) for f in host.get("findings") or []],
         cluster_of.get(name, 0),
+        visible(peers_text(host.get("peers"))),
     ]
+
+
+def peers_text(note: object) -> str:
+    """Whom the host was compared with (`--peers`), or why with nobody; "" without peers."""
+    if not isinstance(note, Mapping):
+        return ""
+    if note.get("group") is None:
+        return str(note.get("reason") or "compared with nothing")
+    return f"{note.get('group')} ({note.get('voters')} audited hosts)"
 
 
 def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, Any]]:

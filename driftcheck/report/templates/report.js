@@ -28,7 +28,8 @@
       index: index, name: row[0], id: row[1], address: V[row[2]], status: row[3],
       groups: row[4].map(function (g) { return String(V[g]); }), error: row[5],
       duration: row[6], stateFiles: row[7].map(function (s) { return V[s]; }),
-      facts: row[8], refs: row[9], cluster: row[10], counts: {}, total: 0, haystack: null,
+      facts: row[8], refs: row[9], cluster: row[10], peers: row[11] || "", counts: {}, total: 0,
+      haystack: null,
     };
     host.os = fact(host, "os");
     host.age = fact(host, "age_days");
@@ -198,6 +199,7 @@
     h3.appendChild(statusBadge(host.status));
     var meta = [show(host.address), "groups: " + (host.groups.join(", ") || "none")];
     if (host.stateFiles.length) meta.push("states: " + host.stateFiles.join(", "));
+    if (host.peers) meta.push("peers: " + host.peers);
     if (typeof host.duration === "number") meta.push("audited in " + host.duration.toFixed(2) + " s");
     section.appendChild(el("p", "meta", meta.join(" · ")));
     if (host.error !== null && host.error !== undefined) section.appendChild(reasonBox(host));
