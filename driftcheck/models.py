@@ -239,6 +239,7 @@ class ConfFile:
     owner: str | None = None
     group: str | None = None
     error: str = ""  # "missing" or why it could not be read
+    missing_ok: bool = False  # rpm %config(missingok): its absence is no drift
 
     @property
     def modified(self) -> bool:

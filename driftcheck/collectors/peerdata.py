@@ -7,7 +7,8 @@ Section names are named here once for Python; collect.sh prints the same words.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
@@ -16,9 +17,19 @@ from driftcheck.models import ConfFile, DeclaredState, Outcome, Section, Service
 UNIT_FILES = "units.files"  # systemctl list-unit-files --type=service --output=json
 UNITS_LOADED = "units.loaded"  # systemctl list-units --all --type=service --output=json
 CONFFILES_DPKG = "conffiles.dpkg"  # dpkg-query -W -f '${Package}\n${Conffiles}\n'
-CONFFILES_MD5 = "conffiles.md5"  # md5sum -- PATH...
-CONFFILES_STAT = "conffiles.stat"  # stat -c '%a %U %G %n' -- PATH...
-SECTIONS = (UNIT_FILES, UNITS_LOADED, CONFFILES_DPKG, CONFFILES_MD5, CONFFILES_STAT)
+CONFFILES_RPM = "conffiles.rpm"  # rpm -qa --queryformat '[FLAGS ALGO DIGEST NAME PATH]' | grep
+SUM, STAT = (
+    ".sum",
+    ".stat",
+)  # after a manager's section: its digest tool and `stat -c '%a %U %G %n'`
+SECTIONS = (
+    UNIT_FILES,
+    UNITS_LOADED,
+    *(m + part for m in (CONFFILES_DPKG, CONFFILES_RPM) for part in ("", SUM, STAT)),
+)
+# rpm's FILEDIGESTALGO numbers (OpenPGP hash ids); the collector digests rpm's files with sha256sum
+RPM_ALGORITHMS = {"1": "md5", "2": "sha1", "8": "sha256", "9": "sha384", "10": "sha512"}
+Recorded = tuple[str, str, str, bool]  # (package, algorithm, digest, missing is fine)
 
 _DPKG_NOISE = ("dpkg-query:", "dpkg:")  # warning lines (stderr is merged into this section)
 _MD5_HEX = frozenset("0123456789abcdef")
@@ -106,14 +117,49 @@ def _is_md5(word: str) -> bool:
     return len(word) == 32 and set(word) <= _MD5_HEX
 
 
+def parse_rpm_conffiles(raw: bytes) -> dict[str, Recorded]:
+    """path -> (package, algorithm, digest, missingok) from dc_conffiles_rpm's lines
+    `FLAGS\tALGO\tDIGEST\tNAME\tPATH`, ended by `rpm-exit N`. Ghosts (flag g) are left out:
+    rpm records no content for them."""
+    found: dict[str, Recorded] = {}
+    errors: list[str] = []
+    status = None
+    for n, line in enumerate(text(raw).splitlines(), 1):
+        if line.startswith("rpm-exit "):
+            status = line.removeprefix("rpm-exit ").strip()
+        elif line.startswith("error:"):
+            errors.append(line)
+        elif line.strip():
+            parts = line.split("\t", 4)
+            if len(parts) != 5 or "c" not in parts[0] or not parts[4].startswith("/"):
+                raise ParseError(f"rpm line {n}: not a config file record: {line[:80]!r}")
+            flags, algo, digest, package, path = parts
+            if "g" not in flags and digest:
+                algorithm = RPM_ALGORITHMS.get(algo, f"algorithm {algo}")
+                found[path] = (package, algorithm, digest, "m" in flags)
+    if status != "0":
+        said = f": {errors[0][:200]}" if errors else ""
+        raise ParseError(f"rpm exited {status or '(output cut)'}{said}")
+    return found
+
+
 def parse_md5sum(raw: bytes) -> dict[str, str]:
     """path -> md5 from `md5sum -- PATH...` lines (`HEX  PATH`; a name with a backslash or a
     newline comes back escaped, the line then starting with a backslash)."""
+    return _parse_sums(raw, 32)
+
+
+def parse_sha256sum(raw: bytes) -> dict[str, str]:
+    """path -> sha256 from `sha256sum -- PATH...` lines, as parse_md5sum."""
+    return _parse_sums(raw, 64)
+
+
+def _parse_sums(raw: bytes, length: int) -> dict[str, str]:
     sums = {}
     for line in text(raw).splitlines():
         escaped = line.startswith("\\")
         digest, sep, path = line.removeprefix("\\").partition("  ")
-        if not sep or not _is_md5(digest):
+        if not sep or len(digest) != length or not set(digest) <= _MD5_HEX:
             continue  # a message, not a sum: that file stays without a digest
         sums[_unescape(path) if escaped else path] = digest
     return sums
@@ -136,22 +182,27 @@ def parse_conffile_stat(raw: bytes) -> dict[str, tuple[str, str, str]]:
 
 
 def conffiles(
-    recorded: Mapping[str, tuple[str, str]],
+    recorded: Mapping[str, Recorded],
     sums: Mapping[str, str],
     stats: Mapping[str, tuple[str, str, str]],
+    algorithm: str,
 ) -> dict[str, ConfFile]:
-    """Every conffile dpkg knows, with what it is now. Not stat-able: missing (stat's error went
-    to the section's stderr); stat-able but no digest: unreadable."""
+    """Every config file the package manager knows, with what it is now (`sums` made with
+    `algorithm`). Not stat-able: missing (stat's error went to the section's stderr); stat-able
+    but no digest: unreadable, or recorded with another algorithm than the collector's."""
     files = {}
-    for path, (package, md5) in sorted(recorded.items()):
+    for path, (package, recorded_with, digest, missing_ok) in sorted(recorded.items()):
+        record = ConfFile(path, package, recorded_with, digest, missing_ok=missing_ok)
         stat = stats.get(path)
         if stat is None:
-            files[path] = ConfFile(path, package, "md5", md5, error="missing")
+            files[path] = replace(record, error="missing")
             continue
+        now = sums.get(path) if recorded_with == algorithm else None
+        error = "" if now is not None else "not readable"
+        if recorded_with != algorithm:
+            error = f"recorded as {recorded_with}, which is not checked"
         mode, owner, group = stat
-        digest = sums.get(path)
-        error = "" if digest is not None else "not readable"
-        files[path] = ConfFile(path, package, "md5", md5, digest, mode, owner, group, error)
+        files[path] = replace(record, digest=now, mode=mode, owner=owner, group=group, error=error)
     return files
 
 
@@ -182,20 +233,41 @@ def units_section(files: RawSection, loaded: RawSection) -> Section[Mapping[str,
 
 
 def conffiles_section(
-    dpkg: RawSection, md5: RawSection | None, stat: RawSection | None
+    listing: RawSection, sums: RawSection | None, stat: RawSection | None, manager: str
 ) -> Section[Mapping[str, ConfFile]]:
-    """md5sum and stat exit non-zero when a conffile is missing: that is data, not a failure."""
-    if dpkg.status == UNSUPPORTED:
-        return _not(Outcome.UNSUPPORTED, text(dpkg.body).strip() or "no dpkg-query")
-    if dpkg.rc != 0:
-        said = text(dpkg.body).strip().splitlines()
+    """One package manager's config files. The digest tool and stat exit non-zero when a file
+    is missing: that is data, not a failure."""
+    if listing.status == UNSUPPORTED:
+        return _not(Outcome.UNSUPPORTED, text(listing.body).strip() or f"no {manager}")
+    if listing.rc != 0:
+        said = text(listing.body).strip().splitlines()
         why = f": {said[0][:200]}" if said else ""
-        return _not(Outcome.FAILED, f"dpkg-query exited {dpkg.status}{why}")
-    if md5 is None or stat is None:
-        return _not(Outcome.FAILED, "the conffile digests or modes are missing")
+        return _not(Outcome.FAILED, f"{manager} exited {listing.status}{why}")
+    if sums is None or stat is None:
+        return _not(Outcome.FAILED, f"the digests or modes of {manager}'s config files are missing")
     try:
-        recorded = parse_dpkg_conffiles(dpkg.body)
+        if manager == "dpkg":
+            recorded = {p: (pkg, "md5", md5, False) for p, (pkg, md5) in
+                        parse_dpkg_conffiles(listing.body).items()}  # fmt: skip
+            now, algorithm = parse_md5sum(sums.body), "md5"
+        else:
+            recorded, now, algorithm = (
+                parse_rpm_conffiles(listing.body), parse_sha256sum(sums.body), "sha256",
+            )  # fmt: skip
     except ParseError as exc:
         return _not(Outcome.FAILED, str(exc))
-    files = conffiles(recorded, parse_md5sum(md5.body), parse_conffile_stat(stat.body))
+    files = conffiles(recorded, now, parse_conffile_stat(stat.body), algorithm)
     return Section(Outcome.COLLECTED, files)
+
+
+def merge_conffiles(
+    sections: Sequence[Section[Mapping[str, ConfFile]]],
+) -> Section[Mapping[str, ConfFile]]:
+    """Every manager's config files; failed if one failed, unsupported if none is there."""
+    failed = [s.reason for s in sections if s.outcome is Outcome.FAILED]
+    if failed:
+        return _not(Outcome.FAILED, failed[0])
+    found = [s.value for s in sections if s.ok]
+    if not found:
+        return _not(Outcome.UNSUPPORTED, "; ".join(s.reason for s in sections))
+    return Section(Outcome.COLLECTED, {p: c for files in found for p, c in files.items()})

@@ -31,11 +31,13 @@ from driftcheck.collectors.files import parse_file
 from driftcheck.collectors.packages import by_name, parse_apk, parse_dpkg, parse_rpm
 from driftcheck.collectors.peerdata import (
     CONFFILES_DPKG,
-    CONFFILES_MD5,
-    CONFFILES_STAT,
+    CONFFILES_RPM,
+    STAT,
+    SUM,
     UNIT_FILES,
     UNITS_LOADED,
     conffiles_section,
+    merge_conffiles,
     units_section,
     wants_conffiles,
     wants_units,
@@ -86,7 +88,7 @@ def build_script(
     if not _NONCE.fullmatch(nonce):
         raise ValueError("the nonce must be 8 to 64 letters or digits")
     calls = ["dc_facts", *_service_calls(state), "dc_packages"]
-    calls += ["dc_conffiles"] if wants_conffiles(state) else []
+    calls += ["dc_conffiles", "dc_conffiles_rpm"] if wants_conffiles(state) else []
     calls += _file_calls(state, max(0, int(content_cap)))
     calls += _container_calls(state, nonce, max(0, int(content_cap)), time_limit)
     calls += ["dc_done", "exit 0"]
@@ -360,10 +362,15 @@ def _all_units(out: _Output) -> Section[Mapping[str, ServiceState]]:
 
 
 def _conffiles(out: _Output) -> Section[Mapping[str, ConfFile]]:
-    dpkg = out.get(CONFFILES_DPKG)
-    if dpkg is None:
-        return _failed(out.missing(CONFFILES_DPKG))
-    return conffiles_section(dpkg, out.get(CONFFILES_MD5), out.get(CONFFILES_STAT))
+    sections = []
+    for manager, name in (("dpkg", CONFFILES_DPKG), ("rpm", CONFFILES_RPM)):
+        listing = out.get(name)
+        if listing is None:
+            return _failed(out.missing(name))
+        sections.append(
+            conffiles_section(listing, out.get(name + SUM), out.get(name + STAT), manager)
+        )
+    return merge_conffiles(sections)
 
 
 def _facts(out: _Output) -> Section[HostFacts]:

@@ -14,7 +14,6 @@ from driftcheck.models import ConfFile, DeclaredState, Finding, Observed, Outcom
 ANY = "*"  # the item of the one `unknown` when nothing could be checked
 _NO_RECORD = {
     "apk": "apk keeps no record of the config files' content: modified config is not checked",
-    "rpm": "rpm %config files are not verified by this driftcheck yet",
 }
 
 
@@ -40,6 +39,8 @@ def _modified(
             continue  # declared state wins
         shipped = f"as shipped by {conf.package} (md5:{conf.recorded})"
         detail = f"differs from what package {conf.package} shipped"
+        if conf.error == "missing" and conf.missing_ok:
+            continue  # rpm's %config(missingok): rpm -V does not call it drift either
         if conf.error == "missing":
             yield Finding(target, "file", path, "modified", shipped, "absent", detail=detail)
         elif conf.error:

@@ -32,6 +32,7 @@ PARSERS: dict[str, Callable[..., Any]] = {
     "procstat": facts.count_zombies,
     "cmdline": facts.parse_cmdline,
     "conffiles-dpkg": peerdata.parse_dpkg_conffiles,
+    "conffiles-rpm": peerdata.parse_rpm_conffiles,
     "md5sum": peerdata.parse_md5sum,
     "conffile-stat": peerdata.parse_conffile_stat,
     "unit-files": peerdata.parse_unit_files,
@@ -139,3 +140,28 @@ def test_units_merge_enablement_and_active_state_of_a_real_host() -> None:
     )
     assert units["getty@tty1.service"].unit_file_state == ""  # an instance: no file of its own
     assert units["getty@.service"].load_state == "not-loaded"  # a template is never loaded
+
+
+def test_rpm_config_files_modified_missing_and_missingok() -> None:
+    """The rpm fixture's package as installed, then agent.conf edited and keep.conf (missingok)
+    deleted; sha256sum and stat as collect.sh runs them, captured in that root."""
+    case = json.loads((HERE / "conffiles-rpm/noreplace_ghost_missingok_space.json").read_text())
+    edited = "202fc7b6e8744dddf88878b9110baaf1f92c5c9c2f9d6b2df5e8871e78ca788e"
+    shipped = "07e7f0801a94036f2ba82cd8e50fd37aec5eecf50fc950879d215e8be6f8867d"
+    sums = f"{edited}  /etc/acme/agent.conf\n{shipped}  /etc/acme/with space.conf\n".encode()
+    stats = b"644 root root /etc/acme/agent.conf\n644 root root /etc/acme/with space.conf\n"
+    files = peerdata.conffiles(
+        peerdata.parse_rpm_conffiles(raw_of(case)),
+        peerdata.parse_sha256sum(sums),
+        peerdata.parse_conffile_stat(stats),
+        "sha256",
+    )
+    assert sorted(files) == [
+        "/etc/acme/agent.conf",
+        "/etc/acme/keep.conf",
+        "/etc/acme/with space.conf",
+    ]
+    assert files["/etc/acme/agent.conf"].modified
+    assert not files["/etc/acme/with space.conf"].modified
+    keep = files["/etc/acme/keep.conf"]
+    assert (keep.error, keep.missing_ok) == ("missing", True)

@@ -55,6 +55,11 @@ CASES = {
         observed(conf(NGINX, None, "not readable")),
         [("file", NGINX, "unknown", SHIPPED_TEXT, None)],
     ),
+    "rpm %config(missingok) deleted: nothing, as rpm -V says": (
+        REPORT,
+        observed(ConfFile(NGINX, "nginx", "sha256", "a" * 64, error="missing", missing_ok=True)),
+        [],
+    ),
     "ignore (the default): nothing": (DeclaredState(), observed(conf(NGINX, "b" * 32)), []),
     "declared: checked against the declaration only": (
         DeclaredState(modified_config="report", files={NGINX: FileSpec(NGINX, mode="0644")}),
