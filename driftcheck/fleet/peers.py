@@ -63,7 +63,8 @@ def apply_peers(
         name = audit.result.host.name
         if name in voters:
             group = chosen[name]
-            results.append(_compared(audit.result, voters[name][1], tallies.get(group or "")))
+            tally_ = tallies.get(group or "")
+            results.append(_compared(audit.result, voters[name][1], tally_, _alone(named)))
         else:
             results.append(_not_compared(audit))
     return results
@@ -95,10 +96,17 @@ def choose_group(
     return next((g for g in FALLBACK if g in groups), None)
 
 
-def _compared(result: HostResult, values: PeerValues, group: Tally | None) -> HostResult:
+def _alone(named: Sequence[str]) -> str:
+    if named:
+        return f"in none of the --peer-group groups ({', '.join(named)}): compared with nothing"
+    return f"no inventory group with at least {MIN_PEERS} audited hosts: compared with nothing"
+
+
+def _compared(
+    result: HostResult, values: PeerValues, group: Tally | None, alone: str
+) -> HostResult:
     if group is None:
-        why = f"no inventory group with at least {MIN_PEERS} audited hosts: compared with nothing"
-        return replace(result, peers=PeerNote(None, 0, why))
+        return replace(result, peers=PeerNote(None, 0, alone))
     found = [peer_finding(d, group.group) for d in differences(values, group)]
     found += [_unknown(category, why) for category, why in sorted(values.failed.items())]
     findings = tuple(sorted((*result.findings, *found)))

@@ -169,3 +169,13 @@ def test_with_peers_turns_modified_config_on_unless_the_state_says_otherwise() -
     assert (off.peers, off.modified_config) == (True, "ignore")
     assert with_peers(DeclaredState(peers=False), True).peers is False
     assert with_peers(DeclaredState(peers=True), False).peers is True
+
+
+def test_a_host_outside_the_named_groups_is_compared_with_nothing_and_told_why() -> None:
+    members = [pv("a", x="1"), pv("b", x="1"), pv("c", x="2")]
+    audits = [PeerInput(HostResult(Host(v.host, ("web",)), Status.UNCHECKED), v) for v in members]
+    results = apply_peers(audits, {"web": 1, "db": 1, "all": 0}, named=("db",))
+    assert {r.status for r in results} == {Status.UNCHECKED}
+    assert all(r.findings == () for r in results)
+    notes = {r.peers.reason if r.peers else "" for r in results}
+    assert notes == {"in none of the --peer-group groups (db): compared with nothing"}
