@@ -279,6 +279,8 @@ class Status(StrEnum):
 
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+# The usual finding categories, in report order (a finding may carry others: collector, waiver).
+CATEGORIES = ("package", "file", "service", "host", "container")
 # Hosts whose state is not known to be anything: listed apart in every report, exit code 2.
 NOT_AUDITED: tuple[str, ...] = tuple(
     s.value for s in (Status.UNREACHABLE, Status.ERROR, Status.UNCHECKED)

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from driftcheck.fleet.values import ABSENT, CATEGORIES, Item, PeerValues, split_item
+from driftcheck.fleet.values import ABSENT, PEER_CATEGORIES, Item, PeerValues, split_item
 
 # Where only what the majority has is compared: a unit or config file only some hosts have
 # comes with a package, and the package's own finding says so once.
@@ -57,9 +57,9 @@ def tally(group: str, members: Iterable[PeerValues]) -> Tally:
     pairs: Counter[tuple[Item, str]] = Counter()
     voters: Counter[str] = Counter()
     for member in members:
-        taking = [c for c in CATEGORIES if member.takes_part(c)]
+        taking = [c for c in PEER_CATEGORIES if member.takes_part(c)]
         voters.update(taking)
-        if len(taking) == len(CATEGORIES):
+        if len(taking) == len(PEER_CATEGORIES):
             pairs.update(member.values.items())
         else:
             pairs.update(p for p in member.values.items() if split_item(p[0])[0] in taking)

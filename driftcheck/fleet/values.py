@@ -16,7 +16,7 @@ from driftcheck.models import ConfFile, DeclaredState, Observed, Outcome, Sectio
 # and every host's values are hashed once per comparison (see majority.py). No item holds NUL.
 Item = str
 ABSENT = "absent"
-CATEGORIES = ("package", "file", "service", "host")
+PEER_CATEGORIES = ("package", "file", "service", "host")  # what peers compare
 
 
 @dataclass(frozen=True)

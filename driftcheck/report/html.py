@@ -25,13 +25,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from driftcheck.models import NOT_AUDITED
+from driftcheck.models import CATEGORIES, NOT_AUDITED
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Worst first: the fleet table's default order and its status filter.
 STATUSES = ("error", "unreachable", "unchecked", "snowflake", "compliant")
 MARKS = {"compliant": "✓", "snowflake": "❄", "unchecked": "∅", "unreachable": "⚠", "error": "✖"}
-CATEGORIES = ("package", "file", "service", "host", "container")
 # The order of a finding's fields in the embedded data; trailing nulls are dropped.
 FINDING_FIELDS = (
     "target",
@@ -71,6 +70,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         "not_audited": not_audited(hosts),
         "not_audited_statuses": NOT_AUDITED,
         "statuses": STATUSES,
+        "categories": CATEGORIES,
         "start_hint": bool(hosts) and all(h.get("status") == "unchecked" for h in hosts),
         "clusters": clusters[:CLUSTERS_SHOWN],
         "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),

@@ -18,9 +18,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from driftcheck.models import STATUSES
+from driftcheck.models import CATEGORIES, STATUSES
 
-CATEGORIES = ("package", "file", "service", "host", "container")
 Sample = tuple[Mapping[str, str], float]
 
 

@@ -13,9 +13,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from driftcheck.models import NOT_AUDITED
+from driftcheck.models import CATEGORIES, NOT_AUDITED
 
-CATEGORIES = ("package", "file", "service", "host", "container")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE"} | {s: s.upper() for s in NOT_AUDITED}
 START = (
