@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
 from driftcheck.collectors.script import build_script, parse_output
+from driftcheck.collectors.sections import split_sections
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
 
 NONCE = "0123456789abcdef"
@@ -254,3 +256,15 @@ def test_peer_sections_are_in_the_script_only_when_asked_for() -> None:
     peers = build_script(DeclaredState(peers=True), NONCE)
     assert "\tdc_all_units\n" in peers
     assert "\ndc_conffiles\n" in peers
+
+
+def test_every_conffile_section_name_is_what_the_shell_prints(tmp_path: Path) -> None:
+    """peerdata names the sections once for Python; collect.sh must print exactly those."""
+    require(shutil.which("dpkg-query") is not None, "needs dpkg")
+    script = build_script(DeclaredState(peers=True), NONCE)
+    proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, check=False)
+    found = split_sections(proc.stdout, NONCE)
+    expected = set(SECTIONS) - {UNIT_FILES, UNITS_LOADED}  # no systemd on a build machine
+    if shutil.which("rpm") is None:
+        expected = {name for name in expected if not name.startswith("conffiles.rpm.")}
+    assert expected <= set(found)
