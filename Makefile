@@ -45,10 +45,11 @@ lab-status: $(STAMP)
 
 # Side-by-side figures (ratios matter, the machines are shared): the scan against a bare
 # paramiko fan-out on the lab fleet (start it first: make lab-up LAB_HOSTS=50), and the HTML
-# report at 5 / 500 / 5,000 hosts.
+# report at 5 / 500 / 5,000 hosts; the peer comparison at 1,000 hosts x 2,000 items.
 bench: $(STAMP)
 	$(BIN)/python -m bench.scan_vs_paramiko --breakdown
 	$(BIN)/python -m bench.html_report
+	$(BIN)/python -m bench.peers_majority
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -6,7 +6,7 @@ hosts are synthetic peer values (what fleet/values.py makes of observed state): 
 another version, an edited conffile, a stopped service). Measures the stage alone (apply_peers),
 wall time (median of 3) and the peak of memory it allocates (tracemalloc, one separate run).
 
-    .venv/bin/python bench/peers_majority.py [--hosts 1000] [--items 2000] [--groups 10]
+    .venv/bin/python -m bench.peers_majority [--hosts 1000] [--items 2000] [--groups 10]
 """
 
 from __future__ import annotations
