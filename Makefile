@@ -47,12 +47,13 @@ lab-status: $(STAMP)
 # Side-by-side figures (ratios matter, the machines are shared): driftcheck against a bare
 # paramiko fan-out on an sshd farm of BENCH_SIZES hosts (it starts and stops the farm itself),
 # the scan against the same fan-out on the lab fleet (start it first: make lab-up LAB_HOSTS=50),
-# and the HTML report at 5 / 500 / 5,000 hosts.
+# the HTML report at 5 / 500 / 5,000 hosts, and the peer comparison at 1,000 hosts x 2,000 items.
 BENCH_SIZES ?= 100 1000 5000
 bench: $(STAMP)
 	$(BIN)/python -m bench.fleet --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.scan_vs_paramiko --breakdown
 	$(BIN)/python -m bench.html_report
+	$(BIN)/python -m bench.peers_majority
 
 # The sshd farm alone (bench/farm.py): FARM_HOSTS real SSH hosts on 127.89.x.y.
 FARM_HOSTS ?= 100

@@ -1,126 +1,194 @@
-"""`driftcheck capture`: a golden host's observed state, written as a declared-state file.
+"""`driftcheck capture`: a declared state written from one "golden" host, which that host passes.
 
-The file is what the host passes: scanning the same host against it finds nothing. It is
-written by hand rather than by a YAML library, because it is read back through Jinja2 before
-YAML: a `{{` in a path or a version from the host must reach the YAML parser as data, never as
-template source. Every scalar that YAML would not read back as the same string is written as
-a JSON string (valid YAML) with `{` escaped, so the file is deterministic and trap-free.
+Over one connection: the main collection (the same collector script a `scan --peers` runs:
+packages, every unit, every dpkg conffile), then one more exec for the digests, modes and
+owners of the files to declare (config files that differ from their package, and `--file`
+paths, whose globs the host expands). The state is built by pure functions and written as
+deterministic YAML in which every string is double-quoted (no `1.10`, `0644` or `no` traps).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping
+import secrets
+import time
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-import yaml
+from driftcheck import __version__
+from driftcheck.backends import Backend, TransportOptions, open_backend
+from driftcheck.collectors.script import build_script, parse_output
+from driftcheck.compare.services import ENABLED_STATES
+from driftcheck.errors import TransportError
+from driftcheck.models import DeclaredState, FileSpec, FileState, Host, Observed, Section
+from driftcheck.shell import bounded_sh, quote
 
-VERSIONS = ("exact", "present")
-
-# Plain scalars that YAML 1.1 (PyYAML) reads back as the same string: no indicator first, no
-# `: ` or ` #` inside, no Jinja delimiters; then the resolver must also call it a string.
-_PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./+~:@-]*")
-_RESOLVER = yaml.resolver.Resolver()  # the one SafeLoader uses
-
-
-@dataclass(frozen=True)
-class CapturedFile:
-    path: str
-    sha256: str | None
-    mode: str | None
-    owner: str | None
-    group: str | None
-    package: str = ""  # the package whose conffile this is, if any
+RUNNING = ("active", "reloading", "activating")  # as compare/services.py counts running
+_UNIT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.\\@-")
+_DIGEST = "0" * 64  # any digest: it only asks the collector for one
 
 
 @dataclass(frozen=True)
-class CapturedService:
-    name: str
-    running: bool
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class Capture:
-    """What one host looked like, in declared-state terms."""
+class Captured:
+    """What goes into the file, already decided: every value a string, int or bool."""
 
     host: str
-    taken: float
-    packages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name -> versions
-    services: tuple[CapturedService, ...] = ()
-    files: tuple[CapturedFile, ...] = ()
+    packages: Mapping[str, str]
+    services: Mapping[str, tuple[bool, bool]]  # unit -> (running, enabled)
+    files: Mapping[str, Mapping[str, str] | None]  # path -> checks; None: absent
     max_zombies: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def render_state(capture: Capture, versions: str, tool_version: str) -> str:
-    """The declared-state YAML for `capture`, deterministic for a given input."""
-    stamp = datetime.fromtimestamp(capture.taken, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# --- collection (I/O) -----------------------------------------------------------------------
+
+
+def capture(
+    host: Host, transport: TransportOptions, paths: Sequence[str], versions: str
+) -> Captured:
+    deadline = time.monotonic() + transport.timeout
+    backend = open_backend(host, transport, deadline)
+    try:
+        observed = _run(backend, DeclaredState(peers=True, modified_config="report"), deadline)
+        targets = [*changed_conffiles(observed), *_expand(backend, paths, deadline)]
+        files = _run(backend, _files_state(targets), deadline) if targets else Observed()
+    finally:
+        backend.close()
+    return build_captured(host.name, observed, files, versions)
+
+
+def _run(backend: Backend, state: DeclaredState, deadline: float) -> Observed:
+    nonce = secrets.token_hex(8)
+    limit = deadline - time.monotonic()
+    script = build_script(state, nonce, time_limit=limit)
+    result = backend.run(bounded_sh(limit), script.encode(), deadline)
+    observed = parse_output(result, state, nonce)
+    if not observed.facts.ok:
+        raise TransportError(f"collection failed: {observed.facts.reason}")
+    return observed
+
+
+def _expand(backend: Backend, patterns: Sequence[str], deadline: float) -> list[str]:
+    """Every existing path the patterns match on the host, NUL-separated. A pattern is quoted
+    into a variable and expanded unquoted with IFS empty: globbing, no word splitting, no
+    command substitution."""
+    if not patterns:
+        return []
+    lines = ["IFS=", "set +f"]
+    for pattern in patterns:
+        lines += [
+            f"dc_g={quote(pattern)}",
+            "for dc_p in $dc_g; do",
+            '\tif [ -e "$dc_p" ] || [ -L "$dc_p" ]; then printf \'%s\\0\' "$dc_p"; fi',
+            "done",
+        ]
+    limit = deadline - time.monotonic()
+    result = backend.run(bounded_sh(limit), ("\n".join(lines) + "\n").encode(), deadline)
+    if result.rc != 0:
+        raise TransportError(f"expanding --file patterns failed (exit {result.rc})")
+    found = result.stdout.decode("utf-8", errors="replace").split("\0")
+    return sorted({path for path in found if path})
+
+
+def _files_state(paths: Sequence[str]) -> DeclaredState:
+    return DeclaredState(files={p: FileSpec(p, sha256=_DIGEST) for p in sorted(set(paths))})
+
+
+# --- what goes in (pure) ------------------------------------------------------------------------
+
+
+def changed_conffiles(observed: Observed) -> list[str]:
+    if not observed.conffiles.ok:
+        return []
+    return [p for p, c in observed.conffiles.value.items() if c.modified or c.error == "missing"]
+
+
+def build_captured(host: str, observed: Observed, files: Observed, versions: str) -> Captured:
+    notes = [f"{name}: {section.reason}" for name, section in _sections(observed) if not section.ok]
+    zombies = observed.facts.value.zombies if observed.facts.ok else 0
+    return Captured(
+        host=host,
+        packages=dict(_packages(observed, versions)),
+        services=dict(_services(observed)),
+        files=dict(_files(observed, files)),
+        max_zombies=zombies or 0,
+        notes=tuple(notes),
+    )
+
+
+def _sections(observed: Observed) -> list[tuple[str, Section[Any]]]:
+    return [("packages", observed.packages), ("services", observed.units)]
+
+
+def _packages(observed: Observed, versions: str) -> Iterator[tuple[str, str]]:
+    if not observed.packages.ok:
+        return
+    for name, found in sorted(observed.packages.value.items()):
+        distinct = sorted({p.version for p in found})
+        exact = versions == "exact" and len(distinct) == 1
+        yield name, distinct[0] if exact else "present"
+
+
+def _services(observed: Observed) -> Iterator[tuple[str, tuple[bool, bool]]]:
+    """Units enabled by someone or running now, with both states; aliases and templates are
+    not units of their own."""
+    if not observed.units.ok:
+        return
+    for name, unit in sorted(observed.units.value.items()):
+        if unit.unit_file_state == "alias" or "@." in name or not set(name) <= _UNIT_CHARS:
+            continue
+        running = unit.active_state in RUNNING
+        if running or unit.unit_file_state == "enabled":
+            yield name, (running, unit.unit_file_state in ENABLED_STATES)
+
+
+def _files(observed: Observed, files: Observed) -> Iterator[tuple[str, Mapping[str, str] | None]]:
+    states = files.files.value if files.files.ok else {}
+    for path, state in sorted(states.items()):
+        if state.error:
+            raise TransportError(f"{path}: could not be read on the host: {state.error}")
+        yield path, _file_checks(state)
+
+
+def _file_checks(state: FileState) -> Mapping[str, str] | None:
+    if not state.exists:
+        return None
+    checks = {"sha256": state.sha256} if state.type == "file" and state.sha256 else {}
+    return checks | {k: v for k in ("mode", "owner", "group") if (v := getattr(state, k))}
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def render_yaml(captured: Captured, when: float) -> str:
+    stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
     lines = [
-        f"# Declared state captured from {_comment(capture.host)} at {stamp}",
-        f"# by driftcheck {_comment(tool_version)} (driftcheck capture). Review before use:",
-        "# this is what the host looked like, not necessarily what it should be.",
-        "",
-        "packages:",
-        *_packages(capture.packages, versions),
+        f"# Declared state captured from {_comment(captured.host)} at {stamp}"
+        f" by driftcheck {__version__}.",
+        "# Every string is quoted: YAML would read 1.10 as a number and no as false.",
+        *(f"# Not captured: {_comment(note)}" for note in captured.notes),
+        "packages:" + ("" if captured.packages else " {}"),
+        *(f"  {q(name)}: {q(spec)}" for name, spec in captured.packages.items()),
         "unexpected_packages: report",
+        "services:" + ("" if captured.services else " {}"),
+        *(
+            f"  {q(unit)}: {{running: {_bool(run)}, enabled: {_bool(on)}}}"
+            for unit, (run, on) in captured.services.items()
+        ),
+        "files:" + ("" if captured.files else " {}"),
+        *(f"  {q(path)}: {_file_yaml(checks)}" for path, checks in captured.files.items()),
+        "host:",
+        f"  max_zombies: {captured.max_zombies}",
     ]
-    lines += _services(capture.services)
-    lines += _files(capture.files)
-    lines += ["host:", f"  max_zombies: {capture.max_zombies}"]
     return "\n".join(lines) + "\n"
 
 
-def _packages(packages: Mapping[str, tuple[str, ...]], versions: str) -> list[str]:
-    out = []
-    for name in sorted(packages):
-        found = sorted(set(packages[name]))
-        # Several versions (multiarch at different versions) cannot be one exact spec.
-        spec = _exact(found[0]) if versions == "exact" and len(found) == 1 else "present"
-        out.append(f"  {scalar(name)}: {scalar(spec)}")
-    return out or ["  {}"]
-
-
-def _exact(version: str) -> str:
-    """The spec that means exactly `version` (schema v1: a bare version, or `= version`)."""
-    if not version or any(c.isspace() or c in "<>=" for c in version):
-        return "present"  # no package manager writes such a version; a hostile host might
-    return f"= {version}" if version in ("present", "absent", "latest") else version
-
-
-def _services(services: Iterable[CapturedService]) -> list[str]:
-    chosen = sorted((s for s in services if s.running or s.enabled), key=lambda s: s.name)
-    if not chosen:
-        return []
-    return ["services:"] + [
-        f"  {scalar(s.name)}: {{running: {_bool(s.running)}, enabled: {_bool(s.enabled)}}}"
-        for s in chosen
-    ]
-
-
-def _files(files: Iterable[CapturedFile]) -> list[str]:
-    out = []
-    for f in sorted(files, key=lambda f: f.path):
-        note = f"  # from package {_comment(f.package)}" if f.package else ""
-        out.append(f"  {scalar(f.path)}:{note}")
-        for key in ("sha256", "mode", "owner", "group"):
-            value = getattr(f, key)
-            if value is not None:
-                out.append(f"    {key}: {scalar(value)}")
-    return ["files:", *out] if out else []
-
-
-def scalar(text: str) -> str:
-    """`text` as a YAML scalar that reads back as exactly this string, through Jinja2 too."""
-    if _PLAIN.fullmatch(text) and _resolves_to_str(text):
-        return text
-    return json.dumps(text, ensure_ascii=True).replace("{", "\\u007b")
-
-
-def _resolves_to_str(text: str) -> bool:
-    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
-    return bool(tag == "tag:yaml.org,2002:str")
+def _file_yaml(checks: Mapping[str, str] | None) -> str:
+    if checks is None:
+        return q("absent")
+    return "{" + ", ".join(f"{key}: {q(value)}" for key, value in checks.items()) + "}"
 
 
 def _bool(value: bool) -> str:
@@ -128,5 +196,33 @@ def _bool(value: bool) -> str:
 
 
 def _comment(text: str) -> str:
-    """Host data in a comment: one line, no Jinja delimiters."""
-    return re.sub(r"[^A-Za-z0-9_.:@+~-]", "?", text)[:200]
+    """Host data in a comment: printable, one line, and no Jinja2 delimiter (`{` and `#`)."""
+    return "".join(c if c.isprintable() and c not in "{}#" else "?" for c in text)
+
+
+# `{` is escaped too: the file is read through Jinja2 before YAML, and a `{{` in a path or a
+# name from the host must reach YAML as data, never as template source.
+_ESCAPES = {
+    "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "\\x7b",
+}  # fmt: skip
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def q(text: str) -> str:
+    """A YAML double-quoted scalar that reads back as exactly `text`, whatever it holds."""
+    return '"' + "".join(_escape(c) for c in text) + '"'
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if unicodedata.category(char) not in _UNPRINTABLE:
+        return char
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else (f"\\U{code:08x}")
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.argtypes import MAX_COUNT, MAX_FORKS, MAX_TIMEOUT, positive
+from driftcheck.capturecmd import capture, capture_arguments
 from driftcheck.commands_history import diff, diff_arguments, history, history_arguments
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.progress import Progress, new_run_id
@@ -123,6 +124,20 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="I/N",
         help="the same with I from 0 (Kubernetes: --shard-index $(JOB_COMPLETION_INDEX)/N)",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also compare each host with the majority of its peer group (its most specific "
+        "inventory group with >= 3 audited hosts); turns on modified_config: report. "
+        "A state's `peers: false` or `modified_config: ignore` still wins",
+    )
+    parser.add_argument(
+        "--peer-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --peers: compare hosts within these inventory groups instead (repeatable)",
+    )
     _publish_args(parser)
 
 
@@ -168,6 +183,7 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
 
 
 def scan(args: argparse.Namespace) -> int:
+    from driftcheck.fleet import with_peers
     from driftcheck.fleet.shard import select_shard, shard_entry, states_digest
     from driftcheck.inventory.hostvars import check_connection_vars
     from driftcheck.report import build_report
@@ -176,9 +192,10 @@ def scan(args: argparse.Namespace) -> int:
         _debug_log(Path(args.debug_log))
     inventory, selection, states_dir = _hosts_and_states(args)
     check_connection_vars(selection)
+    _check_peer_groups(args, inventory)
     shard = _shard(args)
     hosts = select_shard(selection, shard) if shard else selection
-    states = _load_states(hosts, states_dir)
+    states = {h: with_peers(s, args.peers) for h, s in _load_states(hosts, states_dir).items()}
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
     fleet = FleetInfo(
         inventory,
@@ -191,6 +208,14 @@ def scan(args: argparse.Namespace) -> int:
         report = _publish(report, publishing, root)
     _print(report, args)
     return exit_status(report)
+
+
+def _check_peer_groups(args: argparse.Namespace, inventory: Inventory) -> None:
+    unknown = [g for g in args.peer_group if g not in inventory.groups]
+    if unknown:
+        raise UsageError(f"--peer-group {unknown[0]}: no such group in the inventory")
+    if args.peer_group and not args.peers:
+        raise UsageError("--peer-group needs --peers")
 
 
 def _shard(args: argparse.Namespace) -> Shard | None:
@@ -266,6 +291,7 @@ def _run(
     fleet: FleetInfo,
 ) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
     from driftcheck.backends.options import TransportOptions
+    from driftcheck.fleet.peers import PeerInput, apply_peers
     from driftcheck.fleet.shard import inventory_digest
     from driftcheck.fleet.spread import package_groups
     from driftcheck.report import RunInfo
@@ -298,7 +324,10 @@ def _run(
         shard=fleet.shard,
     )
     groups = package_groups(audits) if fleet.partial else None
-    return run, [a.result for a in audits], package_spread(audits), groups
+    # The fleet stage: after every host's own comparison, each host against its peers.
+    depths = {name: group.depth for name, group in fleet.inventory.groups.items()}
+    results = apply_peers([PeerInput(a.result, a.peer) for a in audits], depths, args.peer_group)
+    return run, results, package_spread(audits), groups
 
 
 def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
@@ -475,6 +504,11 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         merge,
     ),
     "report": ("re-render a saved JSON report", report_arguments, report),
+    "capture": (
+        "write a declared state from one golden host, which that host passes",
+        capture_arguments,
+        capture,
+    ),
     "history": ("past runs from REPORT_DIR/history.sqlite", history_arguments, history),
     "diff": ("what changed between two recorded runs", diff_arguments, diff),
 }

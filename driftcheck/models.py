@@ -184,7 +184,22 @@ class DeclaredState:
     host: HostSpec = field(default_factory=HostSpec)
     containers: Mapping[str, ContainerSpec] = field(default_factory=dict)
     unexpected_containers: str = "ignore"  # "ignore" | "report"
+    peers: bool | None = None  # None: as `scan --peers` says
+    modified_config: str | None = None  # "report" | "ignore"; None: on with peers, else off
     sources: tuple[str, ...] = ()  # state files merged into this, in order
+
+    def checks_something(self) -> bool:
+        """Whether this state, on its own (peers aside), makes any check at all."""
+        return bool(
+            self.packages
+            or self.files
+            or self.services
+            or self.containers
+            or self.host.max_age_seconds is not None
+            or self.host.max_zombies is not None
+            or "report" in (self.unexpected_packages, self.unexpected_containers)
+            or self.modified_config == "report"
+        )
 
 
 # --- observed state ----------------------------------------------------------------------
@@ -269,6 +284,28 @@ class ContainerState:
     zombies: int | None = None  # zombies below its PID 1, as the host sees them
 
 
+@dataclass(frozen=True)
+class ConfFile:
+    """A configuration file its package manager knows (dpkg conffile, rpm %config), with the
+    digest the package recorded and what the file is now. `digest` and `recorded` use the same
+    algorithm (`algorithm`); None: the file is missing or unreadable (`error` says which)."""
+
+    path: str
+    package: str
+    algorithm: str  # "md5" | "sha256"
+    recorded: str
+    digest: str | None = None
+    mode: str | None = None
+    owner: str | None = None
+    group: str | None = None
+    error: str = ""  # "missing" or why it could not be read
+    missing_ok: bool = False  # rpm %config(missingok): its absence is no drift
+
+    @property
+    def modified(self) -> bool:
+        return self.digest is not None and self.digest != self.recorded
+
+
 _NOT_RUN: Section[Any] = Section(Outcome.UNSUPPORTED, None, "not collected")
 
 
@@ -281,6 +318,9 @@ class Observed:
     services: Section[Mapping[str, ServiceState]] = _NOT_RUN
     facts: Section[HostFacts] = _NOT_RUN
     containers: Section[Mapping[str, ContainerState]] = _NOT_RUN
+    # Every unit and every package config file: collected only for peers / modified_config.
+    units: Section[Mapping[str, ServiceState]] = _NOT_RUN
+    conffiles: Section[Mapping[str, ConfFile]] = _NOT_RUN
     inner: Mapping[str, Observed] = field(default_factory=dict)  # container name -> observed
     truncated: bool = False
 
@@ -289,14 +329,24 @@ class Observed:
 
 
 class Status(StrEnum):
+    """The one list of host statuses: reports, metrics and history all iterate over it."""
+
     COMPLIANT = "compliant"
     SNOWFLAKE = "snowflake"
+    UNCHECKED = "unchecked"  # audited, but nothing applied to it: no declared, peer or config check
     UNREACHABLE = "unreachable"
     ERROR = "error"
 
 
 # Finding kinds that say a check could not be made: never a pass, never waived, always `error`.
 UNKNOWN_KINDS = ("unknown", "truncated", "limit")
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+# The usual finding categories, in report order (a finding may carry others: collector, waiver).
+CATEGORIES = ("package", "file", "service", "host", "container")
+# Hosts whose state is not known to be anything: listed apart in every report, exit code 2.
+NOT_AUDITED: tuple[str, ...] = tuple(
+    s.value for s in (Status.UNREACHABLE, Status.ERROR, Status.UNCHECKED)
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -325,3 +375,13 @@ class HostResult:
     facts: Mapping[str, Any] = field(default_factory=dict)
     duration: float = 0.0
     state_files: tuple[str, ...] = ()
+    peers: PeerNote | None = None  # None: peers were not asked for this host
+
+
+@dataclass(frozen=True)
+class PeerNote:
+    """Which peer group a host was compared with, or why it was compared with nothing."""
+
+    group: str | None  # None: no group qualified
+    voters: int = 0  # audited hosts of the group, this host included
+    reason: str = ""

@@ -18,6 +18,7 @@ from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
 from driftcheck.compare.files import bound_diffs, size_text
 from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
+from driftcheck.fleet import PeerValues, peer_values
 from driftcheck.limits import MAX_FINDINGS
 from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Status
 from driftcheck.report import iso
@@ -37,6 +38,7 @@ class Audit:
 
     result: HostResult
     packages: Mapping[str, str] | None = None
+    peer: PeerValues | None = None  # for the fleet stage, when the state asks for peers
 
 
 def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
@@ -49,6 +51,8 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         findings = tuple(bound_diffs(compare(state, observed, now=time.time())))
         in_time(deadline, "comparing")
         status, error = classify(observed, within_limits(findings))
+        if status is Status.COMPLIANT and not state.checks_something():
+            status, error = Status.UNCHECKED, UNCHECKED_REASON
     except LimitError as exc:
         return _limited(host, state, exc, started)
     except UnreachableError as exc:
@@ -66,7 +70,8 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         duration=time.monotonic() - started,
         state_files=state.sources,
     )
-    return Audit(result, _package_versions(observed))
+    peer = peer_values(host.name, state, observed) if state.peers else None
+    return Audit(result, _package_versions(observed), peer)
 
 
 def in_time(deadline: float, stage: str, clock: Callable[[], float] = time.monotonic) -> None:
@@ -102,6 +107,9 @@ def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: fl
     finally:
         backend.close()
     return parse_output(result, state, nonce)
+
+
+UNCHECKED_REASON = "nothing was checked: no declared state applies, and peers were not asked for"
 
 
 def classify(observed: Observed, findings: Sequence[Finding]) -> tuple[Status, str | None]:

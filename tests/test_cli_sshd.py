@@ -93,3 +93,103 @@ def test_changed_host_key_is_refused_even_with_accept_new(tmp_path: Path, sshd: 
     (host,) = json.loads(proc.stdout)["hosts"]
     assert host["status"] == "error"
     assert "CHANGED" in host["error"]
+
+
+def test_nothing_declared_is_unchecked_in_every_format(tmp_path: Path, sshd: Sshd) -> None:
+    """Issue 9 §1: an empty states directory checks nothing: never compliant, exit 2."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    inv = _inventory(tmp_path, sshd)
+    for state in (tmp_path / "states").iterdir():
+        state.unlink()
+    junit, prom = tmp_path / "junit.xml", tmp_path / "driftcheck.prom"
+    common = ("-i", str(inv), "--known-hosts", str(known))
+    proc = _scan(*common, "--junit", str(junit), "--prometheus", str(prom))
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads(proc.stdout)
+    (host,) = report["hosts"]
+    assert (host["status"], host["findings"]) == ("unchecked", [])
+    assert (report["summary"]["unchecked"], report["summary"]["compliant"]) == (1, 0)
+    assert '<error type="unchecked"' in junit.read_text()
+    metrics = prom.read_text()
+    assert 'driftcheck_host_status{host="self",status="unchecked"} 1' in metrics
+    assert 'driftcheck_findings{host="self"' not in metrics  # a 0 would read as clean
+    text = _scan(*common, "--format", "text")
+    first = text.stdout.splitlines()[0]
+    assert "1 unchecked (NOT AUDITED)" in first
+    assert "start with `driftcheck scan --peers` or `driftcheck capture`" in first
+    html = _scan(*common, "--format", "html").stdout
+    assert "Nothing is declared for any host" in html
+    assert "NOT AUDITED" in html
+
+
+def test_peers_over_ssh_one_round_trip_identical_hosts_agree(tmp_path: Path, sshd: Sshd) -> None:
+    """Three inventory hosts that are this one machine: peers see no difference at all."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    line = (
+        f"ansible_host={sshd.address} ansible_port={sshd.port} ansible_user={sshd.user} "
+        f"ansible_ssh_private_key_file={sshd.client_key}"
+    )
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[web]\n" + "".join(f"web{i} {line}\n" for i in range(3)))
+    (tmp_path / "states").mkdir()
+    proc = _scan("-i", str(inv), "--known-hosts", str(known), "--peers")
+    assert proc.returncode in (0, 1), proc.stderr  # 1: this machine's own modified conffiles
+    hosts = json.loads(proc.stdout)["hosts"]
+    assert [h["peers"] for h in hosts] == [{"group": "web", "voters": 3, "reason": ""}] * 3
+    assert [f for h in hosts for f in h["findings"] if f["kind"] != "modified"] == []
+    assert {h["status"] for h in hosts} <= {"compliant", "snowflake"}
+    refused = _scan("-i", str(inv), "--known-hosts", str(known), "--peers", "--peer-group", "db")
+    assert refused.returncode != 0
+    assert "--peer-group db: no such group" in refused.stderr
+
+
+def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "driftcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_capture_then_scan_is_compliant(tmp_path: Path, sshd: Sshd) -> None:
+    """Issue 9 §4 on this machine over real SSH: capture, validate, scan (the lab does it on a
+    systemd host with a sibling, tests/e2e/test_peers.py). Hostile file names come back as data."""
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    inv = _inventory(tmp_path, sshd)
+    odd = tmp_path / "odd dir"
+    odd.mkdir()
+    (odd / "it's $(touch PWNED).conf").write_text("x = 1\n")
+    (odd / 'quote" and \\ back.conf').write_text("y\n")
+    (odd / "plain.conf").write_text("z\n")
+    (odd / "plain.conf").chmod(0o600)
+    state = tmp_path / "states" / "all.yml"
+    common = ("-i", str(inv), "--known-hosts", str(known))
+    glob = str(odd / "*.conf")
+    captured = _driftcheck("capture", *common, "self", "-o", str(state), "--force", "--file", glob)
+    assert captured.returncode == 0, captured.stderr
+    text = state.read_text()
+    assert text.startswith("# Declared state captured from self at ")
+    assert "unexpected_packages: report\n" in text
+    assert '  "dpkg": "' in text  # exact versions, quoted
+    assert f'  "{odd}/plain.conf": {{sha256: "' in text
+    assert 'mode: "0600"' in text
+    assert f'  "{odd}/it\'s $(touch PWNED).conf": {{sha256: "' in text
+    assert f'  "{odd}/quote\\" and \\\\ back.conf": {{sha256: "' in text
+    assert [p for p in (tmp_path, Path.home(), ROOT) if (p / "PWNED").exists()] == []
+    again = _driftcheck("capture", *common, "self", "-o", str(state))
+    assert again.returncode != 0
+    assert "exists (use --force" in again.stderr
+    validated = _driftcheck("validate", "-i", str(inv))
+    assert validated.returncode == 0, validated.stderr
+    scanned = _scan(*common)
+    report = json.loads(scanned.stdout)
+    (host,) = report["hosts"]
+    # zombies come and go on a shared build machine: everything else must match exactly
+    assert [f for f in host["findings"] if f["category"] != "host"] == []
+    assert host["state_files"] == [str(state)]

@@ -145,6 +145,74 @@ dc_units() {
 	dc_run services.show systemctl show -p Id,LoadState,ActiveState,UnitFileState -- "$@"
 }
 
+# dc_all_units: every service unit file with its enablement, and every loaded service unit with
+# its active state, in systemd's JSON (for peers: a unit disabled and stopped is not loaded, so
+# list-units alone would not show it). Two processes, only when peers ask for them.
+dc_all_units() {
+	dc_run units.files systemctl list-unit-files --type=service --no-pager --output=json
+	dc_run units.loaded systemctl list-units --all --type=service --no-pager --output=json
+}
+
+# --- package config files (peers, modified_config) ----------------------------------------
+
+# Config files come with the digest their package manager recorded; what they are now comes from
+# ONE digest tool and ONE stat over all of them (dc_sum_stat). Paths come from the package
+# database, one a line; they are split on newlines only, with globbing off, so spaces and glob
+# characters stay literal.
+
+# dc_conffiles: dpkg's conffiles and the md5 each package recorded (stderr merged: the parser
+# knows dpkg-query's warning lines); obsolete ones are left out.
+dc_conffiles() {
+	if ! dc_has dpkg-query; then
+		dc_skip conffiles.dpkg 'no dpkg-query'
+		return 0
+	fi
+	dc_begin conffiles.dpkg
+	dc_cf=$(dpkg-query -W -f '${Package}\n${Conffiles}\n' 2>&1)
+	dc_rc=$?
+	printf '%s' "$dc_cf"
+	dc_end conffiles.dpkg "$dc_rc"
+	dc_cf=$(printf '%s\n' "$dc_cf" | sed -n 's/^ \(\/.*\) [0-9a-f]\{32\}$/\1/p')
+	dc_sum_stat conffiles.dpkg md5sum "$dc_cf"
+}
+
+# dc_conffiles_rpm: rpm's %config files (flags with c) and the digest rpm recorded. rpm lists
+# every file of every package, so the host keeps the config ones (grep); the last line is rpm's
+# exit status. Ghosts (flag g) have no content to check.
+dc_conffiles_rpm() {
+	if ! dc_real_rpm; then
+		dc_skip conffiles.rpm 'no rpm'
+		return 0
+	fi
+	dc_begin conffiles.rpm
+	dc_cf=$({
+		rpm -qa --queryformat '[%{FILEFLAGS:fflags}\t%{=FILEDIGESTALGO}\t%{FILEDIGESTS}\t%{=NAME}\t%{FILENAMES}\n]' 2>&1
+		echo "rpm-exit $?"
+	} | grep -e '^[a-z]*c[a-z]*	' -e '^rpm-exit ' -e '^error:')
+	printf '%s' "$dc_cf"
+	dc_end conffiles.rpm 0
+	dc_cf=$(printf '%s\n' "$dc_cf" | sed -n 's/^[a-fh-z]*c[a-fh-z]*	[0-9]*	[0-9a-f][0-9a-f]*	[^	]*	\(\/.*\)$/\1/p')
+	dc_sum_stat conffiles.rpm sha256sum "$dc_cf"
+}
+
+# dc_sum_stat PREFIX TOOL PATHS: sections PREFIX.sum (TOOL over PATHS) and PREFIX.stat.
+dc_sum_stat() {
+	dc_pre=$1
+	dc_tool=$2
+	dc_oifs=$IFS
+	IFS=$dc_nl
+	set -f
+	# shellcheck disable=SC2086 # split on newlines only, globbing off: see above
+	set -- $3
+	IFS=$dc_oifs
+	set +f
+	if [ "$#" = 0 ]; then
+		set -- /dev/null # nothing to digest: the sections stay, with nothing of interest
+	fi
+	dc_run "$dc_pre.sum" "$dc_tool" -- "$@"
+	dc_run "$dc_pre.stat" stat -c '%a %U %G %n' -- "$@"
+}
+
 # --- files --------------------------------------------------------------------------------
 
 # Only the error's last part (strerror) is printed: stat's message quotes the path.

@@ -29,6 +29,19 @@ from driftcheck.collectors.facts import (
 )
 from driftcheck.collectors.files import parse_file
 from driftcheck.collectors.packages import by_name, parse_apk, parse_dpkg, parse_rpm
+from driftcheck.collectors.peerdata import (
+    CONFFILES_DPKG,
+    CONFFILES_RPM,
+    STAT,
+    SUM,
+    UNIT_FILES,
+    UNITS_LOADED,
+    conffiles_section,
+    merge_conffiles,
+    units_section,
+    wants_conffiles,
+    wants_units,
+)
 from driftcheck.collectors.sections import (
     UNSUPPORTED,
     ParseError,
@@ -39,6 +52,7 @@ from driftcheck.collectors.sections import (
 from driftcheck.collectors.services import parse_systemctl_show, split_blocks
 from driftcheck.models import (
     CommandResult,
+    ConfFile,
     ContainerSpec,
     ContainerState,
     DeclaredState,
@@ -74,6 +88,7 @@ def build_script(
     if not _NONCE.fullmatch(nonce):
         raise ValueError("the nonce must be 8 to 64 letters or digits")
     calls = ["dc_facts", *_service_calls(state), "dc_packages"]
+    calls += ["dc_conffiles", "dc_conffiles_rpm"] if wants_conffiles(state) else []
     calls += _file_calls(state, max(0, int(content_cap)))
     calls += _container_calls(state, nonce, max(0, int(content_cap)), time_limit)
     calls += ["dc_done", "exit 0"]
@@ -83,6 +98,7 @@ def build_script(
 def _service_calls(state: DeclaredState) -> list[str]:
     units = [quote(unit) for unit in _units(state) if _quotable(unit)]
     show = [f"\tdc_units {' '.join(units)}"] if units else []
+    show += ["\tdc_all_units"] if wants_units(state) else []
     return ["if dc_systemd; then", *show, "\t:", "fi"]
 
 
@@ -196,6 +212,12 @@ def parse_output(result: CommandResult, state: DeclaredState, nonce: str) -> Obs
         facts=_facts(out),
         truncated=result.truncated,
     )
+    if wants_units(state) or wants_conffiles(state):
+        observed = replace(
+            observed,
+            units=_all_units(out) if wants_units(state) else observed.units,
+            conffiles=_conffiles(out) if wants_conffiles(state) else observed.conffiles,
+        )
     if not audits_containers(state):
         return observed
     return replace(observed, containers=_containers(out), inner=_inner(out, state, nonce))
@@ -325,6 +347,30 @@ def _one_unit(block: bytes, unit: str) -> ServiceState | None:
         return parse_systemctl_show(block, unit)
     except ParseError:
         return None
+
+
+def _all_units(out: _Output) -> Section[Mapping[str, ServiceState]]:
+    gate = out.get("services")
+    if gate is None:
+        return _failed(out.missing("services"))
+    if gate.status == UNSUPPORTED:
+        return _unsupported(text(gate.body).strip() or "no systemd")
+    files, loaded = out.get(UNIT_FILES), out.get(UNITS_LOADED)
+    if files is None or loaded is None:
+        return _failed(out.missing(UNIT_FILES if files is None else UNITS_LOADED))
+    return units_section(files, loaded)
+
+
+def _conffiles(out: _Output) -> Section[Mapping[str, ConfFile]]:
+    sections = []
+    for manager, name in (("dpkg", CONFFILES_DPKG), ("rpm", CONFFILES_RPM)):
+        listing = out.get(name)
+        if listing is None:
+            return _failed(out.missing(name))
+        sections.append(
+            conffiles_section(listing, out.get(name + SUM), out.get(name + STAT), manager)
+        )
+    return merge_conffiles(sections)
 
 
 def _facts(out: _Output) -> Section[HostFacts]:

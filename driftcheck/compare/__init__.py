@@ -8,6 +8,7 @@ from __future__ import annotations
 from driftcheck.compare.containers import compare_containers
 from driftcheck.compare.files import compare_files
 from driftcheck.compare.host import compare_host
+from driftcheck.compare.modified import compare_modified
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
 from driftcheck.models import UNKNOWN_KINDS, DeclaredState, Finding, Observed
@@ -24,6 +25,7 @@ def compare(
         *compare_files(declared, observed.files, target),
         *compare_services(declared, observed.services, target),
         *compare_host(declared.host, observed.facts, target, now),
+        *compare_modified(declared, observed, target),
         *compare_containers(declared, observed, lambda d, o, t: compare(d, o, now=now, target=t)),
     ]
     if observed.truncated:

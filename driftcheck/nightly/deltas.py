@@ -22,9 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftcheck.models import NOT_AUDITED
 from driftcheck.nightly.history import History, HostState, RunState, finding_key
 
-UNAUDITED = ("unreachable", "error")
+UNAUDITED = NOT_AUDITED
 _INTERNAL = ("new", "carried")
 
 
@@ -33,7 +34,7 @@ class HostDelta:
     new: list[dict[str, Any]] = field(default_factory=list)
     resolved: list[dict[str, Any]] = field(default_factory=list)
     carried: list[dict[str, Any]] = field(default_factory=list)
-    became: str | None = None  # "unreachable" | "error" when the host newly is so
+    became: str | None = None  # "unreachable" | "error" | "unchecked" when the host newly is so
 
 
 def annotate(report: Mapping[str, Any], history: History) -> dict[str, Any]:

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import InputError, OutputError, UsageError
+from driftcheck.models import STATUSES
 from driftcheck.reportdir import ReportDir, storage_failure
 
 HISTORY_FILE = "history.sqlite"
 Key = tuple[str, str, str, str]
 FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
-STATUSES = ("compliant", "snowflake", "unreachable", "error")
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: runs, hosts per run, findings per host and run
@@ -56,6 +56,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_seq, host, target, category, item, kind),
             FOREIGN KEY (run_seq, host) REFERENCES hosts (run_seq, name) ON DELETE CASCADE)""",
     ),
+    # 2: hosts audited with nothing applied to them (status unchecked) are counted too
+    ("ALTER TABLE runs ADD COLUMN unchecked INTEGER NOT NULL DEFAULT 0",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -86,6 +88,7 @@ class RunSummary:
     hosts: int
     compliant: int
     snowflake: int
+    unchecked: int
     unreachable: int
     error: int
     findings: int
@@ -205,9 +208,9 @@ class History:
         run, summary = report["run"], report["summary"]
         changes = report.get("changes") or {}
         cursor = self._db.execute(
-            "INSERT INTO runs (id, started, finished, duration, inventory, run_limit, version,"
-            " hosts, compliant, snowflake, unreachable, error, findings, waived, new, resolved)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (id, started, finished, duration, inventory, run_limit, version,"  # noqa: S608 - column names are constants
+            f" hosts, {', '.join(STATUSES)}, findings, waived, new, resolved)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' for _ in STATUSES)}, ?, ?, ?, ?)",
             (
                 run["id"], run["started"], run["finished"], run.get("duration"),
                 run.get("inventory"), run.get("limit"), run.get("version"),

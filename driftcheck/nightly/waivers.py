@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import WaiverError
-from driftcheck.models import UNKNOWN_KINDS, Origin
+from driftcheck.models import NOT_AUDITED, UNKNOWN_KINDS, Origin
 from driftcheck.report import summarize
 from driftcheck.state.yamlload import YList, YMap, load_yaml
 from driftcheck.yamlsafe import excerpt
@@ -38,7 +38,7 @@ from driftcheck.yamlsafe import excerpt
 REQUIRED = ("host", "category", "item", "reason", "expires")
 OPTIONAL = {"target": "*", "kind": "*", "by": None}
 NEVER_WAIVED = UNKNOWN_KINDS
-UNAUDITED = ("unreachable", "error")
+UNAUDITED = NOT_AUDITED
 
 
 @dataclass(frozen=True)

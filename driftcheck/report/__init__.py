@@ -11,7 +11,7 @@ from typing import Any
 
 from driftcheck import __version__
 from driftcheck.errors import ExitStatus, InputError
-from driftcheck.models import Finding, HostResult, Status
+from driftcheck.models import NOT_AUDITED, STATUSES, Finding, HostResult
 
 SCHEMA = "driftcheck.report/1"
 Report = dict[str, Any]
@@ -68,6 +68,13 @@ def build_report(
 
 
 def host_entry(result: HostResult) -> dict[str, Any]:
+    entry = _host_fields(result)
+    if result.peers is not None:  # only with --peers (or `peers: true`)
+        entry["peers"] = asdict(result.peers)
+    return entry
+
+
+def _host_fields(result: HostResult) -> dict[str, Any]:
     return {
         "name": result.host.name,
         "address": result.host.address,
@@ -86,7 +93,7 @@ def finding_entry(finding: Finding) -> dict[str, Any]:
 
 
 def summarize(hosts: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    summary = {"hosts": 0, **{s.value: 0 for s in Status}, "findings": 0, "waived": 0}
+    summary = {"hosts": 0, **dict.fromkeys(STATUSES, 0), "findings": 0, "waived": 0}
     for host in hosts:
         summary["hosts"] += 1
         summary[host["status"]] += 1
@@ -96,9 +103,10 @@ def summarize(hosts: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def exit_status(report: Mapping[str, Any]) -> ExitStatus:
-    """0 all compliant; 1 all audited, some snowflake; 2 any host unreachable or in error."""
+    """0 all compliant; 1 all audited, some snowflake; 2 any host unreachable, in error or
+    unchecked (nothing applied to it)."""
     summary = report["summary"]
-    if summary["unreachable"] or summary["error"]:
+    if any(summary.get(status) for status in NOT_AUDITED):
         return ExitStatus.INCOMPLETE
     if summary["snowflake"]:
         return ExitStatus.SNOWFLAKES

@@ -25,9 +25,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from driftcheck.models import CATEGORIES, NOT_AUDITED
+
 TEMPLATES = Path(__file__).parent / "templates"
-STATUSES = ("error", "unreachable", "snowflake", "compliant")
-CATEGORIES = ("package", "file", "service", "host", "container")
+# Worst first: the fleet table's default order and its status filter.
+STATUSES = ("error", "unreachable", "unchecked", "snowflake", "compliant")
+MARKS = {"compliant": "✓", "snowflake": "❄", "unchecked": "∅", "unreachable": "⚠", "error": "✖"}
 # The order of a finding's fields in the embedded data; trailing nulls are dropped.
 FINDING_FIELDS = (
     "target",
@@ -65,6 +68,10 @@ def render_html(report: Mapping[str, Any]) -> str:
         "run": report.get("run") or {},
         "cards": summary_cards(hosts),
         "not_audited": not_audited(hosts),
+        "not_audited_statuses": NOT_AUDITED,
+        "statuses": STATUSES,
+        "categories": CATEGORIES,
+        "start_hint": bool(hosts) and all(h.get("status") == "unchecked" for h in hosts),
         "clusters": clusters[:CLUSTERS_SHOWN],
         "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),
         "unique": unique,
@@ -160,9 +167,7 @@ def host_id(name: object) -> str:
 
 
 def status_mark(status: object) -> str:
-    return {"compliant": "✓", "snowflake": "❄", "unreachable": "⚠", "error": "✖"}.get(
-        str(status), "?"
-    )
+    return MARKS.get(str(status), "?")
 
 
 # --- what is rendered server-side: summary, not audited, clusters, changes ----------------
@@ -182,7 +187,7 @@ def summary_cards(hosts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    failed = [h for h in hosts if h.get("status") in ("unreachable", "error")]
+    failed = [h for h in hosts if h.get("status") in NOT_AUDITED]
     return sorted(failed, key=lambda h: (str(h.get("status")), str(h.get("name"))))
 
 
@@ -356,6 +361,9 @@ def page_data(
     return {
         "fields": FINDING_FIELDS,
         "categories": CATEGORIES,
+        "statuses": STATUSES,
+        "marks": MARKS,
+        "not_audited": NOT_AUDITED,
         "hosts": packed,
         "findings": findings.rows,
         "clusters": [[c.number, len(c.hosts)] for c in clusters],
@@ -383,7 +391,17 @@ def pack_host(
         {visible(str(k)): values(v) for k, v in (host.get("facts") or {}).items()},
         [findings(f) for f in host.get("findings") or []],
         cluster_of.get(name, 0),
+        visible(peers_text(host.get("peers"))),
     ]
+
+
+def peers_text(note: object) -> str:
+    """Whom the host was compared with (`--peers`), or why with nobody; "" without peers."""
+    if not isinstance(note, Mapping):
+        return ""
+    if note.get("group") is None:
+        return str(note.get("reason") or "compared with nothing")
+    return f"{note.get('group')} ({note.get('voters')} audited hosts)"
 
 
 def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, Any]]:
@@ -395,7 +413,24 @@ def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, A
         hosts = sorted({str(h) for versions in packages.values() for h in (versions or {})})
         cells = [[values((packages[p] or {}).get(h)) for p in names] for h in hosts]
         ids = [host_id(h) for h in hosts]
+        majority = [majority_of([row[col] for row in cells]) for col in range(len(names))]
         packed.append(
-            {"packages": visible(names), "hosts": visible(hosts), "ids": ids, "cells": cells}
+            {
+                "packages": visible(names),
+                "hosts": visible(hosts),
+                "ids": ids,
+                "cells": cells,
+                "majority": [m[0] for m in majority],
+                "held": [m[1] for m in majority],
+            }
         )
     return packed
+
+
+def majority_of(refs: Sequence[int]) -> tuple[int, int]:
+    """(value, hosts holding it) when more than half of the hosts hold one value (0, not
+    installed, counts as a value: the peers rule), else (-1, 0): no consensus."""
+    if not refs:
+        return -1, 0
+    value, count = Counter(refs).most_common(1)[0]
+    return (value, count) if 2 * count > len(refs) else (-1, 0)

@@ -3,9 +3,9 @@
 One <testsuite> per host, one <testcase> per host and check, a check being (target, category,
 item): its findings become one <failure> (several kinds of drift on one file are one failing
 check, so test names stay stable from run to run). A check that could not be made (kind unknown or
-truncated) is an <error>, never a pass; an unreachable or error host gets an `audit` case with an
-<error>. A waived check is <skipped> with the waiver's reason. A compliant host has one passing
-`audit` case, so that "every host passed" is visible as tests.
+truncated) is an <error>, never a pass; an unreachable, error or unchecked host (nothing checked)
+gets an `audit` case with an <error>. A waived check is <skipped> with the waiver's reason. A
+compliant host has one passing `audit` case, so that "every host passed" is visible as tests.
 
 Text from hosts can hold characters XML 1.0 cannot carry at all (ESC, NUL): they are written as
 `\\xNN` (`\\uNNNN` for a lone surrogate), as in the text report.
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any
 
-from driftcheck.models import UNKNOWN_KINDS
+from driftcheck.models import NOT_AUDITED, UNKNOWN_KINDS
 
 _COUNTS = (("failure", "failures"), ("error", "errors"), ("skipped", "skipped"))
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -55,7 +55,7 @@ def audit_case(host: Mapping[str, Any]) -> ET.Element:
     """The host as a whole: passes when compliant, an error when it could not be audited."""
     case = ET.Element("testcase", name="audit", classname=_classname(host["name"]))
     case.set("time", _seconds(host.get("duration")))
-    if host["status"] in ("unreachable", "error"):
+    if host["status"] in NOT_AUDITED:
         message = f"{host['status']}: {host.get('error') or 'not audited'}"
         error = ET.SubElement(case, "error", type=host["status"], message=_text(message))
         error.text = _text(message)

@@ -3,10 +3,12 @@
 Write it with driftcheck.atomic.write_atomic (node_exporter must never read half a file) into the
 collector's directory, e.g. /var/lib/prometheus/node-exporter/driftcheck.prom.
 
-Every host gets all four `driftcheck_host_status` series (1 for its status, 0 for the others), so
-an alert on `driftcheck_host_status{status="snowflake"} == 1` never depends on a series appearing.
+Every host gets one `driftcheck_host_status` series per status of models.Status (1 for its
+status, 0 for the others), so an alert on `driftcheck_host_status{status="snowflake"} == 1`
+never depends on a series appearing.
 `driftcheck_findings{host,category}` counts findings not waived, with 0 for the usual categories;
-it is left out for unreachable hosts: nothing was checked there, and a 0 would read as clean.
+it is left out for unreachable and unchecked hosts: nothing was checked there, and a 0 would
+read as clean.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-STATUSES = ("compliant", "snowflake", "unreachable", "error")
-CATEGORIES = ("package", "file", "service", "host", "container")
+from driftcheck.models import CATEGORIES, STATUSES
+
 Sample = tuple[Mapping[str, str], float]
 
 
@@ -99,7 +101,7 @@ def _change_metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[
 
 
 def _findings(host: Mapping[str, Any], *, waived: bool) -> list[Sample]:
-    if host["status"] == "unreachable":
+    if host["status"] in ("unreachable", "unchecked"):  # nothing checked: a 0 would read as clean
         return []
     counts = Counter(f["category"] for f in host["findings"] if bool(f.get("waived")) == waived)
     categories = sorted(set(CATEGORIES) | set(counts)) if not waived else sorted(counts)

@@ -13,11 +13,13 @@ from typing import Any
 
 from tabulate import tabulate
 
-from driftcheck.models import UNKNOWN_KINDS
+from driftcheck.models import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS
 
-CATEGORIES = ("package", "file", "service", "host", "container")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE", "unreachable": "UNREACHABLE", "error": "ERROR"}
+MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE"} | {s: s.upper() for s in NOT_AUDITED}
+START = (
+    "nothing is declared for any host: start with `driftcheck scan --peers` or `driftcheck capture`"
+)
 
 
 def clean(value: object) -> str:
@@ -29,9 +31,16 @@ def clean(value: object) -> str:
 def summary_line(report: Mapping[str, Any]) -> str:
     s = report["summary"]
     parts = [f"{s['hosts']} hosts: {s['compliant']} compliant, {s['snowflake']} snowflake"]
-    if s["unreachable"] or s["error"]:
-        parts.append(f"{s['unreachable']} unreachable, {s['error']} error (NOT AUDITED)")
+    if any(s.get(status) for status in NOT_AUDITED):
+        shown = [st for st in NOT_AUDITED if st in ("unreachable", "error") or s.get(st)]
+        counts = ", ".join(f"{s.get(st, 0)} {st}" for st in shown)
+        parts.append(f"{counts} (NOT AUDITED)")
+    alone = [h for h in report["hosts"] if (h.get("peers") or {}).get("reason")]
+    if alone:
+        parts.append(f"{len(alone)} not compared with peers")
     parts.append(f"{s['findings']} findings")
+    if s["hosts"] and s.get("unchecked") == s["hosts"]:
+        parts.append(START)
     if s.get("waived"):
         parts.append(f"{s['waived']} waived")
     changes = report.get("changes")
@@ -65,6 +74,9 @@ def host_details(host: Mapping[str, Any]) -> Iterator[str]:
     yield f"== {clean(host['name'])} ({clean(host['address'])}): {MARK[host['status']]}"
     if host["error"]:
         yield f"   {clean(host['error'])}"
+    note = host.get("peers") or {}
+    if note.get("reason"):
+        yield f"   peers: {clean(note['reason'])}"
     rows = [
         [
             _target(f),

@@ -34,7 +34,7 @@ from driftcheck.state.values import (
 from driftcheck.state.yamlload import YMap
 
 HOST_KEYS = ("packages", "unexpected_packages", "files", "services", "host")
-TOP_KEYS = (*HOST_KEYS, "containers", "unexpected_containers")
+TOP_KEYS = (*HOST_KEYS, "containers", "unexpected_containers", "peers", "modified_config")
 UNIT_SUFFIXES = (
     ".service", ".socket", ".target", ".timer", ".path", ".mount",
     ".automount", ".swap", ".slice", ".scope", ".device",
@@ -59,8 +59,15 @@ def build_state(
         host=_host(tree),
         containers=_containers(_section(tree, "containers"), load) if load else {},
         unexpected_containers=choice(tree, "unexpected_containers", ("report", "ignore"), "ignore"),
+        peers=get_bool(tree, "peers", ""),
+        modified_config=_optional_choice(tree, "modified_config", ("report", "ignore")),
         sources=sources,
     )
+
+
+def _optional_choice(tree: YMap, key: str, options: tuple[str, ...]) -> str | None:
+    """None when the key is not there: a default decided later (modified_config: by peers)."""
+    return choice(tree, key, options, options[0]) if key in tree else None
 
 
 def _section(tree: YMap, key: str) -> YMap:

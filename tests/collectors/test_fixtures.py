@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from driftcheck.collectors import facts, packages, services
+from driftcheck.collectors import facts, packages, peerdata, services
 from driftcheck.collectors.script import parse_output
 from driftcheck.collectors.sections import ParseError
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, ServiceSpec
@@ -31,6 +31,12 @@ PARSERS: dict[str, Callable[..., Any]] = {
     "provisioned": lambda raw: list(facts.parse_provisioned(raw)),
     "procstat": facts.count_zombies,
     "cmdline": facts.parse_cmdline,
+    "conffiles-dpkg": peerdata.parse_dpkg_conffiles,
+    "conffiles-rpm": peerdata.parse_rpm_conffiles,
+    "md5sum": peerdata.parse_md5sum,
+    "conffile-stat": peerdata.parse_conffile_stat,
+    "unit-files": peerdata.parse_unit_files,
+    "units-loaded": peerdata.parse_units_loaded,
 }
 
 
@@ -42,6 +48,8 @@ def record(value: Any) -> Any:
         return {"base64": base64.b64encode(value).decode()}
     if isinstance(value, list | tuple):
         return [record(v) for v in value]
+    if isinstance(value, dict):
+        return {k: record(v) for k, v in value.items()}
     return value
 
 
@@ -72,7 +80,15 @@ def test_parser_on_captured_output(path: Path) -> None:
 
 
 def test_every_collector_has_dirty_cases() -> None:
-    for collector in ("dpkg", "rpm", "apk", "systemctl"):
+    for collector in (
+        "dpkg",
+        "rpm",
+        "apk",
+        "systemctl",
+        "conffiles-dpkg",
+        "unit-files",
+        "units-loaded",
+    ):
         names = [p.stem for p in (HERE / collector).glob("*.json")]
         assert any("garbage" in n for n in names), collector
 
@@ -107,3 +123,45 @@ def test_parse_output_on_captured_runs(path: Path) -> None:
     observed = parse_output(result, declared, case["nonce"])
     assert summary(observed) == case["expected"]
     assert observed.truncated is case["truncated"]
+
+
+def test_units_merge_enablement_and_active_state_of_a_real_host() -> None:
+    """list-unit-files and list-units of one lab host (acme-agent disabled and stopped)."""
+    files = json.loads((HERE / "unit-files/lab_peer01_disabled_agent.json").read_text())
+    loaded = json.loads((HERE / "units-loaded/lab_peer01_not_found_units.json").read_text())
+    units = peerdata.merge_units(
+        peerdata.parse_unit_files(raw_of(files)), peerdata.parse_units_loaded(raw_of(loaded))
+    )
+    assert units["acme-agent.service"].unit_file_state == "disabled"
+    assert units["acme-agent.service"].active_state == "inactive"
+    assert (units["ssh.service"].unit_file_state, units["ssh.service"].active_state) == (
+        "enabled",
+        "active",
+    )
+    assert units["getty@tty1.service"].unit_file_state == ""  # an instance: no file of its own
+    assert units["getty@.service"].load_state == "not-loaded"  # a template is never loaded
+
+
+def test_rpm_config_files_modified_missing_and_missingok() -> None:
+    """The rpm fixture's package as installed, then agent.conf edited and keep.conf (missingok)
+    deleted; sha256sum and stat as collect.sh runs them, captured in that root."""
+    case = json.loads((HERE / "conffiles-rpm/noreplace_ghost_missingok_space.json").read_text())
+    edited = "202fc7b6e8744dddf88878b9110baaf1f92c5c9c2f9d6b2df5e8871e78ca788e"
+    shipped = "07e7f0801a94036f2ba82cd8e50fd37aec5eecf50fc950879d215e8be6f8867d"
+    sums = f"{edited}  /etc/acme/agent.conf\n{shipped}  /etc/acme/with space.conf\n".encode()
+    stats = b"644 root root /etc/acme/agent.conf\n644 root root /etc/acme/with space.conf\n"
+    files = peerdata.conffiles(
+        peerdata.parse_rpm_conffiles(raw_of(case)),
+        peerdata.parse_sha256sum(sums),
+        peerdata.parse_conffile_stat(stats),
+        "sha256",
+    )
+    assert sorted(files) == [
+        "/etc/acme/agent.conf",
+        "/etc/acme/keep.conf",
+        "/etc/acme/with space.conf",
+    ]
+    assert files["/etc/acme/agent.conf"].modified
+    assert not files["/etc/acme/with space.conf"].modified
+    keep = files["/etc/acme/keep.conf"]
+    assert (keep.error, keep.missing_ok) == ("missing", True)

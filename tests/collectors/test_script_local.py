@@ -3,6 +3,7 @@ files made here, hostile names included; then parse_output. Nothing declared may
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
 from driftcheck.collectors.script import build_script, parse_output
+from driftcheck.collectors.sections import split_sections
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
 from tests.tools import require_root, require_tools
 
@@ -198,3 +201,73 @@ def test_busybox_only_target(tmp_path: Path) -> None:
     assert observed.facts.ok  # no /proc here: those facts are unknown, the rest is known
     assert observed.facts.value.zombies is None
     assert observed.facts.value.now is not None
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip unless `condition`; under CI=true a missing tool fails (tests/tools.py on main)."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"required under CI: {reason}")
+    pytest.skip(reason)
+
+
+@functools.cache
+def dpkg_verify_conffiles(packages: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """dpkg's own verdict on the conffiles of `packages`: (content differs, missing)."""
+    proc = subprocess.run(
+        ["dpkg", "--verify", *packages], capture_output=True, text=True, check=False
+    )
+    modified, missing = set(), set()
+    for line in proc.stdout.splitlines():
+        flags, _, rest = line.partition(" ")
+        kind, _, path = rest.strip().partition(" ")
+        if kind != "c":
+            continue
+        if flags == "missing":
+            missing.add(path)
+        elif flags[2:3] == "5":
+            modified.add(path)
+    return modified, missing
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_conffiles_agree_with_dpkg_verify(shell: list[str], tmp_path: Path) -> None:
+    """Issue 9 §2/§3: this machine's real dpkg database, one md5sum and one stat."""
+    require(shutil.which("dpkg-query") is not None, "needs dpkg")
+    require(shutil.which(shell[0]) is not None, f"needs {shell[0]}")
+    observed = run(shell, DeclaredState(modified_config="report"), tmp_path)
+    assert observed.conffiles.ok, observed.conffiles.reason
+    files = observed.conffiles.value
+    assert len(files) > 20  # a Debian system has dozens of conffiles
+    modified, missing = dpkg_verify_conffiles(tuple(sorted({c.package for c in files.values()})))
+    assert {p for p, c in files.items() if c.modified} == modified
+    assert {p for p, c in files.items() if c.error == "missing"} == missing
+    some = files["/etc/adduser.conf"]
+    assert (some.package, some.mode, some.owner) == ("adduser", "0644", "root")
+    assert observed.units.outcome is Outcome.UNSUPPORTED  # units only for peers
+
+
+def test_peer_sections_are_in_the_script_only_when_asked_for() -> None:
+    plain = build_script(DeclaredState(), NONCE)
+    calls = plain[plain.index("\ndc_facts\n") :]
+    assert "dc_conffiles" not in calls
+    assert "dc_all_units" not in calls
+    config = build_script(DeclaredState(modified_config="report"), NONCE)
+    assert "\ndc_conffiles\n" in config
+    assert "dc_all_units" not in config[config.index("\ndc_facts\n") :]
+    peers = build_script(DeclaredState(peers=True), NONCE)
+    assert "\tdc_all_units\n" in peers
+    assert "\ndc_conffiles\n" in peers
+
+
+def test_every_conffile_section_name_is_what_the_shell_prints(tmp_path: Path) -> None:
+    """peerdata names the sections once for Python; collect.sh must print exactly those."""
+    require(shutil.which("dpkg-query") is not None, "needs dpkg")
+    script = build_script(DeclaredState(peers=True), NONCE)
+    proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, check=False)
+    found = split_sections(proc.stdout, NONCE)
+    expected = set(SECTIONS) - {UNIT_FILES, UNITS_LOADED}  # no systemd on a build machine
+    if shutil.which("rpm") is None:
+        expected = {name for name in expected if not name.startswith("conffiles.rpm.")}
+    assert expected <= set(found)

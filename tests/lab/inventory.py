@@ -37,6 +37,8 @@ def inventory_ini(scenario: Scenario) -> str:
             if host.groups[0] == group:
                 address = host.inventory_address
                 lines.append(host.name + (f" ansible_host={address}" if address else ""))
+            elif group in host.groups:  # a further group: its address is given once
+                lines.append(host.name)
     lines += ["\n[fleet:children]", *[g for g in groups if g not in ("broken", "bench")]]
     return "\n".join(lines) + "\n"
 
@@ -44,8 +46,7 @@ def inventory_ini(scenario: Scenario) -> str:
 def ordered_groups(hosts: Iterable[HostDef]) -> list[str]:
     seen: list[str] = []
     for host in hosts:
-        if host.groups[0] not in seen:
-            seen.append(host.groups[0])
+        seen += [group for group in host.groups if group not in seen]
     return seen
 
 

@@ -97,19 +97,35 @@ def bench(count: int) -> Scenario:
     return Scenario(f"bench:{count}", hosts, exit_code=0)
 
 
+# Issue 9: a peer group of real hosts, each drift on one of them (tests/e2e/test_peers.py).
+# Most members are hosts of the other scenarios, whose drift is the kind peers must find.
+PEERS = "peers"
+PEER_DRIFT = {"web03": "extra package", "web04": "other version", "app01": "edited conffile",
+              "peer01": "disabled and stopped service"}  # fmt: skip
+PEERS_CLEAN = ("web01", "web02", "old01")
+
+
 def plain_hosts() -> list[dict[str, object]]:
-    return [{"name": "web01", "groups": ("web",)}, {"name": "web02", "groups": ("web",)}]
+    return [
+        {"name": "web01", "groups": ("web", PEERS)},
+        {"name": "web02", "groups": ("web", PEERS)},
+        # Disabled and stopped: the unit's enablement and its active state both differ.
+        snowflake("peer01", PEERS, f("service", AGENT, "stopped"), f("service", AGENT, "disabled"),
+                  drift=f"systemctl disable --now {AGENT}"),
+    ]  # fmt: skip
 
 
 def drifted_hosts() -> list[dict[str, object]]:
     deb_old, deb_debug = debs.AGENT_OLD.filename, debs.DEBUG.filename
     return [
         snowflake("web03", "web", f("package", "acme-debug", "unexpected"),
-                  drift=f"dpkg -i /var/tmp/{deb_debug}", uploads=(deb_debug,)),
+                  drift=f"dpkg -i /var/tmp/{deb_debug}", uploads=(deb_debug,),
+                  groups=("web", PEERS)),
         snowflake("web04", "web", f("package", "acme-agent", "version"),
-                  drift=f"dpkg -i --force-confold /var/tmp/{deb_old}", uploads=(deb_old,)),
+                  drift=f"dpkg -i --force-confold /var/tmp/{deb_old}", uploads=(deb_old,),
+                  groups=("web", PEERS)),
         snowflake("app01", "app", f("file", CONF, "content"),
-                  drift=f"sed -i 's/^interval = 60$/interval = 5/' {CONF}"),
+                  drift=f"sed -i 's/^interval = 60$/interval = 5/' {CONF}", groups=("app", PEERS)),
         snowflake("app02", "app", f("file", CONF, "mode"), drift=f"chmod 0666 {CONF}"),
         snowflake("app03", "app", f("service", AGENT, "stopped"), drift=f"systemctl stop {AGENT}"),
         snowflake("app04", "app", f("service", AGENT, "disabled"),
@@ -118,7 +134,7 @@ def drifted_hosts() -> list[dict[str, object]]:
         # overlayfs on ext4 reports a birth time, which `touch` cannot change; this host's
         # writable layer sits on a filesystem without one, so provisioning falls back to mtime.
         snowflake("old01", "batch", f("host", "age", "age"), upper_on_loop=True,
-                  drift="touch -d '90 days ago' /etc/machine-id"),
+                  drift="touch -d '90 days ago' /etc/machine-id", groups=("batch", PEERS)),
     ]  # fmt: skip
 
 

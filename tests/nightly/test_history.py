@@ -11,7 +11,7 @@ import pytest
 from driftcheck.errors import InputError, UsageError
 from driftcheck.models import Origin
 from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
-from driftcheck.nightly.history import SCHEMA_VERSION, History
+from driftcheck.nightly.history import MIGRATIONS, SCHEMA_VERSION, History
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 
 from .reports import finding, findings_by_host, host, report
@@ -186,7 +186,8 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(InputError, match=r"history.sqlite: history schema 2 is newer"):
+    newer = rf"history.sqlite: history schema {SCHEMA_VERSION + 1} is newer"
+    with pytest.raises(InputError, match=newer):
         History(path)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
@@ -267,3 +268,16 @@ def test_prune_keeps_the_file_from_growing(tmp_path: Path) -> None:
             sizes.append(path.stat().st_size)
     assert sizes[-1] == sizes[5], sizes  # steady after a few nights
     assert sizes[-1] < 5 * sizes[0], sizes
+
+
+def test_a_version_1_history_gains_the_unchecked_column(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with sqlite3.connect(path) as db:
+        for statement in MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+    with History(path) as history:
+        assert history.schema_version() == SCHEMA_VERSION
+    with sqlite3.connect(path) as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(runs)")]
+    assert "unchecked" in columns

@@ -170,6 +170,7 @@ def test_apply_active_and_expired(tmp_path: Path) -> None:
         "hosts": 4,
         "compliant": 2,
         "snowflake": 1,
+        "unchecked": 0,
         "unreachable": 1,
         "error": 0,
         "findings": 4,  # telnetd and its expired-waiver finding, on web02 and on db02

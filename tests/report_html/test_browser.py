@@ -171,8 +171,32 @@ def test_package_spread_matrix(page: Any, open_report: OpenReport) -> None:
     page.click("details.spread:has-text('web') summary")
     matrix = page.locator("details.spread:has-text('web') table")
     # the matrix is built when its <details> opens: wait for it, never a fixed sleep
-    expect(matrix.locator("thead th")).to_have_text(["host", "acme-agent", "nginx"])
+    expect(matrix.locator("thead th")).to_have_text(
+        ["host", "acme-agentmajority: 1.2.0 (6 of 7)", "nginxmajority: 1.22.1-9 (6 of 7)"]
+    )
     web07 = matrix.locator("tr:has(a[href='#host-web07']) td").all_inner_texts()
     assert web07 == ["≠ 1.3.0", "≠ —"]
     web01 = matrix.locator("tr:has(a[href='#host-web01']) td").all_inner_texts()
     assert web01 == ["1.2.0", "1.22.1-9"]
+
+
+def test_package_spread_says_no_consensus(page: Any, open_report: OpenReport) -> None:
+    report = lab_report()
+    report["package_spread"] = {"pair": {"curl": {"a1": "7.88", "a2": "8.0"}}}
+    open_report(report)
+    page.click("details.spread:has-text('pair') summary")
+    matrix = page.locator("details.spread:has-text('pair') table")
+    expect(matrix.locator("thead th")).to_have_text(["host", "curlno consensus"])
+    assert matrix.locator("td").all_inner_texts() == ["7.88", "8.0"]  # nothing marked odd
+
+
+def test_host_section_says_whom_it_was_compared_with(page: Any, open_report: OpenReport) -> None:
+    report = lab_report()
+    report["hosts"][0]["peers"] = {"group": "web", "voters": 7, "reason": ""}
+    alone = {"group": None, "voters": 0, "reason": "no inventory group with at least 3 hosts"}
+    report["hosts"][1]["peers"] = alone
+    first, second = report["hosts"][0]["name"], report["hosts"][1]["name"]
+    open_report(report, f"#host-{first}")
+    expect(page.locator(f"#host-{first} p.meta")).to_contain_text("peers: web (7 audited hosts)")
+    open_report(report, f"#host-{second}")
+    expect(page.locator(f"#host-{second} p.meta")).to_contain_text(f"peers: {alone['reason']}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from driftcheck.models import Status
 from driftcheck.report import html
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
 
@@ -139,3 +140,46 @@ def test_control_and_bidi_characters_are_shown_not_obeyed() -> None:
     assert data["hosts"][0][0] == "web\\x202egnp.exe"
     assert "1.2.0\\x1b[2J" in data["values"]
     assert data["hosts"][1][5] == "tab\tand\nnewline stay"
+
+
+def test_every_status_has_a_place_and_a_mark() -> None:
+    assert sorted(html.STATUSES) == sorted(Status) == sorted(html.MARKS)
+
+
+def test_unchecked_hosts_are_listed_with_the_hosts_not_audited() -> None:
+    report = lab_report()
+    report["hosts"][0] = {**report["hosts"][0], "status": "unchecked", "findings": []}
+    listed = html.not_audited(report["hosts"])
+    assert report["hosts"][0]["name"] in [h["name"] for h in listed]
+    assert "Nothing is declared for any host" not in html.render_html(report)
+
+
+@pytest.mark.parametrize(
+    ("refs", "expected"),
+    [
+        ([1, 1, 2], (1, 2)),
+        ([1, 2], (-1, 0)),  # a tie is no consensus
+        ([0, 0, 1], (0, 2)),  # not installed is a value, and can be the majority
+        ([1, 1, 2, 2, 3], (-1, 0)),  # most common is not a majority
+        ([], (-1, 0)),
+    ],
+)
+def test_spread_majority(refs: list[int], expected: tuple[int, int]) -> None:
+    assert html.majority_of(refs) == expected
+
+
+def test_a_bad_rollout_seen_by_peers_is_one_cluster() -> None:
+    """3 of 10 hosts on a new version: the same peer finding on each, so one drift cluster."""
+    peer = {
+        "target": "host", "category": "package", "item": "acme-agent", "kind": "peer",
+        "expected": "1.2.0 (7 of 10 in web)", "actual": "1.3.0",
+        "detail": "differs from the majority of its peer group web",
+    }  # fmt: skip
+    hosts = [
+        {"name": f"web{i:02d}", "status": "snowflake" if i < 3 else "compliant",
+         "findings": [dict(peer)] if i < 3 else []}
+        for i in range(10)
+    ]  # fmt: skip
+    clusters, unique = html.drift_clusters(html.drift_groups(hosts))
+    assert [c.hosts for c in clusters] == [("web00", "web01", "web02")]
+    assert unique == []

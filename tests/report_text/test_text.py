@@ -65,3 +65,12 @@ def test_new_and_waived_marks() -> None:
     ]))  # fmt: skip
     assert "content (new)" in text
     assert "content (waived)" in text
+
+
+def test_unchecked_hosts_are_not_audited_and_the_summary_says_how_to_start() -> None:
+    text = render_text(report([host("a", "unchecked", [], error="nothing was checked")]))
+    first = text.splitlines()[0]
+    assert "1 hosts: 0 compliant, 0 snowflake; 0 unreachable, 0 error, 1 unchecked" in first
+    assert "`driftcheck scan --peers` or `driftcheck capture`" in first
+    mixed = render_text(report([host("a", "unchecked", []), host("b", "compliant", [])]))
+    assert "driftcheck capture" not in mixed.splitlines()[0]  # only when every host is

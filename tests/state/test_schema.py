@@ -124,6 +124,8 @@ ERRORS = [
     ("packages:\n  a: {version: 1}\n", 2, "package a: expected a string, but it is a mapping"),
     ("unexpected_packages: always\n", 1, "expected ignore or report, but got 'always'"),
     ("unexpected_containers: 1\n", 1, "expected report or ignore"),
+    ("peers: yes please\n", 1, "peers: expected true or false"),
+    ("modified_config: true\n", 1, "modified_config: expected report or ignore"),
     ("files:\n  etc/passwd: absent\n", 2, "file etc/passwd: the path must be absolute"),
     ("files:\n  /etc/a: gone\n", 2, "file /etc/a: expected absent, present or a mapping"),
     ("files:\n  /etc/a:\n    mod: '0644'\n", 3, "unknown key 'mod'", "did you mean 'mode'"),
@@ -160,6 +162,20 @@ def test_errors_name_file_and_line(states: States, case: tuple[object, ...]) -> 
     text, line, *fragments = case
     states.write("web.yml", str(text))
     states.error("web.yml", int(str(line)), *(str(f) for f in fragments))
+
+
+def test_peers_and_modified_config_merge_like_any_key(states: States) -> None:
+    states.write("all.yml", "peers: true\nmodified_config: report\n")
+    states.write("web.yml", "peers: false\n")
+    state = states.load()
+    assert (state.peers, state.modified_config) == (False, "report")
+    assert state.checks_something()  # modified_config is a check
+
+
+def test_peers_and_modified_config_are_unset_by_default(states: States) -> None:
+    states.write("all.yml", "packages:\n  bash: present\n")
+    state = states.load()
+    assert (state.peers, state.modified_config) == (None, None)
 
 
 def test_error_after_a_merge_names_the_file_that_won(states: States) -> None:

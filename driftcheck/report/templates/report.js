@@ -9,8 +9,10 @@
   var FIELD = {};
   data.fields.forEach(function (name, i) { FIELD[name] = i; });
   var CATEGORIES = data.categories;
-  var STATUS_ORDER = { error: 0, unreachable: 1, snowflake: 2, compliant: 3 };
-  var MARK = { compliant: "✓", snowflake: "❄", unreachable: "⚠", error: "✖" };
+  var STATUS_ORDER = {};
+  data.statuses.forEach(function (name, i) { STATUS_ORDER[name] = i; });
+  var MARK = data.marks;
+  var NOT_AUDITED = data.not_audited;
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
   var $ = function (id) { return document.getElementById(id); };
 
@@ -26,7 +28,8 @@
       index: index, name: row[0], id: row[1], address: V[row[2]], status: row[3],
       groups: row[4].map(function (g) { return String(V[g]); }), error: row[5],
       duration: row[6], stateFiles: row[7].map(function (s) { return V[s]; }),
-      facts: row[8], refs: row[9], cluster: row[10], counts: {}, total: 0, haystack: null,
+      facts: row[8], refs: row[9], cluster: row[10], peers: row[11] || "", counts: {}, total: 0,
+      haystack: null,
     };
     host.os = fact(host, "os");
     host.age = fact(host, "age_days");
@@ -82,7 +85,7 @@
 
   function matches(host) {
     if (state.status === "not-audited") {
-      if (host.status !== "unreachable" && host.status !== "error") return false;
+      if (NOT_AUDITED.indexOf(host.status) < 0) return false;
     } else if (state.status && host.status !== state.status) return false;
     if (state.group && host.groups.indexOf(state.group) < 0) return false;
     if (state.cluster === "unique") {
@@ -196,6 +199,7 @@
     h3.appendChild(statusBadge(host.status));
     var meta = [show(host.address), "groups: " + (host.groups.join(", ") || "none")];
     if (host.stateFiles.length) meta.push("states: " + host.stateFiles.join(", "));
+    if (host.peers) meta.push("peers: " + host.peers);
     if (typeof host.duration === "number") meta.push("audited in " + host.duration.toFixed(2) + " s");
     section.appendChild(el("p", "meta", meta.join(" · ")));
     if (host.error !== null && host.error !== undefined) section.appendChild(reasonBox(host));
@@ -207,7 +211,7 @@
 
   function reasonBox(host) {
     var box = el("div", "reason-box");
-    var label = host.status === "unreachable" || host.status === "error"
+    var label = NOT_AUDITED.indexOf(host.status) >= 0
       ? "Not audited (" + host.status + "): " : "Error: ";
     box.appendChild(el("strong", null, label));
     box.appendChild(el("span", "reason", host.error));
@@ -324,22 +328,22 @@
     var box = details.querySelector(".matrix");
     if (box.dataset.rows) return;
     var group = data.spread[Number(details.dataset.spread)];
-    var modes = group.packages.map(function (_, col) { return modeOf(group.cells, col); });
+    var modes = group.majority;
     var table = el("table");
     var head = table.appendChild(el("thead")).appendChild(el("tr"));
     head.appendChild(el("th", null, "host")).scope = "col";
-    group.packages.forEach(function (p) { head.appendChild(el("th", null, p)).scope = "col"; });
+    group.packages.forEach(function (p, col) {
+      var th = head.appendChild(el("th", null, p));
+      th.scope = "col";
+      var ref = modes[col];
+      var note = ref < 0 ? "no consensus"
+        : "majority: " + (ref === 0 ? "not installed" : show(V[ref])) + " (" + group.held[col] + " of " + group.hosts.length + ")";
+      th.appendChild(el("small", ref < 0 ? "no-consensus" : "majority", note));
+    });
     table.appendChild(el("tbody"));
     box.replaceChildren(table);
     box.dataset.rows = "0";
     appendSpreadRows(box, group, modes);
-  }
-
-  function modeOf(cells, col) {
-    var counts = new Map(), best = null, most = 0;
-    cells.forEach(function (row) { counts.set(row[col], (counts.get(row[col]) || 0) + 1); });
-    counts.forEach(function (n, ref) { if (n > most) { most = n; best = ref; } });
-    return best;
   }
 
   function appendSpreadRows(box, group, modes) {
@@ -351,7 +355,7 @@
       th.scope = "row";
       th.appendChild(hostLink(group.ids[i], group.hosts[i]));
       group.cells[i].forEach(function (ref, col) {
-        var odd = ref !== modes[col];
+        var odd = modes[col] >= 0 && ref !== modes[col];
         var text = ref === 0 ? "—" : show(V[ref]);
         tr.appendChild(el("td", (odd ? "odd" : "") + (ref === 0 ? " absent" : ""), (odd ? "≠ " : "") + text));
       });

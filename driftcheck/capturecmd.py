@@ -1,0 +1,74 @@
+"""`driftcheck capture`: arguments, then the library (driftcheck.capture) does the work."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from driftcheck.atomic import write_atomic
+from driftcheck.backends import TransportOptions
+from driftcheck.capture import capture as capture_host
+from driftcheck.capture import render_yaml
+from driftcheck.errors import UsageError
+from driftcheck.inventory import load_inventory
+
+
+def capture_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", required=True, help="inventory file or directory (Ansible format)"
+    )
+    parser.add_argument("host", metavar="HOST", help="the golden host (an inventory host name)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing FILE")
+    parser.add_argument(
+        "--versions",
+        choices=("exact", "present"),
+        default="exact",
+        help="packages with their exact versions (default) or names only",
+    )
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also declare this file (sha256, mode, owner, group); globs are expanded on the "
+        "host (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="deadline in seconds (default 60)"
+    )
+    parser.add_argument(
+        "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
+    )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="trust an unknown host key on first use and record it (never a changed key)",
+    )
+    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
+
+
+def capture(args: argparse.Namespace) -> int:
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout {args.timeout}: must be positive")
+    inventory = load_inventory(args.inventory)
+    host = inventory.hosts.get(args.host)
+    if host is None:
+        raise UsageError(f"{args.host}: no such host in the inventory")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists() and not args.force:
+        raise UsageError(f"{output}: exists (use --force to overwrite it)")
+    transport = TransportOptions(
+        timeout=args.timeout,
+        known_hosts=Path(args.known_hosts) if args.known_hosts else None,
+        accept_new_host_keys=args.accept_new_host_keys,
+        ssh_config=Path(args.ssh_config) if args.ssh_config else None,
+    )
+    text = render_yaml(capture_host(host, transport, args.file, args.versions), time.time())
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+    return 0

@@ -1,0 +1,127 @@
+"""capture's pure half: observed state -> the declared state it writes, read back exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from driftcheck.capture import Captured, build_captured, q, render_yaml
+from driftcheck.models import (
+    ConfFile,
+    FileState,
+    Host,
+    HostFacts,
+    Observed,
+    Outcome,
+    Package,
+    Section,
+    ServiceState,
+)
+from driftcheck.state import load_declared_state
+
+TRAPS = ["1.10", "0644", "no", "yes", "on", "null", "~", "1e3", "0x1F", "2024-01-01", ""]
+HOSTILE = [
+    'it\'s "$(x)"\\',
+    "tab\there",
+    "line\nbreak",
+    "\x1b[31mred",
+    "caf\u00e9 \u202e",
+    "\U0001f600",
+]
+
+
+def test_quoted_strings_read_back_exactly() -> None:
+    for text in TRAPS + HOSTILE:
+        assert yaml.safe_load(f"k: {q(text)}") == {"k": text}, text
+
+
+def observed() -> Observed:
+    libc = (Package("libc6", "2.36", "amd64", "dpkg"), Package("libc6", "2.35", "i386", "dpkg"))
+    packages = {"acme-agent": (Package("acme-agent", "1.10", "all", "dpkg"),), "libc6": libc}
+    units = {
+        "acme-agent.service": ServiceState("acme-agent.service", "loaded", "active", "enabled"),
+        "cron.service": ServiceState("cron.service", "loaded", "inactive", "enabled"),
+        "journald.service": ServiceState("journald.service", "loaded", "active", "static"),
+        "sshd.service": ServiceState("sshd.service", "loaded", "active", "alias"),
+        "getty@.service": ServiceState("getty@.service", "not-loaded", "inactive", "enabled"),
+        "apt-daily.service": ServiceState("apt-daily.service", "loaded", "inactive", "static"),
+    }
+    conf = {"/etc/a.conf": ConfFile("/etc/a.conf", "a", "md5", "1" * 32, "2" * 32, "0644")}
+    facts = HostFacts(zombies=0)
+    return Observed(
+        packages=Section(Outcome.COLLECTED, packages),
+        units=Section(Outcome.COLLECTED, units),
+        conffiles=Section(Outcome.COLLECTED, conf),
+        facts=Section(Outcome.COLLECTED, facts),
+    )
+
+
+def files() -> Observed:
+    states = {
+        "/etc/a.conf": FileState("/etc/a.conf", True, "file", "f" * 64, "0644", "root", "root"),
+        "/etc/gone": FileState("/etc/gone", False),
+        "/etc/d": FileState("/etc/d", True, "directory", None, "0755", "root", "adm"),
+    }
+    return Observed(files=Section(Outcome.COLLECTED, states))
+
+
+def test_what_goes_in() -> None:
+    captured = build_captured("web01", observed(), files(), "exact")
+    assert captured == Captured(
+        host="web01",
+        packages={"acme-agent": "1.10", "libc6": "present"},  # two versions: present
+        services={
+            "acme-agent.service": (True, True),
+            "cron.service": (False, True),  # enabled, not running
+            "journald.service": (True, True),  # static counts as enabled, as scan counts it
+        },
+        files={
+            "/etc/a.conf": {"sha256": "f" * 64, "mode": "0644", "owner": "root", "group": "root"},
+            "/etc/d": {"mode": "0755", "owner": "root", "group": "adm"},
+            "/etc/gone": None,
+        },
+    )
+    assert build_captured("h", observed(), files(), "present").packages == {
+        "acme-agent": "present",
+        "libc6": "present",
+    }
+
+
+def test_written_file_is_a_valid_state_of_exactly_that(tmp_path: Path) -> None:
+    text = render_yaml(build_captured("web01", observed(), files(), "exact"), 1_800_000_000)
+    assert text.startswith("# Declared state captured from web01 at 2027-01-15T08:00:00+00:00 by")
+    assert render_yaml(build_captured("web01", observed(), files(), "exact"), 1_800_000_000) == text
+    (tmp_path / "all.yml").write_text(text)
+    state = load_declared_state(tmp_path, Host("web01"))
+    assert {n: (s.op, s.version) for n, s in state.packages.items()} == {
+        "acme-agent": ("=", "1.10"),
+        "libc6": ("present", None),
+    }
+    assert state.unexpected_packages == "report"
+    assert state.files["/etc/a.conf"].mode == "0644"
+    assert state.files["/etc/gone"].absent
+    assert state.services["cron.service"].running is False
+    assert state.host.max_zombies == 0
+
+
+JINJA = ["{{ 7 * 7 }}", "{% raw %}", "{# c #}", "{{", "a}}b", "{%- if x %}"]
+
+
+def test_every_string_reads_back_through_jinja_and_yaml(tmp_path: Path) -> None:
+    """The state loader renders a state file with Jinja2 before YAML reads it: what a host
+    sent (a path, an owner, a package name) must reach YAML as data, never as template source."""
+    states = tmp_path / "states"
+    states.mkdir()
+    for n, text in enumerate(TRAPS + HOSTILE + JINJA):
+        path, owner = f"/etc/x{text}", text or "root"
+        captured = Captured(
+            host=f"golden{{{{ {n} }}}}",
+            packages={f"p{text}": "1.0"},
+            services={},
+            files={path: {"owner": owner}},
+        )
+        (states / "all.yml").write_text(render_yaml(captured, 0.0))
+        state = load_declared_state(states, Host("golden"))
+        assert list(state.packages) == [f"p{text}"], text
+        assert [(f.path, f.owner) for f in state.files.values()] == [(path, owner)], text
