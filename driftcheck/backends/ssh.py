@@ -36,6 +36,9 @@ def connect(host: Host, options: TransportOptions, deadline: float) -> SSHBacken
     watchdog = Watchdog(deadline)
     transports: list[paramiko.Transport] = []
     try:
+        # known_hosts first: a server never waits on a connection while the client parses.
+        for hop in (*route.jumps, route.target):
+            _known_hosts(options, hop).preload(deadline)
         sock: socket.socket | paramiko.Channel = _tcp(_first(route), deadline, watchdog)
         for hop in (*route.jumps, route.target):
             via = f"via jump host {hop}: " if hop is not route.target else ""
@@ -134,9 +137,9 @@ def _session(
     watchdog.guard(transport)
     try:
         known = _known_hosts(options, hop)
-        _prefer_key_types(transport, known.known_types(hop.address, hop.port))
+        _prefer_key_types(transport, known.known_types(hop.address, hop.port, deadline))
         key = _handshake(transport, hop, deadline, watchdog, via)
-        known.verify(hop.address, hop.port, key)
+        known.verify(hop.address, hop.port, key, deadline)
         authenticate(transport, hop, deadline, watchdog, via)
     except BaseException:
         transport.close()
