@@ -157,7 +157,7 @@ class Index:
         if any(c in hosts for c in "*?!") or any(len(n) >= _MAX_SUBPATTERN for n in names):
             self.patterns.append((compile_pattern(hosts), entry))
             return
-        for name in {lower(n) for n in names if n}:
+        for name in {lower(n) for n in names}:
             self.literal.setdefault(name, []).append(entry)
 
     def _lookup_hashed(self, host: str) -> list[Entry]:
