@@ -11,7 +11,7 @@ import paramiko
 import pytest
 
 from driftcheck.backends.hostkeys import KnownHosts, fingerprint, host_entry
-from driftcheck.errors import HostKeyError
+from driftcheck.errors import DeadlineError, HostKeyError
 from tests.backends.conftest import connect, host_for, run_once
 from tests.sshd import Sshd, keygen
 
@@ -206,4 +206,24 @@ def test_malformed_lines_are_skipped(sshd: Sshd, tmp_path: Path) -> None:
         "garbage\n@bogus-marker * ssh-ed25519 AAAA\n|1|notbase64|x ssh-rsa AAAA\n"
         f"{sshd.host_name()} ssh-ed25519 !!!\n{sshd.known_hosts_line()}"
     )
+    assert run_once(host_for(sshd), known, ["echo", "ok"]).stdout == b"ok\n"
+
+
+def test_known_hosts_work_is_inside_the_deadline_and_not_unreachable(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    # A client too busy reading known_hosts must say so, never "no SSH handshake" for a
+    # reachable host; the file is read before the connection, so the server never waits on it.
+    known = tmp_path / "known_hosts"
+    other = public(keygen(tmp_path / "a"))
+    with known.open("w") as f:
+        f.writelines(
+            f"h{i}.fleet.example.org,10.0.{i >> 8}.{i & 255} {other}\n" for i in range(50_000)
+        )
+        f.write(sshd.known_hosts_line())
+    with pytest.raises(
+        DeadlineError, match=f"known_hosts {known} still being read at the deadline"
+    ):
+        connect(host_for(sshd), known, timeout=0.02)
+    # Parsed once: the next host reads the cached index within a normal deadline.
     assert run_once(host_for(sshd), known, ["echo", "ok"]).stdout == b"ok\n"
