@@ -21,7 +21,7 @@ from pathlib import Path
 
 import paramiko
 
-from driftcheck.backends import knownhosts
+from driftcheck.backends import hostcerts, knownhosts
 from driftcheck.backends.knownhosts import CERT_AUTHORITY, PLAIN, REVOKED, Entry, Index
 from driftcheck.errors import DeadlineError, HostKeyError
 
@@ -87,13 +87,45 @@ class KnownHosts:
         """Return if `key` is the known key of address:port, else raise HostKeyError."""
         deadline = _default(deadline)
         name = host_entry(address, port)
+        why_not_certified = "presented no certificate"
+        certificate = hostcerts.certificate_blob(key)
+        if certificate is not None:
+            why_not_certified = self._certificate(name, address, key, certificate, deadline)
+            if not why_not_certified:
+                return
+        # As ssh: a certificate no CA here vouches for is checked again as the plain key.
         status, entry = self._status(name, key, deadline)
         if status is Status.NEW and self._known_without_port(address, port, key, deadline):
             return
         if status is Status.NEW or entry is None:
-            self._new(name, address, port, key, deadline)
+            self._new(name, address, port, key, deadline, why_not_certified)
         elif status is not Status.OK:
             raise HostKeyError(_refusal(status, name, key, entry))
+
+    def has_authority(self, address: str, port: int, deadline: float | None = None) -> bool:
+        """Whether a @cert-authority line covers the host, so certificates are asked for first."""
+        entries = self._entries(host_entry(address, port), _default(deadline))
+        return any(e.marker == CERT_AUTHORITY for e in entries)
+
+    def _certificate(
+        self, name: str, address: str, key: paramiko.PKey, blob: bytes, deadline: float
+    ) -> str:
+        """ "" when a @cert-authority line vouches for the certificate, else why not; raises
+        for a forged certificate or a revoked key or CA (ssh refuses those outright)."""
+        try:
+            cert = hostcerts.parse(blob)
+        except ValueError as exc:
+            raise HostKeyError(f"{name}: {exc}") from exc
+        if not hostcerts.signed_by_ca(cert):
+            raise HostKeyError(f"{name}: host certificate {cert.key_id!r}: bad CA signature")
+        entries = self._entries(name, deadline)
+        for revoked in (e for e in entries if e.marker == REVOKED):
+            if revoked.blob in (key.asbytes(), cert.ca_blob):
+                raise HostKeyError(_refusal(Status.REVOKED, name, key, revoked))
+        if not any(e.marker == CERT_AUTHORITY and e.blob == cert.ca_blob for e in entries):
+            return f"presented a certificate by a CA not trusted for {name}"
+        why = hostcerts.problem(cert, address)
+        return f"presented a certificate not valid for it: {why}" if why else ""
 
     def _known_without_port(
         self, address: str, port: int, key: paramiko.PKey, deadline: float
@@ -119,13 +151,21 @@ class KnownHosts:
     ) -> tuple[Status, Entry | None]:
         return verdict(self._entries(name, deadline), key.asbytes())
 
-    def _new(self, name: str, address: str, port: int, key: paramiko.PKey, deadline: float) -> None:
+    def _new(  # noqa: PLR0917 -- private, one caller
+        self, name: str, address: str, port: int, key: paramiko.PKey, deadline: float, why: str
+    ) -> None:
         authority = next(
             (e for e in self._entries(name, deadline) if e.marker == CERT_AUTHORITY), None
         )
-        if not self.accept_new or authority is not None:
-            message = _unknown_message(name, address, port, key, self.write_to, ca=authority)
-            raise HostKeyError(message)
+        if authority is not None:
+            # ssh would trust a plain key here on first use; a host meant to be vouched for by
+            # a CA that is not, is more likely an impostor than a new host.
+            raise HostKeyError(
+                f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; the host is under "
+                f"the @cert-authority of {authority.where} but {why}; refused"
+            )
+        if not self.accept_new:
+            raise HostKeyError(_unknown_message(name, address, port, key, self.write_to))
         with _APPEND_LOCK, _locked(self.write_to):
             # Re-check under the lock: another host's thread or process may have just written.
             status, entry = self._status(name, key, deadline)
@@ -153,15 +193,7 @@ def _refusal(status: Status, name: str, key: paramiko.PKey, entry: Entry) -> str
     )
 
 
-def _unknown_message(
-    name: str, address: str, port: int, key: paramiko.PKey, write_to: Path, *, ca: Entry | None
-) -> str:
-    if ca is not None:
-        return (
-            f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; the host is under the "
-            f"@cert-authority of {ca.where}, but host certificates are not verified yet, so "
-            "no plain key is trusted on first use for it; record the key with ssh-keyscan"
-        )
+def _unknown_message(name: str, address: str, port: int, key: paramiko.PKey, write_to: Path) -> str:
     return (
         f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; to trust it, check the "
         f"fingerprint, then `ssh-keyscan -p {port} {address} >> {write_to}`, "

@@ -98,11 +98,11 @@ def compile_pattern(field_text: str) -> Pattern:
     for raw in field_text.split(","):
         negated = raw.startswith("!")
         sub = lower(raw[1:] if negated else raw)
-        items.append((negated, None if len(sub) >= _MAX_SUBPATTERN else _regex(sub)))
+        items.append((negated, None if len(sub) >= _MAX_SUBPATTERN else glob_regex(sub)))
     return Pattern(tuple(items))
 
 
-def _regex(sub: str) -> re.Pattern[str]:
+def glob_regex(sub: str) -> re.Pattern[str]:
     # match.c knows only `*` (any run) and `?` (any one char); everything else is literal.
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in sub)
     return re.compile("".join(parts), re.DOTALL)

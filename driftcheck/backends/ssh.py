@@ -17,6 +17,7 @@ import paramiko
 
 from driftcheck import shell
 from driftcheck.backends.auth import authenticate
+from driftcheck.backends.hostcerts import ALGORITHMS
 from driftcheck.backends.hostkeys import KnownHosts
 from driftcheck.backends.options import TransportOptions, become_argv
 from driftcheck.backends.pump import pump
@@ -137,7 +138,10 @@ def _session(
     watchdog.guard(transport)
     try:
         known = _known_hosts(options, hop)
-        _prefer_key_types(transport, known.known_types(hop.address, hop.port, deadline))
+        certificates = known.has_authority(hop.address, hop.port, deadline)
+        _prefer_key_types(
+            transport, known.known_types(hop.address, hop.port, deadline), certificates
+        )
         key = _handshake(transport, hop, deadline, watchdog, via)
         known.verify(hop.address, hop.port, key, deadline)
         authenticate(transport, hop, deadline, watchdog, via)
@@ -191,10 +195,12 @@ def _known_hosts(options: TransportOptions, hop: Target) -> KnownHosts:
     return KnownHosts(files, files[0], options.accept_new_host_keys)
 
 
-def _prefer_key_types(transport: paramiko.Transport, known: list[str]) -> None:
+def _prefer_key_types(transport: paramiko.Transport, known: list[str], certificates: bool) -> None:
     options = transport.get_security_options()
     offered = list(options.key_types)
     first = [alg for kind in known for alg in _ALGORITHMS.get(kind, (kind,)) if alg in offered]
+    # A @cert-authority covers the host: ask for certificates first, as ssh's order_hostkeyalgs.
+    first = [*(ALGORITHMS if certificates else ()), *first]
     if first:
         options.key_types = [*first, *(alg for alg in offered if alg not in first)]
 

@@ -43,8 +43,8 @@ CASES: dict[str, tuple[str, str | None]] = {
     "bad-line-only": ("{name} ssh-rsa {key_blob}\n", None),
     "without-port-same": ("{addr} {key}\n", None),
     "without-port-other": ("{addr} {other}\n", None),
-    # ssh verifies a host certificate here; without certificates (not negotiated by driftcheck
-    # yet) a plain key of a host under a CA is not trusted on first use, where ssh appends it.
+    # The host has no certificate: ssh trusts its plain key on first use; driftcheck refuses a
+    # host a CA should vouch for (test_hostcerts.py has the certificate cases).
     "cert-authority": ("@cert-authority [127.88.*]:* {other}\n", "refused"),
 }
 
