@@ -29,6 +29,7 @@ Stamp = tuple[int, int, int, int]
 _CACHE: dict[Path, tuple[Stamp, Index]] = {}
 _CACHE_LOCK = threading.Lock()
 _LOADING: dict[Path, threading.Lock] = {}  # one loader per file: single-flight
+_UNRECORDABLE = "@?*#[]|'\"\\"  # sshconnect.c check_host_key: "will not record"
 _APPEND_LOCK = threading.Lock()  # flock alone does not order threads sharing one process
 
 
@@ -166,6 +167,12 @@ class KnownHosts:
             )
         if not self.accept_new:
             raise HostKeyError(_unknown_message(name, address, port, key, self.write_to))
+        if any(c in _UNRECORDABLE for c in address):
+            # sshconnect.c never writes such a name: it would be read back as a pattern.
+            raise HostKeyError(
+                f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; "
+                "a name with pattern or quoting characters is never recorded, as in ssh"
+            )
         with _APPEND_LOCK, _locked(self.write_to):
             # Re-check under the lock: another host's thread or process may have just written.
             status, entry = self._status(name, key, deadline)

@@ -227,3 +227,14 @@ def test_known_hosts_work_is_inside_the_deadline_and_not_unreachable(
         connect(host_for(sshd), known, timeout=0.02)
     # Parsed once: the next host reads the cached index within a normal deadline.
     assert run_once(host_for(sshd), known, ["echo", "ok"]).stdout == b"ok\n"
+
+
+def test_a_name_that_would_read_back_as_a_pattern_is_never_recorded(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    known = tmp_path / "known_hosts"
+    store = KnownHosts((known,), known, accept_new=True)
+    key = paramiko.PKey.from_path(sshd.host_key)
+    with pytest.raises(HostKeyError, match="never recorded"):
+        store.verify("10.0.0.*", 2222, key)  # `[10.0.0.*]:2222` would match a whole subnet
+    assert not known.exists()
