@@ -109,7 +109,8 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--accept-new-host-keys",
         action="store_true",
-        help="trust unknown host keys on first use and record them (never a changed key)",
+        help="trust keys of hosts with none on record and record them (never a changed or revoked"
+        " key, nor a host under a @cert-authority)",
     )
     parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
     parser.add_argument(

@@ -1,30 +1,48 @@
-"""Host key verification against OpenSSH known_hosts files.
+"""Host key verification against OpenSSH known_hosts files, as `ssh` decides it.
 
-An unknown key is refused unless trust-on-first-use was asked for; a changed key is always
-refused. Files are parsed once and re-read only when they change (a fleet shares them).
+The verdict is OpenSSH's (`hostfile.c: check_hostkeys_by_key_or_type`, `sshconnect.c:
+check_host_key`): a key marked `@revoked` is refused; a host with any recorded key, of any type,
+that the offered key does not equal has CHANGED and is refused even with trust-on-first-use;
+only a host with no recorded key is new. Files are parsed once per change (path, inode, size,
+mtime), by one thread while the others wait, within the caller's deadline.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import fcntl
 import hashlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
 
-from driftcheck.errors import HostKeyError
+from driftcheck.backends import hostcerts, knownhosts
+from driftcheck.backends.knownhosts import CERT_AUTHORITY, PLAIN, REVOKED, Entry, Index
+from driftcheck.errors import DeadlineError, HostKeyError
 
-_CACHE: dict[Path, tuple[tuple[int, int], paramiko.HostKeys]] = {}
+Stamp = tuple[int, int, int, int]
+_CACHE: dict[Path, tuple[Stamp, Index]] = {}
 _CACHE_LOCK = threading.Lock()
+_LOADING: dict[Path, threading.Lock] = {}  # one loader per file: single-flight
+_UNRECORDABLE = "@?*#[]|'\"\\"  # sshconnect.c check_host_key: "will not record"
 _APPEND_LOCK = threading.Lock()  # flock alone does not order threads sharing one process
 
 
+class Status(enum.Enum):
+    OK = "ok"
+    NEW = "new"
+    CHANGED = "changed"
+    REVOKED = "revoked"
+
+
 def host_entry(address: str, port: int) -> str:
-    """The name OpenSSH writes in known_hosts: `host`, or `[host]:port` off port 22."""
+    """The name OpenSSH looks up and writes: `host`, or `[host]:port` off port 22, lowercased."""
+    address = knownhosts.lower(address)
     return address if port == 22 else f"[{address}]:{port}"
 
 
@@ -32,6 +50,20 @@ def fingerprint(key: paramiko.PKey) -> str:
     """`SHA256:...` exactly as `ssh-keygen -l` and OpenSSH's prompts print it."""
     digest = hashlib.sha256(key.asbytes()).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def verdict(entries: list[Entry], blob: bytes) -> tuple[Status, Entry | None]:
+    """OpenSSH's status of a plain key among the entries matching the host, and the line why
+    (None only when NEW)."""
+    revoked = next((e for e in entries if e.marker == REVOKED and e.blob == blob), None)
+    if revoked is not None:
+        return Status.REVOKED, revoked
+    plain = [e for e in entries if e.marker == PLAIN]
+    equal = next((e for e in plain if e.blob == blob), None)
+    if equal is not None:
+        return Status.OK, equal
+    # Any other recorded key, whatever its type, means the host's identity changed.
+    return (Status.CHANGED, plain[0]) if plain else (Status.NEW, None)
 
 
 @dataclass(frozen=True)
@@ -42,37 +74,130 @@ class KnownHosts:
     write_to: Path
     accept_new: bool = False
 
-    def verify(self, address: str, port: int, key: paramiko.PKey) -> None:
-        """Return if `key` is the known key of address:port, else raise HostKeyError."""
-        name = host_entry(address, port)
-        if self._known(name, key):
-            return
-        if not self.accept_new:
-            raise HostKeyError(_unknown_message(name, address, port, key, self.write_to))
-        with _APPEND_LOCK, _locked(self.write_to):
-            # Re-check under the lock: another host's thread may have just written this entry.
-            if not self._known(name, key):
-                _append(self.write_to, f"{name} {key.get_name()} {key.get_base64()}\n")
+    def preload(self, deadline: float) -> None:
+        """Parse the files now (once per change, fleet-wide), before any connection waits."""
+        for path in self.files:
+            _load(path, deadline)
+        if time.monotonic() >= deadline:
+            # Said as what it is: the client was busy, the host was never tried.
+            raise DeadlineError(f"known_hosts {self.files[0]} still being read at the deadline")
 
-    def known_types(self, address: str, port: int) -> list[str]:
+    def verify(
+        self, address: str, port: int, key: paramiko.PKey, deadline: float | None = None
+    ) -> None:
+        """Return if `key` is the known key of address:port, else raise HostKeyError."""
+        deadline = _default(deadline)
+        name = host_entry(address, port)
+        why_not_certified = "presented no certificate"
+        certificate = hostcerts.certificate_blob(key)
+        if certificate is not None:
+            why_not_certified = self._certificate(name, address, key, certificate, deadline)
+            if not why_not_certified:
+                return
+        # As ssh: a certificate no CA here vouches for is checked again as the plain key.
+        status, entry = self._status(name, key, deadline)
+        if status is Status.NEW and self._known_without_port(address, port, key, deadline):
+            return
+        if status is Status.NEW or entry is None:
+            self._new(name, address, port, key, deadline, why_not_certified)
+        elif status is not Status.OK:
+            raise HostKeyError(_refusal(status, name, key, entry))
+
+    def has_authority(self, address: str, port: int, deadline: float | None = None) -> bool:
+        """Whether a @cert-authority line covers the host, so certificates are asked for first."""
+        entries = self._entries(host_entry(address, port), _default(deadline))
+        return any(e.marker == CERT_AUTHORITY for e in entries)
+
+    def _certificate(
+        self, name: str, address: str, key: paramiko.PKey, blob: bytes, deadline: float
+    ) -> str:
+        """ "" when a @cert-authority line vouches for the certificate, else why not; raises
+        for a forged certificate or a revoked key or CA (ssh refuses those outright)."""
+        try:
+            cert = hostcerts.parse(blob)
+        except ValueError as exc:
+            raise HostKeyError(f"{name}: {exc}") from exc
+        if not hostcerts.signed_by_ca(cert):
+            raise HostKeyError(f"{name}: host certificate {cert.key_id!r}: bad CA signature")
+        entries = self._entries(name, deadline)
+        for revoked in (e for e in entries if e.marker == REVOKED):
+            if revoked.blob in (key.asbytes(), cert.ca_blob):
+                raise HostKeyError(_refusal(Status.REVOKED, name, key, revoked))
+        if not any(e.marker == CERT_AUTHORITY and e.blob == cert.ca_blob for e in entries):
+            return f"presented a certificate by a CA not trusted for {name}"
+        why = hostcerts.problem(cert, address)
+        return f"presented a certificate not valid for it: {why}" if why else ""
+
+    def _known_without_port(
+        self, address: str, port: int, key: paramiko.PKey, deadline: float
+    ) -> bool:
+        # sshconnect.c "checking without port identifier": the same key recorded for the bare
+        # host name is accepted (only an exact match, never a change or a revocation).
+        return port != 22 and self._status(host_entry(address, 22), key, deadline)[0] is Status.OK
+
+    def known_types(self, address: str, port: int, deadline: float | None = None) -> list[str]:
         """Key types on record for the host, so the handshake can ask for one of them first
         (as OpenSSH orders HostKeyAlgorithms) instead of tripping over an unrecorded type."""
-        name = host_entry(address, port)
         types: list[str] = []
-        for path in self.files:
-            known = _load(path).lookup(name)
-            types += [t for t in (known or {}) if t not in types]
+        for entry in self._entries(host_entry(address, port), _default(deadline)):
+            if entry.marker == PLAIN and entry.key_type not in types:
+                types.append(entry.key_type)
         return types
 
-    def _known(self, name: str, key: paramiko.PKey) -> bool:
-        for path in self.files:
-            known = _load(path).lookup(name)
-            if known is None or key.get_name() not in known:
-                continue
-            if known[key.get_name()].asbytes() == key.asbytes():
-                return True
-            raise HostKeyError(_changed_message(name, key, path))
-        return False
+    def _entries(self, name: str, deadline: float) -> list[Entry]:
+        return [e for path in self.files for e in _load(path, deadline).lookup(name)]
+
+    def _status(
+        self, name: str, key: paramiko.PKey, deadline: float
+    ) -> tuple[Status, Entry | None]:
+        return verdict(self._entries(name, deadline), key.asbytes())
+
+    def _new(  # noqa: PLR0917 -- private, one caller
+        self, name: str, address: str, port: int, key: paramiko.PKey, deadline: float, why: str
+    ) -> None:
+        authority = next(
+            (e for e in self._entries(name, deadline) if e.marker == CERT_AUTHORITY), None
+        )
+        if authority is not None:
+            # ssh would trust a plain key here on first use; a host meant to be vouched for by
+            # a CA that is not, is more likely an impostor than a new host.
+            raise HostKeyError(
+                f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; the host is under "
+                f"the @cert-authority of {authority.where} but {why}; refused"
+            )
+        if not self.accept_new:
+            raise HostKeyError(_unknown_message(name, address, port, key, self.write_to))
+        if any(c in _UNRECORDABLE for c in address):
+            # sshconnect.c never writes such a name: it would be read back as a pattern.
+            raise HostKeyError(
+                f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; "
+                "a name with pattern or quoting characters is never recorded, as in ssh"
+            )
+        with _APPEND_LOCK, _locked(self.write_to):
+            # Re-check under the lock: another host's thread or process may have just written.
+            status, entry = self._status(name, key, deadline)
+            if status is Status.NEW or entry is None:
+                _append_recorded(self.write_to, name, key)
+            elif status is not Status.OK:
+                raise HostKeyError(_refusal(status, name, key, entry))
+
+
+def _default(deadline: float | None) -> float:
+    # Callers outside a connection (tests, tools) get a generous bound rather than none.
+    return time.monotonic() + 60 if deadline is None else deadline
+
+
+def _refusal(status: Status, name: str, key: paramiko.PKey, entry: Entry) -> str:
+    if status is Status.REVOKED:
+        return (
+            f"{name}: host key REVOKED: the host offers {key.get_name()} {fingerprint(key)}, "
+            f"marked @revoked in {entry.where}: refused (a stolen key may impersonate the host)"
+        )
+    return (
+        f"{name}: host key CHANGED: the host offers {key.get_name()} {fingerprint(key)}, "
+        f"not the {entry.key_type} key recorded in {entry.where}: possible man-in-the-middle; "
+        f"if the change is expected, `ssh-keygen -R '{name}' -f {entry.path}` and trust the new key"
+    )
 
 
 def _unknown_message(name: str, address: str, port: int, key: paramiko.PKey, write_to: Path) -> str:
@@ -83,32 +208,60 @@ def _unknown_message(name: str, address: str, port: int, key: paramiko.PKey, wri
     )
 
 
-def _changed_message(name: str, key: paramiko.PKey, path: Path) -> str:
-    return (
-        f"{name}: host key CHANGED: the host offers {key.get_name()} {fingerprint(key)}, "
-        f"not the key recorded in {path}: possible man-in-the-middle; if the change is expected, "
-        f"`ssh-keygen -R '{name}' -f {path}` and trust the new key"
-    )
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _load(path: Path) -> paramiko.HostKeys:
+def _load(path: Path, deadline: float) -> Index:
+    """The file's index, parsed at most once per change even when many threads miss together."""
     try:
-        st = path.stat()
-    except OSError:
-        return paramiko.HostKeys()
-    stamp = (st.st_mtime_ns, st.st_size)
+        stamp = _stamp(path.stat())
+    except FileNotFoundError:
+        return Index(path)
+    except OSError as exc:
+        raise HostKeyError(f"cannot read known_hosts file {path}: {exc.strerror}") from exc
+    cached = _CACHE.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     with _CACHE_LOCK:
-        cached = _CACHE.get(path)
-        if cached and cached[0] == stamp:
-            return cached[1]
-    keys = paramiko.HostKeys()
+        loading = _LOADING.setdefault(path, threading.Lock())
+    if not loading.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise DeadlineError(f"known_hosts file {path} still being read at the deadline")
     try:
-        keys.load(str(path))
-    except (OSError, paramiko.hostkeys.InvalidHostKey) as exc:
-        raise HostKeyError(f"cannot read known_hosts file {path}: {exc}") from exc
-    with _CACHE_LOCK:
-        _CACHE[path] = (stamp, keys)
-    return keys
+        return _reload(path)
+    finally:
+        loading.release()
+
+
+def _reload(path: Path) -> Index:
+    try:
+        with path.open("rb") as f:
+            stamp = _stamp(os.fstat(f.fileno()))
+            cached = _CACHE.get(path)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]  # another thread loaded it while this one waited
+            lines = (raw.decode("utf-8", "surrogateescape") for raw in f)
+            index = knownhosts.parse(lines, path)
+    except FileNotFoundError:
+        return Index(path)
+    except OSError as exc:
+        raise HostKeyError(f"cannot read known_hosts file {path}: {exc.strerror}") from exc
+    _CACHE[path] = (stamp, index)
+    return index
+
+
+def _append_recorded(path: Path, name: str, key: paramiko.PKey) -> None:
+    """Append the line and index it in place when nobody else changed the file meanwhile, so
+    trust-on-first-use across a fleet does not re-parse the file once per new host."""
+    cached = _CACHE.get(path)
+    unchanged = cached is not None and cached[0] == _stamp(path.stat())
+    _append(path, f"{name} {key.get_name()} {key.get_base64()}\n")
+    if cached is None or not unchanged:
+        return  # changed elsewhere (or never loaded): the next lookup re-parses it
+    index = cached[1]
+    index.lines += 1
+    index.add(name, Entry(PLAIN, key.get_name(), key.asbytes(), path, index.lines))
+    _CACHE[path] = (_stamp(path.stat()), index)
 
 
 class _locked:

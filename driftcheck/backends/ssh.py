@@ -17,6 +17,7 @@ import paramiko
 
 from driftcheck import shell
 from driftcheck.backends.auth import authenticate
+from driftcheck.backends.hostcerts import ALGORITHMS
 from driftcheck.backends.hostkeys import KnownHosts
 from driftcheck.backends.options import TransportOptions, become_argv
 from driftcheck.backends.proxy import DeadlineKill, ProxyProcess
@@ -38,6 +39,9 @@ def connect(host: Host, options: TransportOptions, deadline: float) -> SSHBacken
     transports: list[paramiko.Transport] = []
     proxy: ProxyProcess | None = None
     try:
+        # known_hosts first: a server never waits on a connection while the client parses.
+        for hop in (*route.jumps, route.target):
+            _known_hosts(options, hop).preload(deadline)
         first = _first(route)
         if first.proxy_command:
             proxy = _spawn(first, first.proxy_command, watchdog)
@@ -172,9 +176,11 @@ def _session(
     watchdog.guard(transport)
     try:
         known = _known_hosts(options, hop)
-        _prefer_key_types(transport, known.known_types(*hop.known_hosts_name))
+        name, port = hop.known_hosts_name  # the HostKeyAlias, when there is one
+        certificates = known.has_authority(name, port, deadline)
+        _prefer_key_types(transport, known.known_types(name, port, deadline), certificates)
         key = _handshake(transport, hop, deadline, watchdog, via)
-        known.verify(*hop.known_hosts_name, key)
+        known.verify(name, port, key, deadline)
         authenticate(transport, hop, deadline, watchdog, via)
     except BaseException:
         transport.close()
@@ -226,10 +232,12 @@ def _known_hosts(options: TransportOptions, hop: Target) -> KnownHosts:
     return KnownHosts(files, files[0], options.accept_new_host_keys)
 
 
-def _prefer_key_types(transport: paramiko.Transport, known: list[str]) -> None:
+def _prefer_key_types(transport: paramiko.Transport, known: list[str], certificates: bool) -> None:
     options = transport.get_security_options()
     offered = list(options.key_types)
     first = [alg for kind in known for alg in _ALGORITHMS.get(kind, (kind,)) if alg in offered]
+    # A @cert-authority covers the host: ask for certificates first, as ssh's order_hostkeyalgs.
+    first = [*(ALGORITHMS if certificates else ()), *first]
     if first:
         options.key_types = [*first, *(alg for alg in offered if alg not in first)]
 
