@@ -294,9 +294,9 @@ def _run(
     from driftcheck.backends.options import TransportOptions
     from driftcheck.fleet.peers import PeerInput, apply_peers
     from driftcheck.fleet.shard import inventory_digest
-    from driftcheck.fleet.spread import package_groups
+    from driftcheck.fleet.spread import package_groups, package_spread
     from driftcheck.report import RunInfo
-    from driftcheck.scan import ScanOptions, audit_host, package_spread, run_parallel
+    from driftcheck.scan import ScanOptions, audit_host, run_parallel
 
     options = ScanOptions(
         transport=TransportOptions(

@@ -9,7 +9,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -221,26 +221,3 @@ def run_parallel(
         results[index] = value
         on_done(value)
     return [results[i] for i in range(len(items))]
-
-
-def package_spread(audits: Iterable[Audit]) -> dict[str, dict[str, dict[str, str | None]]]:
-    """Per group: the packages whose installed versions differ between its audited hosts."""
-    by_group: dict[str, list[tuple[str, Mapping[str, str]]]] = {}
-    for audit in audits:
-        if audit.packages is None:
-            continue
-        for group in audit.result.host.groups or ("ungrouped",):
-            by_group.setdefault(group, []).append((audit.result.host.name, audit.packages))
-    spread: dict[str, dict[str, dict[str, str | None]]] = {}
-    for group, members in sorted(by_group.items()):
-        if len(members) < 2:
-            continue
-        names = sorted(set().union(*(pkgs for _, pkgs in members)))
-        differing = {
-            name: {host: pkgs.get(name) for host, pkgs in members}
-            for name in names
-            if len({pkgs.get(name) for _, pkgs in members}) > 1
-        }
-        if differing:
-            spread[group] = differing
-    return spread

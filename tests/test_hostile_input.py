@@ -7,11 +7,13 @@ import hashlib
 import json
 import resource
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.cli import driftcheck as run_cli
+from tests.cli import write
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "hunter2-do-not-print\n"
@@ -23,21 +25,7 @@ def _limit_memory() -> None:
 
 
 def driftcheck(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "driftcheck", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        check=False,
-        preexec_fn=_limit_memory,
-    )
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return run_cli(*args, timeout=timeout, preexec_fn=_limit_memory)
 
 
 def local_inventory(tmp_path: Path) -> Path:

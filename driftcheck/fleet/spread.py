@@ -20,17 +20,42 @@ if TYPE_CHECKING:  # scan imports the transports; a merge needs none of them
 Spread = dict[str, dict[str, dict[str, str | None]]]
 
 
-def package_groups(audits: Iterable[Audit]) -> dict[str, dict[str, Any]]:
-    """Per group: {"members": audited hosts, "uniform": {package: version on every member}}."""
-    by_group: dict[str, list[tuple[str, Mapping[str, str]]]] = {}
+Members = list[tuple[str, Mapping[str, str]]]  # (host, package -> versions) per audited host
+
+
+def members_by_group(audits: Iterable[Audit]) -> dict[str, Members]:
+    """Each group's audited hosts with their packages, groups sorted by name."""
+    by_group: dict[str, Members] = {}
     for audit in audits:
         if audit.packages is None:
             continue
         for group in audit.result.host.groups or ("ungrouped",):
             by_group.setdefault(group, []).append((audit.result.host.name, audit.packages))
+    return dict(sorted(by_group.items()))
+
+
+def package_spread(audits: Iterable[Audit]) -> Spread:
+    """Per group: the packages whose installed versions differ between its audited hosts."""
+    spread: Spread = {}
+    for group, members in members_by_group(audits).items():
+        if len(members) < 2:
+            continue
+        names = sorted(set().union(*(pkgs for _, pkgs in members)))
+        differing = {
+            name: {host: pkgs.get(name) for host, pkgs in members}
+            for name in names
+            if len({pkgs.get(name) for _, pkgs in members}) > 1
+        }
+        if differing:
+            spread[group] = differing
+    return spread
+
+
+def package_groups(audits: Iterable[Audit]) -> dict[str, dict[str, Any]]:
+    """Per group: {"members": audited hosts, "uniform": {package: version on every member}}."""
     return {
         group: {"members": [name for name, _ in members], "uniform": _uniform(members)}
-        for group, members in sorted(by_group.items())
+        for group, members in members_by_group(audits).items()
     }
 
 

@@ -22,21 +22,11 @@ from typing import Any
 import pytest
 
 from driftcheck.fleet.shard import shard_of
+from tests.cli import driftcheck
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 WEB = [f"web{i:02d}" for i in range(1, 13)]
 DB = [f"db{i:02d}" for i in range(1, 7)]
-
-
-def driftcheck(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "driftcheck", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def refused_port() -> int:

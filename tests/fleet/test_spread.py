@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from driftcheck.fleet.shard import shard_of
-from driftcheck.fleet.spread import merge_groups, merge_spread, package_groups
+from driftcheck.fleet.spread import merge_groups, merge_spread, package_groups, package_spread
 from driftcheck.models import Host, HostResult, Status
-from driftcheck.scan import Audit, package_spread
+from driftcheck.scan import Audit
 
 
 def audit(name: str, groups: tuple[str, ...], packages: Mapping[str, str] | None) -> Audit:
