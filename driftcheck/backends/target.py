@@ -150,8 +150,9 @@ def _cert_files(found: paramiko.SSHConfigDict, tokens: Mapping[str, str]) -> tup
 
 
 def _var(hostvars: Mapping[str, Any], name: str) -> Any:
-    """ansible_NAME, or the older ansible_ssh_NAME spelling Ansible still reads."""
-    return hostvars.get(f"ansible_{name}") or hostvars.get(f"ansible_ssh_{name}")
+    """ansible_ssh_NAME, else ansible_NAME: Ansible's ssh plugin lists both and the later one in
+    its list (the ssh_ spelling) wins when a host has both (ansible-core 2.19, checked)."""
+    return hostvars.get(f"ansible_ssh_{name}") or hostvars.get(f"ansible_{name}")
 
 
 def _port(value: object) -> int:

@@ -63,6 +63,18 @@ def test_inventory_vars_win(config: Path) -> None:
     assert target.key_files[0] == Path("/k")  # then the config's, as `ssh -i` does
 
 
+def test_ssh_spellings_win_as_in_ansible(config: Path) -> None:
+    """With both spellings set, Ansible connected to port 2 as user b (seen with ansible-core)."""
+    hostvars = {
+        "ansible_port": "1",
+        "ansible_ssh_port": "2",
+        "ansible_user": "a",
+        "ansible_ssh_user": "b",
+    }
+    target = resolve(Host("web1", (), hostvars), config).target
+    assert (target.port, target.user) == (2, "b")
+
+
 def test_ansible_host_is_the_name_looked_up(config: Path) -> None:
     target = resolve(Host("whatever", (), {"ansible_host": "web1"}), config).target
     assert target.address == "10.0.0.1"
