@@ -7,12 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from driftcheck.atomic import write_atomic
-from driftcheck.backends import TransportOptions
-from driftcheck.capture import capture as capture_host
-from driftcheck.capture import render_yaml
+from driftcheck.argtypes import MAX_TIMEOUT, positive
 from driftcheck.errors import UsageError
-from driftcheck.inventory import load_inventory
+
+# Imports on demand, as in driftcheck.commands: `--help` loads no library.
 
 
 def capture_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +35,10 @@ def capture_arguments(parser: argparse.ArgumentParser) -> None:
         "host (repeatable)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=60.0, help="deadline in seconds (default 60)"
+        "--timeout",
+        type=positive(float, MAX_TIMEOUT),
+        default=60.0,
+        help=f"deadline in seconds (default 60, at most {MAX_TIMEOUT:g})",
     )
     parser.add_argument(
         "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
@@ -51,8 +52,12 @@ def capture_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def capture(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout {args.timeout}: must be positive")
+    from driftcheck.atomic import write_atomic
+    from driftcheck.backends import TransportOptions
+    from driftcheck.capture import capture as capture_host
+    from driftcheck.capture import render_yaml
+    from driftcheck.inventory import load_inventory
+
     inventory = load_inventory(args.inventory)
     host = inventory.hosts.get(args.host)
     if host is None:
