@@ -261,3 +261,4 @@ class HostResult:
     facts: Mapping[str, Any] = field(default_factory=dict)
     duration: float = 0.0
     state_files: tuple[str, ...] = ()
+    cause: str | None = None  # why it was not audited (driftcheck.causes.CAUSES)

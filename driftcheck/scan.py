@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from driftcheck.backends import TransportOptions, open_backend
+from driftcheck.causes import cause_of_exception
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
 from driftcheck.errors import TransportError, UnreachableError
@@ -42,11 +43,11 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
     try:
         observed = collect(host, state, options, started + options.transport.timeout)
     except UnreachableError as exc:
-        return _failed(host, state, Status.UNREACHABLE, str(exc), started)
+        return _failed(host, state, Status.UNREACHABLE, exc, started)
     except TransportError as exc:
-        return _failed(host, state, Status.ERROR, str(exc), started)
+        return _failed(host, state, Status.ERROR, exc, started)
     except Exception as exc:
-        return _failed(host, state, Status.ERROR, f"internal error: {exc!r}", started)
+        return _failed(host, state, Status.ERROR, exc, started, error=f"internal error: {exc!r}")
     findings = tuple(compare(state, observed, now=time.time()))
     status, error = classify(observed, findings)
     result = HostResult(
@@ -54,6 +55,7 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         status,
         findings,
         error=error,
+        cause="collection failed" if status is Status.ERROR else None,
         facts=facts_entry(observed),
         duration=time.monotonic() - started,
         state_files=state.sources,
@@ -105,11 +107,25 @@ def facts_entry(observed: Observed) -> dict[str, Any]:
     }
 
 
-def _failed(host: Host, state: DeclaredState, status: Status, error: str, started: float) -> Audit:
-    duration = time.monotonic() - started
-    return Audit(
-        HostResult(host, status, error=error, duration=duration, state_files=state.sources)
+def _failed(
+    host: Host,
+    state: DeclaredState,
+    status: Status,
+    exc: BaseException,
+    started: float,
+    *,
+    error: str | None = None,
+) -> Audit:
+    """A host that was not audited; its cause is taken from the exception's class."""
+    result = HostResult(
+        host,
+        status,
+        error=str(exc) if error is None else error,
+        cause=cause_of_exception(exc),
+        duration=time.monotonic() - started,
+        state_files=state.sources,
     )
+    return Audit(result)
 
 
 def _package_versions(observed: Observed) -> Mapping[str, str] | None:

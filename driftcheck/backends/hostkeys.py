@@ -16,7 +16,7 @@ from pathlib import Path
 
 import paramiko
 
-from driftcheck.errors import HostKeyError
+from driftcheck.errors import HostKeyChangedError, HostKeyError, HostKeyUnknownError
 
 _CACHE: dict[Path, tuple[tuple[int, int], paramiko.HostKeys]] = {}
 _CACHE_LOCK = threading.Lock()
@@ -48,7 +48,7 @@ class KnownHosts:
         if self._known(name, key):
             return
         if not self.accept_new:
-            raise HostKeyError(_unknown_message(name, address, port, key, self.write_to))
+            raise HostKeyUnknownError(_unknown_message(name, address, port, key, self.write_to))
         with _APPEND_LOCK, _locked(self.write_to):
             # Re-check under the lock: another host's thread may have just written this entry.
             if not self._known(name, key):
@@ -71,7 +71,7 @@ class KnownHosts:
                 continue
             if known[key.get_name()].asbytes() == key.asbytes():
                 return True
-            raise HostKeyError(_changed_message(name, key, path))
+            raise HostKeyChangedError(_changed_message(name, key, path))
         return False
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from driftcheck.causes import NOT_AUDITED, group_by_cause
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATUSES = ("error", "unreachable", "snowflake", "compliant")
 CATEGORIES = ("package", "file", "service", "host", "container")
@@ -65,6 +67,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         "run": report.get("run") or {},
         "cards": summary_cards(hosts),
         "not_audited": not_audited(hosts),
+        "causes": group_by_cause(hosts),
+        "list_cap": LIST_CAP,
         "clusters": clusters[:CLUSTERS_SHOWN],
         "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),
         "unique": unique,
@@ -182,7 +186,7 @@ def summary_cards(hosts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    failed = [h for h in hosts if h.get("status") in ("unreachable", "error")]
+    failed = [h for h in hosts if h.get("status") in NOT_AUDITED]
     return sorted(failed, key=lambda h: (str(h.get("status")), str(h.get("name"))))
 
 

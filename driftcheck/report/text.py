@@ -13,6 +13,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from driftcheck.causes import causes_line, group_by_cause
+
 CATEGORIES = ("package", "file", "service", "host", "container")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE", "unreachable": "UNREACHABLE", "error": "ERROR"}
@@ -28,7 +30,8 @@ def summary_line(report: Mapping[str, Any]) -> str:
     s = report["summary"]
     parts = [f"{s['hosts']} hosts: {s['compliant']} compliant, {s['snowflake']} snowflake"]
     if s["unreachable"] or s["error"]:
-        parts.append(f"{s['unreachable']} unreachable, {s['error']} error (NOT AUDITED)")
+        causes = causes_line(group_by_cause(report["hosts"]))
+        parts.append(f"{s['unreachable']} unreachable, {s['error']} error (NOT AUDITED: {causes})")
     parts.append(f"{s['findings']} findings")
     if s.get("waived"):
         parts.append(f"{s['waived']} waived")
@@ -38,11 +41,27 @@ def summary_line(report: Mapping[str, Any]) -> str:
 
 
 def render_text(report: Mapping[str, Any]) -> str:
-    out = [summary_line(report), "", host_table(report["hosts"])]
+    out = [
+        summary_line(report),
+        *not_audited_lines(report["hosts"]),
+        "",
+        host_table(report["hosts"]),
+    ]
     for host in report["hosts"]:
         if host["status"] != "compliant":
             out += ["", *host_details(host)]
     return "\n".join(out) + "\n"
+
+
+def not_audited_lines(hosts: list[Mapping[str, Any]]) -> Iterator[str]:
+    """Hosts not audited by cause, count first, every host named once."""
+    groups = group_by_cause(hosts)
+    if groups:
+        yield ""
+        yield f"NOT AUDITED, by cause ({sum(len(g.hosts) for g in groups)} hosts):"
+    for group in groups:
+        names = ", ".join(clean(h.get("name")) for h in group.hosts)
+        yield f"  {len(group.hosts)} {clean(group.label)}: {names}"
 
 
 def host_table(hosts: list[Mapping[str, Any]]) -> str:

@@ -94,6 +94,24 @@ def test_hosts_not_audited_are_never_compliant() -> None:
     assert "3 hosts NOT AUDITED" in page
 
 
+def test_hosts_not_audited_are_grouped_by_cause_count_first() -> None:
+    report = lab_report()
+    changed = "10.0.0.{}:22: host key CHANGED: the host offers ssh-ed25519 SHA256:x"
+    report["hosts"] += [
+        {"name": f"moved{i}", "status": "unreachable", "cause": "key changed",
+         "error": changed.format(i), "findings": []}
+        for i in range(263)
+    ]  # fmt: skip
+    page = html.render_html(report)
+    summaries = re.findall(
+        r'<summary><span class="count">(\d+)</span> <span class="cause">([^<]+)</span>', page
+    )
+    assert summaries[0] == ("263", "key changed")
+    assert sum(int(n) for n, _ in summaries) == 266
+    assert page.split("<script")[0].count(changed.format(0)) == 1
+    assert "… and 163 more" in page  # each group lists 100 hosts, then says how many more
+
+
 def test_findings_are_deduplicated_in_the_embedded_data() -> None:
     data = html.page_data(lab_report()["hosts"], [], {})
     refs = [ref for host in data["hosts"] for ref in host[9]]
