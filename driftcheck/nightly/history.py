@@ -52,6 +52,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_seq, host, target, category, item, kind),
             FOREIGN KEY (run_seq, host) REFERENCES hosts (run_seq, name) ON DELETE CASCADE)""",
     ),
+    (  # 2: how many runs each finding has been observed in, carried from run to run
+        "ALTER TABLE findings ADD COLUMN runs INTEGER",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -90,6 +93,15 @@ class RunSummary:
     resolved: int | None
     host: str | None = None
     status: str | None = None
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Recorded runs oldest first (their summary counts), and per host its status in each run
+    (None: the host was not in that run)."""
+
+    runs: tuple[Mapping[str, Any], ...]
+    statuses: Mapping[str, list[str | None]]
 
 
 def finding_key(finding: Mapping[str, Any]) -> Key:
@@ -198,8 +210,8 @@ class History:
         rows += [_finding_row(seq, f["host"], f, seen, carried=True) for f in carried]
         self._db.executemany(
             "INSERT OR REPLACE INTO findings (run_seq, host, target, category, item, kind,"
-            " expected, actual, detail, first_seen, last_seen, new, waived, carried)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " expected, actual, detail, first_seen, last_seen, new, waived, carried, runs)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -250,6 +262,38 @@ class History:
         rows = self._db.execute(_HOST_RUNS, (host, limit)).fetchall()
         return [_host_run_summary(row, host) for row in rows]
 
+    def runs_since(self, host: str, first_seen: str) -> int:
+        """Recorded runs that audited `host` since `first_seen`: the run count of a finding
+        recorded before the count was (schema 1), where it is the best estimate there is."""
+        row = self._db.execute(_RUNS_SINCE, (host, first_seen)).fetchone()
+        return int(row[0])
+
+    def trend(self, limit: int, before: str | None = None) -> Trend:
+        """The last `limit` recorded runs (before run `before`, when given), oldest first, and
+        every host's status in each of them."""
+        last = self.seq_of(before) - 1 if before is not None else _MAX_SEQ
+        rows = self._db.execute(
+            "SELECT * FROM runs WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (last, limit)
+        ).fetchall()[::-1]
+        if not rows:
+            return Trend((), {})
+        column = {row["seq"]: i for i, row in enumerate(rows)}
+        cursor = self._db.execute(
+            "SELECT run_seq, name, status FROM hosts WHERE run_seq BETWEEN ? AND ?",
+            (rows[0]["seq"], rows[-1]["seq"]),
+        )
+        cursor.row_factory = None  # plain tuples: this reads one row per host and run
+        statuses: dict[str, list[str | None]] = {}
+        for seq, name, status in cursor:
+            index = column.get(seq)
+            if index is not None:
+                statuses.setdefault(name, [None] * len(rows))[index] = status
+        return Trend(tuple(_trend_run(row) for row in rows), statuses)
+
+    def seq_of(self, run_ref: str) -> int:
+        """The sequence number of a recorded run, by id or unique id prefix."""
+        return self._resolve(run_ref)
+
     def _resolve(self, run_ref: str) -> int:
         rows = self._db.execute(
             "SELECT seq, id FROM runs WHERE id = ? OR substr(id, 1, length(?)) = ?"
@@ -271,6 +315,12 @@ class History:
         findings = self._db.execute("SELECT * FROM findings WHERE run_seq = ?", (seq,)).fetchall()
         return RunState(run["id"], run["started"], _host_states(hosts, findings))
 
+
+_MAX_SEQ = 1 << 62
+_RUNS_SINCE = """
+SELECT COUNT(*) FROM hosts h JOIN runs r ON r.seq = h.run_seq
+WHERE h.name = ? AND r.started >= ? AND h.status NOT IN ('unreachable', 'error')
+"""
 
 _HOST_RUNS = """
 SELECT r.id, r.started, r.duration, h.status,
@@ -323,6 +373,7 @@ def _finding_row(
         int(bool(finding.get("new"))),
         None if not waived else json.dumps(waived, sort_keys=True),
         int(carried),
+        finding.get("runs"),
     )
 
 
@@ -341,6 +392,7 @@ def _finding_dict(row: sqlite3.Row) -> dict[str, Any]:
     finding["new"] = bool(row["new"])
     finding["waived"] = json.loads(row["waived"]) if row["waived"] else None
     finding["carried"] = bool(row["carried"])
+    finding["runs"] = row["runs"]
     return finding
 
 
@@ -352,6 +404,14 @@ def _run_summary(row: sqlite3.Row) -> RunSummary:
         new=row["new"],
         resolved=row["resolved"],
     )
+
+
+def _trend_run(row: sqlite3.Row) -> dict[str, Any]:
+    names = ("id", "started", "hosts", *STATUSES, "findings", "waived")
+    run = {name: row[name] for name in names}
+    if "unchecked" in row.keys():  # noqa: SIM118 - `in row` tests values; a later status
+        run["unchecked"] = row["unchecked"]
+    return run
 
 
 def _host_run_summary(row: sqlite3.Row, host: str) -> RunSummary:
