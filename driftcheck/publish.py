@@ -15,10 +15,11 @@ from typing import Any
 from driftcheck.atomic import replace_symlink, write_atomic
 from driftcheck.nightly.deltas import annotate, diff_runs
 from driftcheck.nightly.history import History
-from driftcheck.nightly.runs import prune_runs, write_run
+from driftcheck.nightly.runs import complete_runs, prune_runs, write_run
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.report import Report
 from driftcheck.report.formats import render
+from driftcheck.report.timeline import DEFAULT_TREND, history_block
 
 # The files of one run folder, by the format they are rendered in.
 RUN_FILES = {"report.txt": "text", "report.json": "json", "report.html": "html"}
@@ -34,6 +35,7 @@ class PublishOptions:
     junit: Path | None = None
     prometheus: Path | None = None
     today: dt.date | None = None
+    trend: int = DEFAULT_TREND  # runs in the report's trend, this one included
 
 
 def publish(report: Report, options: PublishOptions) -> Report:
@@ -52,6 +54,7 @@ def _archive(report: Report, report_dir: Path, options: PublishOptions) -> Repor
     history = History(report_dir / HISTORY_FILE)
     try:
         report = annotate(report, history)
+        report = with_history(report, history, report_dir, options)
         files = {name: render(fmt, report).encode() for name, fmt in RUN_FILES.items()}
         write_run(report_dir, report, files)
         history.record(report)
@@ -63,6 +66,27 @@ def _archive(report: Report, report_dir: Path, options: PublishOptions) -> Repor
     if options.keep is not None:
         prune_runs(report_dir, options.keep)
     return report
+
+
+def with_history(
+    report: Report, history: History, report_dir: Path, options: PublishOptions
+) -> Report:
+    """`report` with its `history` block (trend and host strips) when there are past runs."""
+    past = history.trend(options.trend - 1) if options.trend > 1 else None
+    if past is None or not past.runs:
+        return report
+    return {
+        **report,
+        "history": history_block(report, past.runs, past.statuses, _kept(report_dir, options.keep)),
+    }
+
+
+def _kept(report_dir: Path, keep: int | None) -> list[str]:
+    """Past run folders that survive this run's pruning: the trend links to those only."""
+    names = [p.name for p in complete_runs(report_dir)]
+    if keep is None:
+        return names
+    return names[max(0, len(names) - (keep - 1)) :] if keep > 1 else []
 
 
 def _stable_links(report_dir: Path) -> None:
