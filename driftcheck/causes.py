@@ -57,7 +57,7 @@ _MESSAGE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("refused", r"connection refused|cannot open a tunnel|connect failed"),
         ("timed out", r"timed out|no tunnel to .* before the deadline"),
         ("deadline", r"deadline"),
-        ("collection failed", r"collection failed|could not be made"),
+        ("collection failed", r"collection failed|collector .* failed|could not be made"),
     )
 )
 _JUMP = re.compile(r"via jump host ([^:\s]+(?::\d+)?):")

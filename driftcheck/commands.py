@@ -24,10 +24,19 @@ from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
 from driftcheck.nightly.lock import report_dir_lock
 from driftcheck.nightly.waivers import load_waivers
-from driftcheck.publish import HISTORY_FILE, PublishOptions, history_rows, publish, run_diff
+from driftcheck.publish import (
+    HISTORY_FILE,
+    PublishOptions,
+    history_rows,
+    host_strip,
+    publish,
+    recorded,
+    run_diff,
+)
 from driftcheck.report import RunInfo, build_report, exit_status, load_report
 from driftcheck.report.formats import FORMATS, render
 from driftcheck.report.text import clean, summary_line
+from driftcheck.report.timeline import DEFAULT_TREND, strip_legend
 from driftcheck.scan import Audit, ScanOptions, audit_host, package_spread, run_parallel
 from driftcheck.state import default_states_dir, load_declared_state, state_files_for
 
@@ -71,6 +80,17 @@ def _positive(kind: Callable[[str], float | int], maximum: float) -> Callable[[s
         return value
 
     return parse
+
+
+def _trend_arg(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument(
+        "--trend",
+        type=_positive(int, MAX_COUNT),
+        default=DEFAULT_TREND,
+        metavar="N",
+        help=f"{prefix}runs in the HTML report's trend chart and host strips "
+        f"(default {DEFAULT_TREND})",
+    )
 
 
 def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
@@ -134,6 +154,7 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
     )
+    _trend_arg(parser, "with --report-dir: ")
     parser.add_argument(
         "--waivers", metavar="FILE", help="YAML file of accepted drift (reason and expiry required)"
     )
@@ -195,6 +216,7 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions:
         waivers=tuple(load_waivers(Path(args.waivers))) if args.waivers else None,
         keep=args.keep,
         keep_history=args.keep_history,
+        trend=args.trend,
         junit=Path(args.junit) if args.junit else None,
         prometheus=Path(args.prometheus) if args.prometheus else None,
     )
@@ -297,24 +319,44 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("report", metavar="REPORT.json", help="a saved JSON report")
+    parser.add_argument(
+        "report", metavar="REPORT.json", nargs="?", help="a saved JSON report (or --run)"
+    )
     parser.add_argument("--format", choices=sorted(FORMATS), default="html")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument(
+        "--report-dir", metavar="DIR", default="reports", help="with --run (default: reports)"
+    )
+    parser.add_argument(
+        "--run",
+        metavar="ID",
+        help="render this recorded run of DIR/history.sqlite (id or unique prefix), with its "
+        "trend up to it; from its run folder while kept, else rebuilt from the history",
+    )
+    _trend_arg(parser, "with --run: ")
 
 
 def report(args: argparse.Namespace) -> int:
-    path = Path(args.report)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from exc
-    data = load_report(text, str(path))
+    if (args.report is None) == (args.run is None):
+        raise UsageError("report: give either REPORT.json or --run ID")
+    if args.run is not None:
+        data = recorded(_history_dir(args), args.run, args.trend)
+    else:
+        data = _saved_report(Path(args.report))
     output = render(args.format, data)
     if args.output:
         write_atomic(Path(args.output), output)
     else:
         sys.stdout.write(output)
     return 0
+
+
+def _saved_report(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    return load_report(text, str(path))
 
 
 def _history_dir(args: argparse.Namespace) -> Path:
@@ -354,6 +396,10 @@ def history(args: argparse.Namespace) -> int:
         return 0
     columns = HISTORY_COLUMNS + (("host", "status") if args.host else ())
     table = [[row.get(c) for c in columns] for row in rows]
+    if args.host:
+        strip = host_strip(_history_dir(args), args.host, args.limit)
+        print(f"{clean(args.host)} over the last {len(strip)} runs, oldest first: {strip}")
+        print(f"({strip_legend(strip)})\n")
     sys.stdout.write(tabulate(table, headers=list(columns)) + "\n")
     return 0
 

@@ -15,11 +15,12 @@ from typing import Any
 from driftcheck.atomic import replace_symlink, write_atomic
 from driftcheck.nightly.deltas import annotate, diff_runs
 from driftcheck.nightly.history import History
+from driftcheck.nightly.replay import recorded_report
 from driftcheck.nightly.runs import complete_runs, prune_runs, write_run
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.report import Report
 from driftcheck.report.formats import render
-from driftcheck.report.timeline import DEFAULT_TREND, history_block
+from driftcheck.report.timeline import ABSENT, DEFAULT_TREND, STATUS_CODES, history_block
 
 # The files of one run folder, by the format they are rendered in.
 RUN_FILES = {"report.txt": "text", "report.json": "json", "report.html": "html"}
@@ -103,6 +104,19 @@ def history_rows(report_dir: Path, host: str | None, limit: int) -> list[Mapping
         return [vars(row) for row in history.runs(host, limit)]
     finally:
         history.close()
+
+
+def recorded(report_dir: Path, run_ref: str, trend: int) -> Report:
+    """A recorded run as a report, with its trend up to it (driftcheck.nightly.replay)."""
+    with History(report_dir / HISTORY_FILE) as history:
+        return recorded_report(report_dir, history, run_ref, trend)
+
+
+def host_strip(report_dir: Path, host: str, limit: int) -> str:
+    """One host's status letters over the last `limit` runs, oldest first ("-": not in it)."""
+    with History(report_dir / HISTORY_FILE) as history:
+        trend = history.trend(limit)
+    return "".join(STATUS_CODES.get(s, "?") if s else ABSENT for s in trend.statuses.get(host, []))
 
 
 def run_diff(report_dir: Path, run_a: str, run_b: str) -> dict[str, Any]:

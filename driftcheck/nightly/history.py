@@ -290,6 +290,21 @@ class History:
                 statuses.setdefault(name, [None] * len(rows))[index] = status
         return Trend(tuple(_trend_run(row) for row in rows), statuses)
 
+    def run_record(self, run_ref: str) -> tuple[dict[str, Any], dict[str, str | None]]:
+        """A recorded run's row (id, started, finished, duration, inventory, run_limit,
+        version, counts) and each of its hosts' error message, for re-rendering it."""
+        seq = self._resolve(run_ref)
+        run = self._db.execute("SELECT * FROM runs WHERE seq = ?", (seq,)).fetchone()
+        hosts = self._db.execute("SELECT name, error FROM hosts WHERE run_seq = ?", (seq,))
+        return dict(zip(run.keys(), tuple(run), strict=True)), {r[0]: r[1] for r in hosts}
+
+    def previous_of(self, run_ref: str) -> str | None:
+        """The id of the run recorded before `run_ref`, or None for the first."""
+        row = self._db.execute(
+            "SELECT id FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT 1", (self._resolve(run_ref),)
+        ).fetchone()
+        return None if row is None else str(row["id"])
+
     def seq_of(self, run_ref: str) -> int:
         """The sequence number of a recorded run, by id or unique id prefix."""
         return self._resolve(run_ref)

@@ -14,6 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from driftcheck.causes import causes_line, group_by_cause
+from driftcheck.report.timeline import strip_legend, strip_of
 
 CATEGORIES = ("package", "file", "service", "host", "container")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -49,7 +50,7 @@ def render_text(report: Mapping[str, Any]) -> str:
     ]
     for host in report["hosts"]:
         if host["status"] != "compliant":
-            out += ["", *host_details(host)]
+            out += ["", *host_details(host, strip_of(report, str(host["name"])))]
     return "\n".join(out) + "\n"
 
 
@@ -78,8 +79,10 @@ def host_table(hosts: list[Mapping[str, Any]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="simple")
 
 
-def host_details(host: Mapping[str, Any]) -> Iterator[str]:
+def host_details(host: Mapping[str, Any], strip: str | None = None) -> Iterator[str]:
     yield f"== {clean(host['name'])} ({clean(host['address'])}): {MARK[host['status']]}"
+    if strip:
+        yield f"   over the last {len(strip)} runs, oldest first: {strip} ({strip_legend(strip)})"
     if host["error"]:
         yield f"   {clean(host['error'])}"
     rows = [
