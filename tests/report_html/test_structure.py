@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from driftcheck.report import html
-from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
+from driftcheck.report.timeline import history_block
+from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report, nightly_lab
 
 TEMPLATES = Path(html.__file__).parent / "templates"
 
@@ -157,3 +158,30 @@ def test_control_and_bidi_characters_are_shown_not_obeyed() -> None:
     assert data["hosts"][0][0] == "web\\x202egnp.exe"
     assert "1.2.0\\x1b[2J" in data["values"]
     assert data["hosts"][1][5] == "tab\tand\nnewline stay"
+
+
+def test_trend_keeps_the_page_self_contained(tmp_path: Path) -> None:
+    last = nightly_lab(tmp_path / "reports", 4)[-1]
+    page = html.render_html(last)
+    scripts = inline(page, "script")
+    assert len(scripts) == 2
+    policy = html.content_security_policy()
+    assert f"script-src {sha256(scripts[1])}" in policy
+    svg = page[page.index('<svg class="trend"') : page.index("</svg>")]
+    assert " style=" not in svg  # inline style attributes would need 'unsafe-inline'
+    hrefs = re.findall(r'(?:href|url\()="?([^")]+)', svg)
+    assert hrefs
+    assert all(h.startswith(("#", "runs/")) for h in hrefs), hrefs
+    assert 'role="img"' in svg
+    assert svg.count('class="point"') == 4
+
+
+def test_hostile_run_ids_never_reach_a_path_or_markup(tmp_path: Path) -> None:
+    report = lab_report()
+    evil = '../../x"><script>alert(1)</script>'
+    past = [{"id": evil, "started": "2026-10-01T03:00:00+00:00", "hosts": 1, "compliant": 1}]
+    report["history"] = history_block(report, past, {}, kept=[evil])
+    page = html.render_html(report)
+    assert page.count("<script") == 2
+    assert 'href="runs/../' not in page
+    assert "&lt;script&gt;alert(1)" in page
