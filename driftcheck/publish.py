@@ -20,7 +20,7 @@ from driftcheck.nightly.runs import complete_runs, prune_runs, write_run
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.report import Report
 from driftcheck.report.formats import render
-from driftcheck.report.timeline import ABSENT, DEFAULT_TREND, STATUS_CODES, history_block
+from driftcheck.report.timeline import DEFAULT_TREND, history_block
 
 # The files of one run folder, by the format they are rendered in.
 RUN_FILES = {"report.txt": "text", "report.json": "json", "report.html": "html"}
@@ -73,7 +73,8 @@ def with_history(
     report: Report, history: History, report_dir: Path, options: PublishOptions
 ) -> Report:
     """`report` with its `history` block (trend and host strips) when there are past runs."""
-    past = history.trend(options.trend - 1) if options.trend > 1 else None
+    names = [str(h["name"]) for h in report["hosts"]]
+    past = history.trend(options.trend - 1, hosts=names) if options.trend > 1 else None
     if past is None or not past.runs:
         return report
     return {
@@ -115,8 +116,8 @@ def recorded(report_dir: Path, run_ref: str, trend: int) -> Report:
 def host_strip(report_dir: Path, host: str, limit: int) -> str:
     """One host's status letters over the last `limit` runs, oldest first ("-": not in it)."""
     with History(report_dir / HISTORY_FILE) as history:
-        trend = history.trend(limit)
-    return "".join(STATUS_CODES.get(s, "?") if s else ABSENT for s in trend.statuses.get(host, []))
+        trend = history.trend(limit, hosts=[host])
+    return trend.statuses.get(host, "")
 
 
 def run_diff(report_dir: Path, run_a: str, run_b: str) -> dict[str, Any]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import InputError, UsageError
+from driftcheck.nightly.trails import TRAIL_MAX, code, trails, window
 
 Key = tuple[str, str, str, str]
 FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
@@ -52,8 +53,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_seq, host, target, category, item, kind),
             FOREIGN KEY (run_seq, host) REFERENCES hosts (run_seq, name) ON DELETE CASCADE)""",
     ),
-    (  # 2: how many runs each finding has been observed in, carried from run to run
+    (  # 2: how many runs each finding has been observed in, carried from run to run; each
+        # host's status letters up to its run (driftcheck.nightly.trails)
         "ALTER TABLE findings ADD COLUMN runs INTEGER",
+        "ALTER TABLE hosts ADD COLUMN trail TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -97,11 +100,11 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class Trend:
-    """Recorded runs oldest first (their summary counts), and per host its status in each run
-    (None: the host was not in that run)."""
+    """Recorded runs oldest first (their summary counts), and per host its status letter in
+    each of them (driftcheck.report.timeline.STATUS_CODES; `-`: not in that run)."""
 
     runs: tuple[Mapping[str, Any], ...]
-    statuses: Mapping[str, list[str | None]]
+    statuses: Mapping[str, str]
 
 
 def finding_key(finding: Mapping[str, Any]) -> Key:
@@ -194,10 +197,15 @@ class History:
         return int(cursor.lastrowid or 0)
 
     def _insert_hosts(self, seq: int, hosts: list[Mapping[str, Any]]) -> None:
+        before = trails(self._db, [h["name"] for h in hosts], seq - 1)
         self._db.executemany(
-            "INSERT INTO hosts (run_seq, name, status, error) VALUES (?, ?, ?, ?)",
-            [(seq, h["name"], h["status"], h.get("error")) for h in hosts],
-        )
+            "INSERT INTO hosts (run_seq, name, status, error, trail) VALUES (?, ?, ?, ?, ?)",
+            [
+                (seq, h["name"], h["status"], h.get("error"),
+                 (before.get(h["name"], "") + code(h["status"]))[-TRAIL_MAX:])
+                for h in hosts
+            ],
+        )  # fmt: skip
 
     def _insert_findings(self, seq: int, report: Mapping[str, Any]) -> None:
         seen = report["run"]["started"]
@@ -268,27 +276,23 @@ class History:
         row = self._db.execute(_RUNS_SINCE, (host, first_seen)).fetchone()
         return int(row[0])
 
-    def trend(self, limit: int, before: str | None = None) -> Trend:
+    def trend(
+        self, limit: int, before: str | None = None, hosts: Iterable[str] | None = None
+    ) -> Trend:
         """The last `limit` recorded runs (before run `before`, when given), oldest first, and
-        every host's status in each of them."""
+        the status letters of `hosts` (None: those of the last of these runs) over them."""
         last = self.seq_of(before) - 1 if before is not None else _MAX_SEQ
         rows = self._db.execute(
             "SELECT * FROM runs WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (last, limit)
         ).fetchall()[::-1]
         if not rows:
             return Trend((), {})
-        column = {row["seq"]: i for i, row in enumerate(rows)}
-        cursor = self._db.execute(
-            "SELECT run_seq, name, status FROM hosts WHERE run_seq BETWEEN ? AND ?",
-            (rows[0]["seq"], rows[-1]["seq"]),
+        strips = trails(self._db, None if hosts is None else list(hosts), rows[-1]["seq"])
+        width = len(rows)
+        return Trend(
+            tuple(_trend_run(row) for row in rows),
+            {name: window(strip, width) for name, strip in strips.items()},
         )
-        cursor.row_factory = None  # plain tuples: this reads one row per host and run
-        statuses: dict[str, list[str | None]] = {}
-        for seq, name, status in cursor:
-            index = column.get(seq)
-            if index is not None:
-                statuses.setdefault(name, [None] * len(rows))[index] = status
-        return Trend(tuple(_trend_run(row) for row in rows), statuses)
 
     def run_record(self, run_ref: str) -> tuple[dict[str, Any], dict[str, str | None]]:
         """A recorded run's row (id, started, finished, duration, inventory, run_limit,

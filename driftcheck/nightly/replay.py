@@ -32,7 +32,8 @@ def recorded_report(report_dir: Path, history: History, run_ref: str, trend: int
     else:
         report = _rebuild(history, run, errors)
     report.pop("history", None)  # rebuilt below: the links follow what is kept now
-    past = history.trend(trend - 1, before=str(run["id"])) if trend > 1 else None
+    names = [str(h.get("name")) for h in report.get("hosts") or []]
+    past = history.trend(trend - 1, before=str(run["id"]), hosts=names) if trend > 1 else None
     if past is None or not past.runs:
         return report
     kept = [p.name for p in complete_runs(report_dir)]

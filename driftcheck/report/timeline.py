@@ -31,7 +31,7 @@ DEFAULT_TREND = 30
 def history_block(
     report: Mapping[str, Any],
     past_runs: Sequence[Mapping[str, Any]],
-    past_statuses: Mapping[str, Sequence[str | None]],
+    past_statuses: Mapping[str, str],
     kept: Iterable[str] = (),
 ) -> dict[str, Any]:
     """`report["history"]`: the past runs (oldest first) then this one, each with its counts
@@ -45,8 +45,8 @@ def history_block(
     statuses: dict[str, str] = {}
     for host in hosts:
         name = str(host.get("name"))
-        past = past_statuses.get(name) or [None] * width
-        statuses[name] = "".join(map(_code, past)) + _code(host.get("status"))
+        past = past_statuses.get(name) or ""
+        statuses[name] = ABSENT * (width - len(past)) + past[-width:] + _code(host.get("status"))
     return {"runs": runs, "statuses": statuses}
 
 

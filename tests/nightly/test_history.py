@@ -305,8 +305,28 @@ def test_trend_reads_runs_oldest_first_with_each_host_status(history: History) -
     third = night(history, 3, [host("web01"), host("web02", [finding("y")])])
     trend = history.trend(30)
     assert [r["snowflake"] for r in trend.runs] == [1, 0, 1]
-    assert trend.statuses["web01"] == ["snowflake", "unreachable", "compliant"]
-    assert trend.statuses["web02"] == ["compliant", None, "snowflake"]
-    before = history.trend(1, before=third["run"]["id"])
+    assert trend.statuses == {"web01": "suc", "web02": "c-s"}
+    assert history.trend(2).statuses == {"web01": "uc", "web02": "-s"}
+    before = history.trend(1, before=third["run"]["id"], hosts=["web01", "web02"])
     assert [r["unreachable"] for r in before.runs] == [1]
-    assert before.statuses == {"web01": ["unreachable"]}
+    assert before.statuses == {"web01": "u", "web02": "-"}
+    assert history.trend(30, hosts=["web02", "gone"]).statuses == {"web02": "c-s"}
+
+
+def test_trails_of_schema_1_rows_are_rebuilt_from_the_statuses(history: History) -> None:
+    night(history, 1, [host("web01", [finding("x")]), host("web02")])
+    night(history, 2, [host("web01", status="unreachable")])
+    history._db.execute("UPDATE hosts SET trail = NULL")  # as schema 1 left them
+    third = night(history, 3, [host("web01"), host("web02", [finding("y")])])
+    assert third["run"]["id"]
+    assert history.trend(30).statuses == {"web01": "suc", "web02": "c-s"}
+    history._db.execute("UPDATE hosts SET trail = NULL")  # read back from statuses alone
+    assert history.trend(30).statuses == {"web01": "suc", "web02": "c-s"}
+
+
+def test_a_host_left_out_of_recent_runs_keeps_its_strip_aligned(history: History) -> None:
+    night(history, 1, [host("web01"), host("db01", [finding("x")])])
+    for number in (2, 3, 4):  # --limit web
+        night(history, number, [host("web01")])
+    night(history, 5, [host("web01"), host("db01")])
+    assert history.trend(30).statuses == {"web01": "ccccc", "db01": "s---c"}
