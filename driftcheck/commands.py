@@ -23,6 +23,7 @@ from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.inventory import Inventory, load_inventory, select_hosts
 from driftcheck.models import DeclaredState, Host, HostResult
 from driftcheck.nightly.lock import report_dir_lock
+from driftcheck.nightly.trails import TRAIL_MAX
 from driftcheck.nightly.waivers import load_waivers
 from driftcheck.publish import (
     HISTORY_FILE,
@@ -85,11 +86,11 @@ def _positive(kind: Callable[[str], float | int], maximum: float) -> Callable[[s
 def _trend_arg(parser: argparse.ArgumentParser, prefix: str) -> None:
     parser.add_argument(
         "--trend",
-        type=_positive(int, MAX_COUNT),
+        type=_positive(int, TRAIL_MAX),
         default=DEFAULT_TREND,
         metavar="N",
         help=f"{prefix}runs in the HTML report's trend chart and host strips "
-        f"(default {DEFAULT_TREND})",
+        f"(default {DEFAULT_TREND}, at most {TRAIL_MAX})",
     )
 
 
@@ -396,8 +397,8 @@ def history(args: argparse.Namespace) -> int:
         return 0
     columns = HISTORY_COLUMNS + (("host", "status") if args.host else ())
     table = [[row.get(c) for c in columns] for row in rows]
-    if args.host:
-        strip = host_strip(_history_dir(args), args.host, args.limit)
+    strip = host_strip(_history_dir(args), args.host, args.limit) if args.host else ""
+    if strip:
         print(f"{clean(args.host)} over the last {len(strip)} runs, oldest first: {strip}")
         print(f"({strip_legend(strip)})\n")
     sys.stdout.write(tabulate(table, headers=list(columns)) + "\n")
