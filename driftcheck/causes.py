@@ -60,7 +60,8 @@ _MESSAGE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("collection failed", r"collection failed|collector .* failed|could not be made"),
     )
 )
-_JUMP = re.compile(r"via jump host ([^:\s]+(?::\d+)?):")
+# "via jump host admin@bastion-2:22: ..." (driftcheck.backends.ssh): the user and port 22 are noise.
+_JUMP = re.compile(r"via jump host (?:[^@\s]+@)?([^:\s]+)(:\d+)?:")
 
 
 # Exception classes and their cause, most specific first.
@@ -123,7 +124,10 @@ def host_cause(host: Mapping[str, Any]) -> str | None:
 def jump_host(host: Mapping[str, Any]) -> str | None:
     """The jump host a failure happened behind, when the message names one."""
     match = _JUMP.search(str(host.get("error") or ""))
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    port = match.group(2) or ""
+    return match.group(1) + ("" if port == ":22" else port)
 
 
 @dataclass(frozen=True)

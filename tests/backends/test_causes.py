@@ -117,16 +117,19 @@ def test_recorded_cause_wins_and_old_reports_fall_back_to_the_message() -> None:
 
 
 def test_groups_count_first_and_split_by_jump_host() -> None:
-    behind = "via jump host bastion-2: 10.0.0.{}:22: TCP connect timed out"
+    behind = "via jump host admin@bastion-2:22: 10.0.0.{}:22: TCP connect timed out"
     hosts = [
         {"name": f"h{i}", "status": "unreachable", "cause": "timed out", "error": behind.format(i)}
         for i in range(3)
     ]
     hosts += [{"name": "k", "status": "unreachable", "cause": "key changed", "error": "x"}]
     hosts += [{"name": "t", "status": "unreachable", "cause": "timed out", "error": "y"}]
+    other_port = "via jump host root@bastion-3:2222: no tunnel to x before the deadline"
+    hosts += [{"name": "p", "status": "unreachable", "cause": "timed out", "error": other_port}]
     groups = group_by_cause(hosts)
     assert [(len(g.hosts), g.label) for g in groups] == [
         (3, "behind bastion-2 timed out"),
         (1, "timed out"),
+        (1, "behind bastion-3:2222 timed out"),
         (1, "key changed"),
     ]
