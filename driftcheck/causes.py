@@ -10,7 +10,9 @@ Grouping hosts by cause turns 789 lines of "host key CHANGED ..." into "263 key 
 
 from __future__ import annotations
 
+import errno
 import re
+import socket
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ from driftcheck.errors import (
 # if it has its own exception class, one line in `cause_of_exception`).
 CAUSES = (
     "refused",
+    "no route",
+    "unknown name",
     "timed out",
     "no handshake",
     "key changed",
@@ -55,12 +59,15 @@ _MESSAGE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("authentication", r"authentication failed|no usable private key|permission denied"),
         ("no handshake", r"ssh handshake|no handshake|banner|protocol version"),
         ("refused", r"connection refused|cannot open a tunnel|connect failed"),
+        ("no route", r"no route to host|network is unreachable|host is down"),
+        ("unknown name", r"name or service not known|name resolution|nodename nor servname"),
         ("timed out", r"timed out|no tunnel to .* before the deadline"),
         ("deadline", r"deadline"),
         ("collection failed", r"collection failed|collector .* failed|could not be made"),
     )
 )
 # "via jump host admin@bastion-2:22: ..." (driftcheck.backends.ssh): the user and port 22 are noise.
+_NO_ROUTE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN})
 _JUMP = re.compile(r"via jump host (?:[^@\s]+@)?([^:\s]+)(:\d+)?:")
 
 
@@ -85,17 +92,25 @@ def cause_of_exception(exc: BaseException) -> str:
     return "other"
 
 
+# The error under an UnreachableError, most specific first.
+_BELOW_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "refused"),
+    (socket.gaierror, "unknown name"),
+    (TimeoutError, "timed out"),
+    (paramiko.ChannelException, "refused"),  # a jump host could not open the tunnel
+    (paramiko.SSHException, "no handshake"),
+    (EOFError, "no handshake"),
+)
+
+
 def _unreachable_cause(exc: UnreachableError) -> str:
-    """Refused, timed out or no handshake, from the error underneath the UnreachableError."""
+    """Refused, no route, timed out, no handshake...: from the error underneath."""
     below = exc.__cause__
-    if isinstance(below, ConnectionRefusedError):
-        return "refused"
-    if isinstance(below, TimeoutError):
-        return "timed out"
-    if isinstance(below, paramiko.ChannelException):  # a jump host could not open the tunnel
-        return "refused"
-    if isinstance(below, paramiko.SSHException | EOFError):
-        return "no handshake"
+    if isinstance(below, OSError) and below.errno in _NO_ROUTE:
+        return "no route"
+    for cls, cause in _BELOW_CAUSES:
+        if isinstance(below, cls):
+            return cause
     return cause_of_message(str(exc))
 
 

@@ -6,6 +6,7 @@ the same message read by the fallback for old reports must agree.
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.causes import cause_of_exception, cause_of_message, group_by_cause, host_cause
-from driftcheck.errors import HostKeyChangedError, TransportError
+from driftcheck.errors import HostKeyChangedError, TransportError, UnreachableError
 from driftcheck.models import Host
 from tests.backends.conftest import connect, host_for
 from tests.sshd import Sshd, free_address, free_port, keygen
@@ -98,6 +99,22 @@ def test_authentication(sshd: Sshd, known_hosts: Path, tmp_path: Path) -> None:
     host = host_for(sshd, ansible_ssh_private_key_file=str(stranger))
     exc = failure(lambda: connect(host, known_hosts))
     assert cause_of_exception(exc) == cause_of_message(str(exc)) == "authentication"
+
+
+@pytest.mark.parametrize(
+    ("below", "cause"),
+    [
+        (OSError(errno.EHOSTUNREACH, "No route to host"), "no route"),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), "no route"),
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "unknown name"),
+    ],
+)
+def test_no_route_and_unknown_names(below: OSError, cause: str) -> None:
+    # Loopback never answers "no route" and this machine has no DNS to fail: the socket errors
+    # are built here, shaped as driftcheck.backends.ssh._tcp wraps them.
+    exc = UnreachableError(f"10.9.9.9:22: cannot connect: {below.strerror}")
+    exc.__cause__ = below  # what `raise ... from below` sets
+    assert cause_of_exception(exc) == cause_of_message(str(exc)) == cause
 
 
 def test_the_class_decides_whatever_the_wording() -> None:
