@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import InputError, UsageError
-from driftcheck.nightly.trails import TRAIL_MAX, code, trails, window
+from driftcheck.nightly.trails import TRAIL_MAX, Trend, code, read_trend, trails
 
 Key = tuple[str, str, str, str]
 FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
@@ -96,15 +96,6 @@ class RunSummary:
     resolved: int | None
     host: str | None = None
     status: str | None = None
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Recorded runs oldest first (their summary counts), and per host its status letter in
-    each of them (driftcheck.report.timeline.STATUS_CODES; `-`: not in that run)."""
-
-    runs: tuple[Mapping[str, Any], ...]
-    statuses: Mapping[str, str]
 
 
 def finding_key(finding: Mapping[str, Any]) -> Key:
@@ -281,18 +272,8 @@ class History:
     ) -> Trend:
         """The last `limit` recorded runs (before run `before`, when given), oldest first, and
         the status letters of `hosts` (None: those of the last of these runs) over them."""
-        last = self.seq_of(before) - 1 if before is not None else _MAX_SEQ
-        rows = self._db.execute(
-            "SELECT * FROM runs WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (last, limit)
-        ).fetchall()[::-1]
-        if not rows:
-            return Trend((), {})
-        strips = trails(self._db, None if hosts is None else list(hosts), rows[-1]["seq"])
-        width = len(rows)
-        return Trend(
-            tuple(_trend_run(row) for row in rows),
-            {name: window(strip, width) for name, strip in strips.items()},
-        )
+        last = self.seq_of(before) - 1 if before is not None else None
+        return read_trend(self._db, limit, last, hosts)
 
     def run_record(self, run_ref: str) -> tuple[dict[str, Any], dict[str, str | None]]:
         """A recorded run's row (id, started, finished, duration, inventory, run_limit,
@@ -335,7 +316,6 @@ class History:
         return RunState(run["id"], run["started"], _host_states(hosts, findings))
 
 
-_MAX_SEQ = 1 << 62
 _RUNS_SINCE = """
 SELECT COUNT(*) FROM hosts h JOIN runs r ON r.seq = h.run_seq
 WHERE h.name = ? AND r.started >= ? AND h.status NOT IN ('unreachable', 'error')
@@ -423,14 +403,6 @@ def _run_summary(row: sqlite3.Row) -> RunSummary:
         new=row["new"],
         resolved=row["resolved"],
     )
-
-
-def _trend_run(row: sqlite3.Row) -> dict[str, Any]:
-    names = ("id", "started", "hosts", *STATUSES, "findings", "waived")
-    run = {name: row[name] for name in names}
-    if "unchecked" in row.keys():  # noqa: SIM118 - `in row` tests values; a later status
-        run["unchecked"] = row["unchecked"]
-    return run
 
 
 def _host_run_summary(row: sqlite3.Row, host: str) -> RunSummary:

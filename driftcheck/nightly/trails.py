@@ -10,12 +10,47 @@ TRAIL_MAX letters. Rows written before the column existed are rebuilt once from 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from driftcheck.report.timeline import ABSENT, STATUS_CODES
+from driftcheck.report.timeline import ABSENT, STATUS_CODES, STATUS_ORDER
 
 TRAIL_MAX = 100  # letters kept per row: the longest strip a report can show (--trend)
 _MAX_SEQ = 1 << 62
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Recorded runs oldest first (their summary counts), and per host its status letter in
+    each of them (driftcheck.report.timeline.STATUS_CODES; `-`: not in that run)."""
+
+    runs: tuple[Mapping[str, Any], ...]
+    statuses: Mapping[str, str]
+
+
+def read_trend(
+    db: sqlite3.Connection, limit: int, last: int | None, hosts: Iterable[str] | None
+) -> Trend:
+    """The last `limit` runs up to run seq `last` (None: the newest), and the letters of
+    `hosts` (None: the hosts of the last of these runs) over them."""
+    rows = db.execute(
+        "SELECT * FROM runs WHERE seq <= ? ORDER BY seq DESC LIMIT ?",
+        (_MAX_SEQ if last is None else last, limit),
+    ).fetchall()[::-1]
+    if not rows:
+        return Trend((), {})
+    strips = trails(db, None if hosts is None else list(hosts), rows[-1]["seq"])
+    return Trend(
+        tuple(_trend_run(row) for row in rows),
+        {name: window(strip, len(rows)) for name, strip in strips.items()},
+    )
+
+
+def _trend_run(row: sqlite3.Row) -> dict[str, Any]:
+    names = ("id", "started", "hosts", *STATUS_ORDER, "findings", "waived")
+    columns = set(row.keys())  # `unchecked` is a status added after schema 1: 0 where absent
+    return {name: row[name] if name in columns else 0 for name in names}
 
 
 def code(status: object) -> str:
