@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+_FIELDS = ("target", "category", "item", "kind", "expected", "actual")
+
 
 def became_snowflake(host: Mapping[str, Any]) -> bool:
     findings = [f for f in host.get("findings") or [] if not f.get("waived")]
@@ -31,3 +33,18 @@ def callout(clusters: Iterable[tuple[Sequence[str], Sequence[Sequence[Any]]]]) -
     """ "new since the last run: 3 hosts, acme-agent 1.2.0; 2 hosts, 4 drift items"."""
     parts = [f"{len(hosts)} hosts, {drift_label(drift)}" for hosts, drift in clusters]
     return "new since the last run: " + "; ".join(parts) if parts else ""
+
+
+def fresh_groups(hosts: Iterable[Mapping[str, Any]]) -> list[tuple[list[str], list[list[Any]]]]:
+    """Hosts that became snowflakes with identical drift, 2 or more, largest first: for the
+    text report (the HTML report groups them with its own drift clusters)."""
+    groups: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    for host in hosts:
+        if became_snowflake(host):
+            rows = sorted(
+                ([f.get(k) for k in _FIELDS] for f in host["findings"] if not f.get("waived")),
+                key=repr,
+            )
+            groups.setdefault(repr(rows), ([], rows))[0].append(str(host.get("name")))
+    shared = [pair for pair in groups.values() if len(pair[0]) > 1]
+    return sorted(shared, key=lambda pair: (-len(pair[0]), pair[0][0]))

@@ -14,6 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from driftcheck.causes import causes_line, group_by_cause
+from driftcheck.report.newdrift import callout, fresh_groups
 from driftcheck.report.timeline import strip_legend, strip_of
 
 CATEGORIES = ("package", "file", "service", "host", "container")
@@ -42,12 +43,11 @@ def summary_line(report: Mapping[str, Any]) -> str:
 
 
 def render_text(report: Mapping[str, Any]) -> str:
-    out = [
-        summary_line(report),
-        *not_audited_lines(report["hosts"]),
-        "",
-        host_table(report["hosts"]),
-    ]
+    out = [summary_line(report)]
+    fresh = callout(fresh_groups(report["hosts"])) if report.get("changes") else ""
+    if fresh:  # a rollout gone wrong last night, said first
+        out.append(clean(fresh[0].upper() + fresh[1:]))
+    out += [*not_audited_lines(report["hosts"]), "", host_table(report["hosts"])]
     for host in report["hosts"]:
         if host["status"] != "compliant":
             out += ["", *host_details(host, strip_of(report, str(host["name"])))]

@@ -13,6 +13,7 @@ from driftcheck.models import Origin
 from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
 from driftcheck.nightly.history import SCHEMA_VERSION, History
 from driftcheck.nightly.waivers import Waiver, apply_waivers
+from driftcheck.report.text import render_text
 
 from .reports import finding, findings_by_host, host, report
 
@@ -330,3 +331,11 @@ def test_a_host_left_out_of_recent_runs_keeps_its_strip_aligned(history: History
         night(history, number, [host("web01")])
     night(history, 5, [host("web01"), host("db01")])
     assert history.trend(30).statuses == {"web01": "ccccc", "db01": "s---c"}
+
+
+def test_text_report_calls_out_hosts_that_became_snowflakes_together(history: History) -> None:
+    agent = finding("acme-agent", kind="version", expected="1.3.0", actual="1.2.0")
+    night(history, 1, [host(f"web0{i}") for i in range(1, 5)] + [host("db01", [finding("x")])])
+    rollout = [host(f"web0{i}", [dict(agent)]) for i in range(1, 4)] + [host("web04")]
+    text = render_text(night(history, 2, [*rollout, host("db01", [finding("x"), finding("y")])]))
+    assert text.splitlines()[1] == "New since the last run: 3 hosts, acme-agent 1.2.0"
