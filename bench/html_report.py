@@ -1,11 +1,18 @@
-"""Benchmark of the HTML report at 5, 500 and 5,000 hosts x 20 findings.
+"""Benchmark of the HTML report at 5, 500 and 5,000 hosts x 20 findings, with history.
 
 Generates a synthetic JSON-shaped report (rollout clusters plus per-host drift with diffs),
 renders it, and measures in Debian's headless Chromium (driven by Playwright) how long the page
 takes until the script has drawn it (`body[data-ready]`), and how long a sort and a free-text
 filter take on the whole fleet. Median of 3 fresh page loads.
 
-    .venv/bin/python bench/html_report.py [--hosts 5 500 5000] [--findings 20] [--keep DIR]
+With `--runs N` (default 60) the largest report also gets N runs of real history first: N
+nightly reports of the same fleet (a few hosts changing status each night) are recorded into a
+history.sqlite with driftcheck's own History, then the report's trend block is read from it the
+way a scan does (`--trend`, default 60, more than the 30 a scan shows). It reports what the trend
+adds to a scan: reading history + building the block, and rendering the chart and strips.
+
+    .venv/bin/python bench/html_report.py [--hosts 5 500 5000] [--findings 20] [--runs 60]
+        [--trend 60] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -19,12 +26,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from driftcheck.nightly.history import History
+from driftcheck.nightly.trails import trails
+from driftcheck.report import summarize
 from driftcheck.report.html import render_html
+from driftcheck.report.timeline import history_block
 from tests.report_html.chromium import CHROMIUM, CHROMIUM_ARGS
 
 GROUPS = ["web", "app", "db", "cache", "queue", "edge", "batch", "mon", "ci", "dns"]
 SIZE_LIMIT_MB = 15.0
 READY_LIMIT_MS = 3000.0
+TREND_LIMIT_MS = 200.0
 
 
 def finding(
@@ -167,6 +179,45 @@ def synthetic_report(
     }
 
 
+def nightly(report: dict[str, Any], night: int) -> dict[str, Any]:
+    """The fleet on an earlier night: a rotating 2% of hosts unreachable, a few findings fewer."""
+    hosts = []
+    for index, original in enumerate(report["hosts"]):
+        entry = dict(original)
+        if (index + night) % 50 == 3:
+            entry.update(status="unreachable", error="ssh: connect timed out", findings=[])
+        elif entry["status"] == "snowflake" and (index * 7 + night) % 97 == 0:
+            entry.update(status="compliant", findings=[])
+        hosts.append(entry)
+    started = f"2026-{9 + night // 28:02d}-{1 + night % 28:02d}T03:00:00+00:00"
+    run = {**report["run"], "id": f"night-{night:03d}", "started": started, "finished": started}
+    return {**report, "run": run, "hosts": hosts, "summary": summarize(hosts)}
+
+
+def with_history(
+    report: dict[str, Any], runs: int, trend: int, folder: Path
+) -> tuple[dict[str, Any], float, float, float]:
+    """`report` with the trend block read from `runs` recorded nights; the seconds recording
+    took, reading the trend and building the block took, and reading the trails that
+    recording a run adds (the last two are what a scan pays)."""
+    path = folder / f"history-{len(report['hosts'])}-{runs}.sqlite"
+    path.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with History(path) as history:
+        for night in range(runs):
+            history.record(nightly(report, night))
+        recorded = time.perf_counter() - start
+        names = [str(h["name"]) for h in report["hosts"]]
+        start = time.perf_counter()
+        trails(history._db, names, None)  # what record() adds: each host's trail so far
+        start_read = time.perf_counter()
+        past = history.trend(trend - 1, hosts=names)
+        block = history_block(report, past.runs, past.statuses, [])
+        reading = time.perf_counter() - start_read
+        trailing = start_read - start
+    return {**report, "history": block}, recorded, reading, trailing
+
+
 # Click handlers run synchronously, so these time the whole re-draw of the table and sections.
 SORT_JS = """() => { const t = performance.now();
   document.querySelector('th[data-col=total] button').click(); return performance.now() - t; }"""
@@ -189,7 +240,34 @@ def measure_page(browser: Any, url: str) -> dict[str, float]:
     return {"wall": wall, "ready": ready, "sort": float(sort), "filter": float(filt)}
 
 
-def run(sizes: list[int], findings: int, shared: float, keep: Path | None) -> list[dict[str, Any]]:
+def trend_cost(report: dict[str, Any], runs: int, trend: int, out: Path) -> dict[str, Any]:
+    """What the trend adds to a scan of this fleet, in seconds."""
+    full, recorded, reading, trailing = with_history(report, runs, trend, out)
+    bare, rich = [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        render_html(report)
+        bare.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render_html(full)
+        rich.append(time.perf_counter() - start)
+    render_extra = min(rich) - min(bare)  # minimums: the least disturbed of 5 renders each
+    return {
+        "report": full,
+        "recorded": recorded,
+        "read": reading,
+        "trails": trailing,
+        "render_extra": render_extra,
+    }
+
+
+def run(
+    sizes: list[int],
+    findings: int,
+    shared: float,
+    keep: Path | None,
+    history: tuple[int, int] = (0, 0),
+) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the bench needs it
 
     out = (keep or Path(tempfile.mkdtemp(prefix="driftcheck-bench-"))).resolve()
@@ -199,6 +277,10 @@ def run(sizes: list[int], findings: int, shared: float, keep: Path | None) -> li
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for n in sizes:
             report = synthetic_report(n, findings, shared)
+            cost: dict[str, Any] = {}
+            if history[0] and n == max(sizes):
+                cost = trend_cost(report, history[0], history[1], out)
+                report = cost.pop("report")
             renders = []
             for _ in range(3):
                 start = time.perf_counter()
@@ -213,6 +295,8 @@ def run(sizes: list[int], findings: int, shared: float, keep: Path | None) -> li
                     "findings": sum(len(h["findings"]) for h in report["hosts"]),
                     "mb": path.stat().st_size / 1e6,
                     "render": statistics.median(renders),
+                    "points": page.count('<circle class="point"'),
+                    **cost,
                     **{k: statistics.median(load[k] for load in loads) for k in loads[0]},
                 }
             )
@@ -231,8 +315,10 @@ def main() -> int:
         help="share of snowflakes with rollout drift only (0: all unique)",
     )
     parser.add_argument("--keep", type=Path, help="keep the rendered pages in this folder")
+    parser.add_argument("--runs", type=int, default=60, help="runs of history (0: none)")
+    parser.add_argument("--trend", type=int, default=60, help="runs in the trend (scan: 30)")
     args = parser.parse_args()
-    results = run(args.hosts, args.findings, args.shared, args.keep)
+    results = run(args.hosts, args.findings, args.shared, args.keep, (args.runs, args.trend))
     print(
         f"{'hosts':>6} {'findings':>9} {'size MB':>8} {'render s':>9} {'ready ms':>9} "
         f"{'load ms':>8} {'sort ms':>8} {'filter ms':>10}"
@@ -248,6 +334,16 @@ def main() -> int:
     )
     worst = max(results, key=lambda r: r["hosts"])
     ok = worst["mb"] <= SIZE_LIMIT_MB and worst["wall"] <= READY_LIMIT_MS
+    if "read" in worst:
+        added = (worst["read"] + worst["trails"] + max(0.0, worst["render_extra"])) * 1000
+        print(
+            f"history: {args.runs} runs recorded in {worst['recorded']:.1f} s; "
+            f"trend of {worst['points']} points: read + block {worst['read'] * 1000:.0f} ms, "
+            f"trails at record {worst['trails'] * 1000:.0f} ms, "
+            f"chart and strips render +{worst['render_extra'] * 1000:.0f} ms; "
+            f"a scan pays {added:.0f} ms (target < {TREND_LIMIT_MS:.0f} ms)"
+        )
+        ok = ok and added < TREND_LIMIT_MS
     print(
         f"targets (<= {SIZE_LIMIT_MB} MB, interactive <= {READY_LIMIT_MS / 1000:.0f} s):",
         "met" if ok else "MISSED",

@@ -19,6 +19,7 @@ from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.progress import Progress, new_run_id
 from driftcheck.report import exit_status
 from driftcheck.report.formats import FORMATS, render
+from driftcheck.report.timeline import DEFAULT_TREND, TRAIL_MAX
 
 # Imports on demand: building the parser (and `--version`) loads none of paramiko, jinja2, yaml,
 # tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
@@ -62,6 +63,17 @@ def _inventory_args(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="a vault identity, as ansible's --vault-id (never @prompt; needs driftcheck[vault])",
+    )
+
+
+def _trend_arg(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument(
+        "--trend",
+        type=positive(int, TRAIL_MAX),
+        default=DEFAULT_TREND,
+        metavar="N",
+        help=f"{prefix}runs in the HTML report's trend chart and host strips "
+        f"(default {DEFAULT_TREND}, at most {TRAIL_MAX})",
     )
 
 
@@ -165,6 +177,7 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
     )
+    _trend_arg(parser, "with --report-dir: ")
     parser.add_argument(
         "--waivers", metavar="FILE", help="YAML file of accepted drift (reason and expiry required)"
     )
@@ -343,6 +356,7 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
         waivers=tuple(load_waivers(Path(args.waivers))) if args.waivers else None,
         keep=args.keep,
         keep_history=args.keep_history,
+        trend=args.trend,
         junit=Path(args.junit) if args.junit else None,
         prometheus=Path(args.prometheus) if args.prometheus else None,
     )
@@ -474,15 +488,33 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("report", metavar="REPORT.json", help="a saved JSON report")
+    parser.add_argument(
+        "report", metavar="REPORT.json", nargs="?", help="a saved JSON report (or --run)"
+    )
     parser.add_argument("--format", choices=sorted(FORMATS), default="html")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument(
+        "--report-dir", metavar="DIR", default="reports", help="with --run (default: reports)"
+    )
+    parser.add_argument(
+        "--run",
+        metavar="ID",
+        help="render this recorded run of DIR/history.sqlite (id or unique prefix), with its "
+        "trend up to it; from its run folder while kept, else rebuilt from the history",
+    )
+    _trend_arg(parser, "with --run: ")
 
 
 def report(args: argparse.Namespace) -> int:
     from driftcheck.atomic import write_atomic
+    from driftcheck.publish import recorded
 
-    data = _read_report(Path(args.report))
+    if (args.report is None) == (args.run is None):
+        raise UsageError("report: give either REPORT.json or --run ID")
+    if args.run is not None:
+        data = recorded(Path(args.report_dir), args.run, args.trend)
+    else:
+        data = _read_report(Path(args.report))
     output = render(args.format, data)
     if args.output:
         write_atomic(Path(args.output), output)

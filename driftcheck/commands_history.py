@@ -36,7 +36,9 @@ HISTORY_COLUMNS = (
 def history(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from driftcheck.publish import history_rows
+    from driftcheck.publish import history_rows, host_strip
+    from driftcheck.report.text import clean
+    from driftcheck.report.timeline import strip_legend
 
     rows = history_rows(Path(args.report_dir), args.host, args.limit)
     if args.format == "json":
@@ -44,6 +46,10 @@ def history(args: argparse.Namespace) -> int:
         return 0
     columns = HISTORY_COLUMNS + (("host", "status") if args.host else ())
     table = [[row.get(c) for c in columns] for row in rows]
+    strip = host_strip(Path(args.report_dir), args.host, args.limit) if args.host else ""
+    if strip:
+        print(f"{clean(args.host)} over the last {len(strip)} runs, oldest first: {strip}")
+        print(f"({strip_legend(strip)})\n")
     sys.stdout.write(tabulate(table, headers=list(columns)) + "\n")
     return 0
 

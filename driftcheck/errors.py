@@ -69,6 +69,14 @@ class HostKeyError(TransportError):
     """The host's key is unknown or changed: the host is refused."""
 
 
+class HostKeyChangedError(HostKeyError):
+    """The host offers a key other than the one on record (or a revoked one)."""
+
+
+class HostKeyUnknownError(HostKeyError):
+    """No key is on record for the host and trust-on-first-use was not asked for."""
+
+
 class AuthError(TransportError):
     """Connected, but authentication failed."""
 

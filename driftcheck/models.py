@@ -376,6 +376,7 @@ class HostResult:
     duration: float = 0.0
     state_files: tuple[str, ...] = ()
     peers: PeerNote | None = None  # None: peers were not asked for this host
+    cause: str | None = None  # why it was not audited (driftcheck.causes.CAUSES)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,12 @@ if TYPE_CHECKING:
 
 
 def new_run_id(started: float) -> str:
-    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(2)}"
+    """`20261130T033000Z-1234`: the start second, then its milliseconds and one random hex
+    digit. Run folders are pruned and listed in name order, so two runs started in the same
+    second must still sort by time (a random suffix alone let `--keep` keep the older one)."""
+    moment = datetime.fromtimestamp(started, UTC)
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{moment.microsecond // 1000:03d}{secrets.token_hex(1)[0]}"
 
 
 class Progress:

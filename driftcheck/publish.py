@@ -26,6 +26,7 @@ from driftcheck.atomic import write_atomic
 from driftcheck.errors import UsageError
 from driftcheck.nightly.deltas import annotate, diff_runs
 from driftcheck.nightly.history import HISTORY_FILE, History
+from driftcheck.nightly.replay import recorded_report
 from driftcheck.nightly.runs import (
     RUNS,
     complete_runs,
@@ -38,9 +39,18 @@ from driftcheck.nightly.steps import reached
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.report import Report
 from driftcheck.report.formats import render
+from driftcheck.report.timeline import DEFAULT_TREND, history_block
 from driftcheck.reportdir import ReportDir, open_report_dir, output_errors
 
-__all__ = ["HISTORY_FILE", "PublishOptions", "history_rows", "publish", "run_diff"]
+__all__ = [
+    "HISTORY_FILE",
+    "PublishOptions",
+    "history_rows",
+    "host_strip",
+    "publish",
+    "recorded",
+    "run_diff",
+]
 
 # The files of one run folder, by the format they are rendered in.
 RUN_FILES = {"report.txt": "text", "report.json": "json", "report.html": "html"}
@@ -55,6 +65,7 @@ class PublishOptions:
     junit: Path | None = None
     prometheus: Path | None = None
     today: dt.date | None = None
+    trend: int = DEFAULT_TREND  # runs in the report's trend, this one included
 
 
 def publish(report: Report, options: PublishOptions, root: ReportDir | None = None) -> Report:
@@ -80,6 +91,7 @@ def _archive(report: Report, root: ReportDir, options: PublishOptions) -> Report
         _roll_forward(root, history)
         reached("history-opened")
         report = annotate(report, history)
+        report = with_history(report, history, root, options)
         files = {name: render(fmt, report).encode() for name, fmt in RUN_FILES.items()}
         folder = write_run_folder(root, report, files, reached)
         reached("run-folder-renamed")
@@ -99,6 +111,28 @@ def _archive(report: Report, root: ReportDir, options: PublishOptions) -> Report
         prune_runs(root, options.keep, reached)
     reached("runs-pruned")
     return report
+
+
+def with_history(
+    report: Report, history: History, root: ReportDir, options: PublishOptions
+) -> Report:
+    """`report` with its `history` block (trend and host strips) when there are past runs."""
+    names = [str(h["name"]) for h in report["hosts"]]
+    past = history.trend(options.trend - 1, hosts=names) if options.trend > 1 else None
+    if past is None or not past.runs:
+        return report
+    return {
+        **report,
+        "history": history_block(report, past.runs, past.statuses, _kept(root, options.keep)),
+    }
+
+
+def _kept(root: ReportDir, keep: int | None) -> list[str]:
+    """Past run folders that survive this run's pruning: the trend links to those only."""
+    names = [p.name for p in complete_runs(root)]
+    if keep is None:
+        return names
+    return names[max(0, len(names) - (keep - 1)) :] if keep > 1 else []
 
 
 def _roll_forward(root: ReportDir, history: History) -> None:
@@ -133,6 +167,13 @@ def _stable_links(root: ReportDir) -> None:
 @contextlib.contextmanager
 def _reading(report_dir: Path) -> Iterator[History]:
     """The history of an existing report directory, for `history` and `diff`."""
+    with _reading_dir(report_dir) as (_root, history):
+        yield history
+
+
+@contextlib.contextmanager
+def _reading_dir(report_dir: Path) -> Iterator[tuple[ReportDir, History]]:
+    """An existing report directory, opened as the scans open it, and its history."""
     missing = UsageError(f"{report_dir}: no {HISTORY_FILE} (run a scan with --report-dir first)")
     if not os.path.isdir(report_dir):
         raise missing
@@ -141,7 +182,7 @@ def _reading(report_dir: Path) -> Iterator[History]:
         if history is None:
             raise missing
         try:
-            yield history
+            yield root, history
         finally:
             history.close()
 
@@ -149,6 +190,19 @@ def _reading(report_dir: Path) -> Iterator[History]:
 def history_rows(report_dir: Path, host: str | None, limit: int) -> list[Mapping[str, Any]]:
     with _reading(report_dir) as history:
         return [vars(row) for row in history.runs(host, limit)]
+
+
+def recorded(report_dir: Path, run_ref: str, trend: int) -> Report:
+    """A recorded run as a report, with its trend up to it (driftcheck.nightly.replay)."""
+    with _reading_dir(report_dir) as (root, history):
+        return recorded_report(root, history, run_ref, trend)
+
+
+def host_strip(report_dir: Path, host: str, limit: int) -> str:
+    """One host's status letters over the last `limit` runs, oldest first ("-": not in it)."""
+    with _reading(report_dir) as history:
+        trend = history.trend(limit, hosts=[host])
+    return trend.statuses.get(host, "")
 
 
 def run_diff(report_dir: Path, run_a: str, run_b: str) -> dict[str, Any]:

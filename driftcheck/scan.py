@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from driftcheck.backends import TransportOptions, open_backend
+from driftcheck.causes import cause_of_exception
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
 from driftcheck.compare.files import bound_diffs, size_text
@@ -56,16 +57,17 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
     except LimitError as exc:
         return _limited(host, state, exc, started)
     except UnreachableError as exc:
-        return _failed(host, state, Status.UNREACHABLE, str(exc), started)
+        return _failed(host, state, Status.UNREACHABLE, exc, started)
     except TransportError as exc:
-        return _failed(host, state, Status.ERROR, str(exc), started)
+        return _failed(host, state, Status.ERROR, exc, started)
     except Exception as exc:
-        return _failed(host, state, Status.ERROR, f"internal error: {exc!r}", started)
+        return _failed(host, state, Status.ERROR, exc, started, error=f"internal error: {exc!r}")
     result = HostResult(
         host,
         status,
         findings,
         error=error,
+        cause="collection failed" if status is Status.ERROR else None,
         facts=facts_entry(observed),
         duration=time.monotonic() - started,
         state_files=state.sources,
@@ -147,24 +149,30 @@ def _failed(
     host: Host,
     state: DeclaredState,
     status: Status,
-    error: str,
+    exc: BaseException,
     started: float,
     *,
+    error: str | None = None,
     findings: tuple[Finding, ...] = (),
 ) -> Audit:
-    duration = time.monotonic() - started
-    return Audit(
-        HostResult(
-            host, status, findings, error=error, duration=duration, state_files=state.sources
-        )
+    """A host that was not audited; its cause is taken from the exception's class."""
+    result = HostResult(
+        host,
+        status,
+        findings,
+        error=str(exc) if error is None else error,
+        cause=cause_of_exception(exc),
+        duration=time.monotonic() - started,
+        state_files=state.sources,
     )
+    return Audit(result)
 
 
 def _limited(host: Host, state: DeclaredState, exc: LimitError, started: float) -> Audit:
     """One finding that says what was cut, never a partial list: the host was not audited."""
     finding = limit_finding(str(exc), exc.kind)
     error = f"a per-host limit was passed: {exc}"
-    return _failed(host, state, Status.ERROR, error, started, findings=(finding,))
+    return _failed(host, state, Status.ERROR, exc, started, error=error, findings=(finding,))
 
 
 def limit_finding(why: str, kind: str = "limit") -> Finding:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from driftcheck.progress import new_run_id
 from tests.cli import driftcheck, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,3 +287,61 @@ def test_hostile_inventory_host_name_never_runs_a_command(tmp_path: Path) -> Non
     assert listing.returncode == 0, listing.stderr
     assert all("OpenSSH refuses" in row["route"] for row in json.loads(listing.stdout))
     assert not list(tmp_path.glob("PWNED*"))
+
+
+def test_quiet_line_groups_hosts_not_audited_by_cause(
+    tmp_path: Path, silent_listener: tuple[str, int]
+) -> None:
+    addr, port = silent_listener
+    inv = write(
+        tmp_path / "hosts.ini",
+        f"hang ansible_host={addr} ansible_port={port}\n"
+        + "".join(
+            f"gone{i} ansible_host=127.0.0.1 ansible_port={_unused_port()}\n" for i in (1, 2)
+        ),
+    )
+    write(tmp_path / "states" / "all.yml", "packages:\n  bash: present\n")
+    kh = str(write(tmp_path / "kh", ""))
+    proc = driftcheck("scan", "-i", str(inv), "--timeout", "2", "-q", "--known-hosts", kh)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    assert "(NOT AUDITED: 2 refused, 1 no handshake)" in line, line
+    proc = driftcheck(
+        "scan", "-i", str(inv), "--timeout", "2", "--format", "json", "--known-hosts", kh
+    )
+    causes = {h["name"]: h["cause"] for h in json.loads(proc.stdout)["hosts"]}
+    assert causes == {"hang": "no handshake", "gone1": "refused", "gone2": "refused"}
+
+
+def test_report_renders_a_recorded_run_with_its_trend(tmp_path: Path) -> None:
+    args = ("scan", "-i", str(EXAMPLE), "-q", "--report-dir", str(tmp_path), "--keep", "1")
+    for _ in range(3):
+        assert driftcheck(*args).returncode in (0, 1)
+    ids = [r["id"] for r in json.loads(
+        driftcheck("history", "--report-dir", str(tmp_path), "--format", "json").stdout
+    )][::-1]  # fmt: skip
+    latest = (tmp_path / "report.html").read_text()
+    assert latest.count('<circle class="point"') == 3
+    proc = driftcheck("report", "--report-dir", str(tmp_path), "--run", ids[1], "--format", "html")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count('<circle class="point"') == 2  # its trend stops at itself
+    # --keep 1 pruned its folder (unless two runs started in the same second: run ids then
+    # sort by their random suffix and pruning may keep it), so it was rebuilt from history
+    rebuilt = not (tmp_path / "runs" / ids[1]).exists()
+    assert ("rebuilt from history.sqlite" in proc.stdout) == rebuilt
+    first = driftcheck("report", "--report-dir", str(tmp_path), "--run", ids[0])
+    assert first.returncode == 0
+    assert 'id="trend"' not in first.stdout
+    both = driftcheck("report", "x.json", "--run", ids[0])
+    assert both.returncode == 3
+    assert "either REPORT.json or --run" in both.stderr
+    host = json.loads((tmp_path / "report.json").read_text())["hosts"][0]["name"]
+    strip = driftcheck("history", "--report-dir", str(tmp_path), "--host", host)
+    assert strip.returncode == 0, strip.stderr
+    assert re.search(rf"{host} over the last 3 runs, oldest first: [cs]{{3}}\n", strip.stdout)
+
+
+def test_run_ids_of_one_second_sort_by_time() -> None:
+    ids = [new_run_id(1764473400 + i / 1000) for i in range(0, 1000, 7)]
+    assert ids == sorted(ids)
+    assert all(len(i.rsplit("-", 1)[1]) == 4 for i in ids)

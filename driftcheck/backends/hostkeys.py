@@ -23,7 +23,12 @@ import paramiko
 
 from driftcheck.backends import hostcerts, knownhosts
 from driftcheck.backends.knownhosts import CERT_AUTHORITY, PLAIN, REVOKED, Entry, Index
-from driftcheck.errors import DeadlineError, HostKeyError
+from driftcheck.errors import (
+    DeadlineError,
+    HostKeyChangedError,
+    HostKeyError,
+    HostKeyUnknownError,
+)
 
 Stamp = tuple[int, int, int, int]
 _CACHE: dict[Path, tuple[Stamp, Index]] = {}
@@ -101,7 +106,7 @@ class KnownHosts:
         if status is Status.NEW or entry is None:
             self._new(name, address, port, key, deadline, why_not_certified)
         elif status is not Status.OK:
-            raise HostKeyError(_refusal(status, name, key, entry))
+            raise HostKeyChangedError(_refusal(status, name, key, entry))
 
     def has_authority(self, address: str, port: int, deadline: float | None = None) -> bool:
         """Whether a @cert-authority line covers the host, so certificates are asked for first."""
@@ -122,7 +127,7 @@ class KnownHosts:
         entries = self._entries(name, deadline)
         for revoked in (e for e in entries if e.marker == REVOKED):
             if revoked.blob in (key.asbytes(), cert.ca_blob):
-                raise HostKeyError(_refusal(Status.REVOKED, name, key, revoked))
+                raise HostKeyChangedError(_refusal(Status.REVOKED, name, key, revoked))
         if not any(e.marker == CERT_AUTHORITY and e.blob == cert.ca_blob for e in entries):
             return f"presented a certificate by a CA not trusted for {name}"
         why = hostcerts.problem(cert, address)
@@ -166,7 +171,7 @@ class KnownHosts:
                 f"the @cert-authority of {authority.where} but {why}; refused"
             )
         if not self.accept_new:
-            raise HostKeyError(_unknown_message(name, address, port, key, self.write_to))
+            raise HostKeyUnknownError(_unknown_message(name, address, port, key, self.write_to))
         if any(c in _UNRECORDABLE for c in address):
             # sshconnect.c never writes such a name: it would be read back as a pattern.
             raise HostKeyError(
@@ -179,7 +184,7 @@ class KnownHosts:
             if status is Status.NEW or entry is None:
                 _append_recorded(self.write_to, name, key)
             elif status is not Status.OK:
-                raise HostKeyError(_refusal(status, name, key, entry))
+                raise HostKeyChangedError(_refusal(status, name, key, entry))
 
 
 def _default(deadline: float | None) -> float:

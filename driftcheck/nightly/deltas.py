@@ -1,8 +1,8 @@
 """What changed since the previous run.
 
 Per finding: `first_seen` (kept from run to run while the finding persists), `last_seen` (this
-run) and `new`. Per report: `changes` = {previous_run, new, resolved, carried, newly_unreachable,
-newly_error, line}.
+run), `runs` (how many runs it has been observed in, this one included) and `new`. Per report:
+`changes` = {previous_run, new, resolved, carried, newly_unreachable, newly_error, line}.
 
 "Could not check" is never "fixed": a host that was unreachable or in error this run resolves
 nothing. Findings it had before and did not show now go to `changes.carried` (each with
@@ -47,6 +47,7 @@ def annotate(report: Mapping[str, Any], history: History) -> dict[str, Any]:
     for host in out["hosts"]:
         baseline = baselines.get(host["name"])
         _stamp(host["findings"], baseline, seen, has_history=previous is not None)
+        _count_runs(host, baseline, history)
         deltas[host["name"]] = host_delta(host["status"], host["findings"], baseline)
     out["changes"] = _changes(previous.id if previous else None, deltas)
     return out
@@ -109,6 +110,19 @@ def _stamp(
         finding["first_seen"] = old["first_seen"] if old else seen
         finding["last_seen"] = seen
         finding["new"] = has_history and old is None
+
+
+def _count_runs(host: dict[str, Any], baseline: HostState | None, history: History) -> None:
+    """`runs`: how many audited runs each finding has been there, this one included."""
+    before = baseline.findings if baseline else {}
+    for finding in host["findings"]:
+        old = before.get(finding_key(finding))
+        if old is None:
+            finding["runs"] = 1
+        elif old.get("runs") is not None:
+            finding["runs"] = int(old["runs"]) + 1
+        else:  # recorded before the count was: estimated once, then carried
+            finding["runs"] = history.runs_since(host["name"], old["first_seen"]) + 1
 
 
 def _changes(previous: str | None, deltas: Mapping[str, HostDelta]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,8 @@ from typing import Any
 
 from driftcheck.errors import InputError, OutputError, UsageError
 from driftcheck.models import STATUSES
+from driftcheck.nightly.trails import Trend, code, read_trend, trails
+from driftcheck.report.timeline import TRAIL_MAX
 from driftcheck.reportdir import ReportDir, storage_failure
 
 HISTORY_FILE = "history.sqlite"
@@ -58,6 +60,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 2: hosts audited with nothing applied to them (status unchecked) are counted too
     ("ALTER TABLE runs ADD COLUMN unchecked INTEGER NOT NULL DEFAULT 0",),
+    (  # 3: how many runs each finding has been observed in, carried from run to run; each
+        # host's status letters up to its run (driftcheck.nightly.trails)
+        "ALTER TABLE findings ADD COLUMN runs INTEGER",
+        "ALTER TABLE hosts ADD COLUMN trail TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -221,10 +228,15 @@ class History:
         return int(cursor.lastrowid or 0)
 
     def _insert_hosts(self, seq: int, hosts: list[Mapping[str, Any]]) -> None:
+        before = trails(self._db, [h["name"] for h in hosts], seq - 1)
         self._db.executemany(
-            "INSERT INTO hosts (run_seq, name, status, error) VALUES (?, ?, ?, ?)",
-            [(seq, h["name"], h["status"], h.get("error")) for h in hosts],
-        )
+            "INSERT INTO hosts (run_seq, name, status, error, trail) VALUES (?, ?, ?, ?, ?)",
+            [
+                (seq, h["name"], h["status"], h.get("error"),
+                 (before.get(h["name"], "") + code(h["status"]))[-TRAIL_MAX:])
+                for h in hosts
+            ],
+        )  # fmt: skip
 
     def _insert_findings(self, seq: int, report: Mapping[str, Any]) -> None:
         seen = report["run"]["started"]
@@ -237,8 +249,8 @@ class History:
         rows += [_finding_row(seq, f["host"], f, seen, carried=True) for f in carried]
         self._db.executemany(
             "INSERT OR REPLACE INTO findings (run_seq, host, target, category, item, kind,"
-            " expected, actual, detail, first_seen, last_seen, new, waived, carried)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " expected, actual, detail, first_seen, last_seen, new, waived, carried, runs)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -293,6 +305,39 @@ class History:
         rows = self._db.execute(_HOST_RUNS, (host, limit)).fetchall()
         return [_host_run_summary(row, host) for row in rows]
 
+    def runs_since(self, host: str, first_seen: str) -> int:
+        """Recorded runs that audited `host` since `first_seen`: the run count of a finding
+        recorded before the count was (schema 1), where it is the best estimate there is."""
+        row = self._db.execute(_RUNS_SINCE, (host, first_seen)).fetchone()
+        return int(row[0])
+
+    def trend(
+        self, limit: int, before: str | None = None, hosts: Iterable[str] | None = None
+    ) -> Trend:
+        """The last `limit` recorded runs (before run `before`, when given), oldest first, and
+        the status letters of `hosts` (None: those of the last of these runs) over them."""
+        last = self.seq_of(before) - 1 if before is not None else None
+        return read_trend(self._db, limit, last, hosts)
+
+    def run_record(self, run_ref: str) -> tuple[dict[str, Any], dict[str, str | None]]:
+        """A recorded run's row (id, started, finished, duration, inventory, run_limit,
+        version, counts) and each of its hosts' error message, for re-rendering it."""
+        seq = self._resolve(run_ref)
+        run = self._db.execute("SELECT * FROM runs WHERE seq = ?", (seq,)).fetchone()
+        hosts = self._db.execute("SELECT name, error FROM hosts WHERE run_seq = ?", (seq,))
+        return dict(zip(run.keys(), tuple(run), strict=True)), {r[0]: r[1] for r in hosts}
+
+    def previous_of(self, run_ref: str) -> str | None:
+        """The id of the run recorded before `run_ref`, or None for the first."""
+        row = self._db.execute(
+            "SELECT id FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT 1", (self._resolve(run_ref),)
+        ).fetchone()
+        return None if row is None else str(row["id"])
+
+    def seq_of(self, run_ref: str) -> int:
+        """The sequence number of a recorded run, by id or unique id prefix."""
+        return self._resolve(run_ref)
+
     def _resolve(self, run_ref: str) -> int:
         rows = self._db.execute(
             "SELECT seq, id FROM runs WHERE id = ? OR substr(id, 1, length(?)) = ?"
@@ -314,6 +359,11 @@ class History:
         findings = self._db.execute("SELECT * FROM findings WHERE run_seq = ?", (seq,)).fetchall()
         return RunState(run["id"], run["started"], _host_states(hosts, findings))
 
+
+_RUNS_SINCE = """
+SELECT COUNT(*) FROM hosts h JOIN runs r ON r.seq = h.run_seq
+WHERE h.name = ? AND r.started >= ? AND h.status NOT IN ('unreachable', 'error')
+"""
 
 _HOST_RUNS = """
 SELECT r.id, r.started, r.duration, h.status,
@@ -375,6 +425,7 @@ def _finding_row(
         int(bool(finding.get("new"))),
         None if not waived else json.dumps(waived, sort_keys=True),
         int(carried),
+        finding.get("runs"),
     )
 
 
@@ -393,6 +444,7 @@ def _finding_dict(row: sqlite3.Row) -> dict[str, Any]:
     finding["new"] = bool(row["new"])
     finding["waived"] = json.loads(row["waived"]) if row["waived"] else None
     finding["carried"] = bool(row["carried"])
+    finding["runs"] = row["runs"]
     return finding
 
 

@@ -81,6 +81,7 @@ def _host_fields(result: HostResult) -> dict[str, Any]:
         "groups": list(result.host.groups),
         "status": result.status.value,
         "error": result.error,
+        "cause": result.cause,
         "duration": round(result.duration, 3),
         "state_files": list(result.state_files),
         "facts": dict(result.facts),

@@ -25,7 +25,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from driftcheck.causes import group_by_cause
 from driftcheck.models import CATEGORIES, NOT_AUDITED
+from driftcheck.report.newdrift import became_snowflake, drift_label
+from driftcheck.report.timeline import CODE_STATUS, runs_of, strip_of
+from driftcheck.report.trend import LABELS, trend_chart
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Worst first: the fleet table's default order and its status filter.
@@ -45,6 +49,7 @@ FINDING_FIELDS = (
     "first_seen",
     "last_seen",
     "waived",
+    "runs",
 )
 SIGNATURE_FIELDS = FINDING_FIELDS[:6]
 CLUSTERS_SHOWN = 50
@@ -64,21 +69,27 @@ def render_html(report: Mapping[str, Any]) -> str:
     hosts: list[Mapping[str, Any]] = list(report.get("hosts") or [])
     groups = drift_groups(hosts)
     clusters, unique = drift_clusters(groups)
+    runs = runs_of(report)
     context = {
         "run": report.get("run") or {},
+        "trend": trend_chart(runs),
+        "labels": LABELS,
         "cards": summary_cards(hosts),
         "not_audited": not_audited(hosts),
         "not_audited_statuses": NOT_AUDITED,
         "statuses": STATUSES,
         "categories": CATEGORIES,
         "start_hint": bool(hosts) and all(h.get("status") == "unchecked" for h in hosts),
+        "causes": group_by_cause(hosts),
+        "list_cap": LIST_CAP,
         "clusters": clusters[:CLUSTERS_SHOWN],
         "clusters_hidden": max(0, len(clusters) - CLUSTERS_SHOWN),
         "unique": unique,
         "widespread": widespread(groups),
         "changes": changes_view(report.get("changes")),
+        "new_clusters": new_clusters(report),
         "spread_groups": spread_overview(report.get("package_spread") or {}),
-        "data": page_data(hosts, clusters, report.get("package_spread") or {}),
+        "data": page_data(hosts, clusters, report.get("package_spread") or {}, report),
         "hosts_shown": HOSTS_SHOWN,
         "csp": content_security_policy(),
         # Our own package assets, never data (asset() refuses a closing tag inside them).
@@ -125,6 +136,7 @@ def environment() -> jinja2.Environment:
     env.filters["host_id"] = host_id
     env.filters["status_mark"] = status_mark
     env.filters["finding_text"] = finding_text
+    env.filters["drift_label"] = drift_label
     return env
 
 
@@ -265,11 +277,19 @@ def changes_view(changes: object) -> dict[str, Any] | None:
         "previous_run": changes.get("previous_run"),
         "line": changes.get("line"),
     }
-    for key in ("new", "resolved", "newly_unreachable"):
+    for key in ("new", "resolved", "newly_unreachable", "newly_error"):
         items = list(changes.get(key) or [])
         view[key] = items[:LIST_CAP]
         view[key + "_count"] = len(items)
     return view
+
+
+def new_clusters(report: Mapping[str, Any]) -> list[Cluster]:
+    """Clusters of hosts that became snowflakes this run with the same drift (needs history)."""
+    if not isinstance(report.get("changes"), Mapping):
+        return []
+    fresh = [h for h in report.get("hosts") or [] if became_snowflake(h)]
+    return drift_clusters(drift_groups(fresh))[0][:CLUSTERS_SHOWN]
 
 
 def spread_overview(spread: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -352,17 +372,25 @@ def page_data(
     hosts: Sequence[Mapping[str, Any]],
     clusters: Sequence[Cluster],
     spread: Mapping[str, Any],
+    report: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The embedded data: values interned once, findings deduplicated across hosts."""
+    """The embedded data: values interned once, findings deduplicated across hosts; with
+    history, the runs of the trend (id, started) and each host's status letters over them."""
     values = Interner()
     findings = FindingTable(values)
     cluster_of = {name: c.number for c in clusters for name in c.hosts}
     packed = [pack_host(h, values, findings, cluster_of) for h in hosts]
+    runs = runs_of(report or {})
+    if runs:  # row[12], after the fields pack_host gives every host (report.js reads it there)
+        for row, host in zip(packed, hosts, strict=True):
+            row.append(strip_of(report or {}, str(host.get("name"))))
     return {
+        "runs": [[visible(str(r.get("id"))), visible(str(r.get("started")))] for r in runs],
         "fields": FINDING_FIELDS,
         "categories": CATEGORIES,
         "statuses": STATUSES,
         "marks": MARKS,
+        "codes": CODE_STATUS,
         "not_audited": NOT_AUDITED,
         "hosts": packed,
         "findings": findings.rows,

@@ -13,7 +13,10 @@ from typing import Any
 
 from tabulate import tabulate
 
+from driftcheck.causes import causes_line, group_by_cause
 from driftcheck.models import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS
+from driftcheck.report.newdrift import callout, fresh_groups
+from driftcheck.report.timeline import strip_legend, strip_of
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE"} | {s: s.upper() for s in NOT_AUDITED}
@@ -34,7 +37,8 @@ def summary_line(report: Mapping[str, Any]) -> str:
     if any(s.get(status) for status in NOT_AUDITED):
         shown = [st for st in NOT_AUDITED if st in ("unreachable", "error") or s.get(st)]
         counts = ", ".join(f"{s.get(st, 0)} {st}" for st in shown)
-        parts.append(f"{counts} (NOT AUDITED)")
+        causes = causes_line(group_by_cause(report["hosts"]))
+        parts.append(f"{counts} (NOT AUDITED: {causes})")
     alone = [h for h in report["hosts"] if (h.get("peers") or {}).get("reason")]
     if alone:
         parts.append(f"{len(alone)} not compared with peers")
@@ -49,11 +53,26 @@ def summary_line(report: Mapping[str, Any]) -> str:
 
 
 def render_text(report: Mapping[str, Any]) -> str:
-    out = [summary_line(report), "", host_table(report["hosts"])]
+    out = [summary_line(report)]
+    fresh = callout(fresh_groups(report["hosts"])) if report.get("changes") else ""
+    if fresh:  # a rollout gone wrong last night, said first
+        out.append(clean(fresh[0].upper() + fresh[1:]))
+    out += [*not_audited_lines(report["hosts"]), "", host_table(report["hosts"])]
     for host in report["hosts"]:
         if host["status"] != "compliant":
-            out += ["", *host_details(host)]
+            out += ["", *host_details(host, strip_of(report, str(host["name"])))]
     return "\n".join(out) + "\n"
+
+
+def not_audited_lines(hosts: list[Mapping[str, Any]]) -> Iterator[str]:
+    """Hosts not audited by cause, count first, every host named once."""
+    groups = group_by_cause(hosts)
+    if groups:
+        yield ""
+        yield f"NOT AUDITED, by cause ({sum(len(g.hosts) for g in groups)} hosts):"
+    for group in groups:
+        names = ", ".join(clean(h.get("name")) for h in group.hosts)
+        yield f"  {len(group.hosts)} {clean(group.label)}: {names}"
 
 
 def host_table(hosts: list[Mapping[str, Any]]) -> str:
@@ -70,8 +89,10 @@ def host_table(hosts: list[Mapping[str, Any]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="simple")
 
 
-def host_details(host: Mapping[str, Any]) -> Iterator[str]:
+def host_details(host: Mapping[str, Any], strip: str | None = None) -> Iterator[str]:
     yield f"== {clean(host['name'])} ({clean(host['address'])}): {MARK[host['status']]}"
+    if strip:
+        yield f"   over the last {len(strip)} runs, oldest first: {strip} ({strip_legend(strip)})"
     if host["error"]:
         yield f"   {clean(host['error'])}"
     note = host.get("peers") or {}

@@ -122,6 +122,12 @@ def test_changed_key_is_refused(scan: Scan) -> None:
     host = scan.host("keyrot01")
     assert host["status"] == "error"
     assert "key" in host["error"].lower(), host["error"]
+    assert host["cause"] == "key changed"
+
+
+def test_hosts_not_audited_carry_their_cause(scan: Scan) -> None:
+    assert scan.host("hang01")["cause"] == "no handshake"  # accepts TCP, never speaks
+    assert scan.host("unreach01")["cause"] in ("no route", "timed out", "refused")
 
 
 def test_audit_is_read_only(audited: tuple[Scan, Snapshot, Snapshot]) -> None:

@@ -7,7 +7,13 @@ shapes follow docs/report-schema.md, including the optional fields of the nightl
 from __future__ import annotations
 
 import copy
+import datetime as dt
+from pathlib import Path
 from typing import Any
+
+from driftcheck.nightly.lock import locked_report_dir
+from driftcheck.publish import PublishOptions, publish
+from driftcheck.report import summarize
 
 HOSTILE = (
     "<script>alert(1)</script>",
@@ -255,3 +261,27 @@ def hostile_report(payload: str) -> dict[str, Any]:
     )
     report["changes"]["newly_unreachable"].append(payload)
     return report
+
+
+def nightly_lab(report_dir: Path, nights: int, keep: int | None = None) -> list[dict[str, Any]]:
+    """`nights` runs of the lab fleet published into `report_dir` (real history.sqlite and run
+    folders): the web rollout lands on the last night."""
+    published = []
+    for night in range(nights):
+        report = lab_report()
+        del report["changes"]
+        day = dt.datetime(2026, 10, 1, 3, tzinfo=dt.UTC) + dt.timedelta(days=night)
+        report["run"].update(
+            id=day.strftime("%Y%m%dT%H%M%SZ") + f"-{night:04x}",
+            started=day.isoformat(timespec="seconds"),
+            finished=(day + dt.timedelta(seconds=4)).isoformat(timespec="seconds"),
+        )
+        if night < nights - 1:  # before the rollout the web hosts were compliant
+            for host_entry in report["hosts"]:
+                if host_entry["name"].startswith("web0") and host_entry["name"] != "web07":
+                    host_entry.update(status="compliant", findings=[])
+        report["summary"] = summarize(report["hosts"])
+        with locked_report_dir(report_dir) as root:
+            options = PublishOptions(report_dir=report_dir, keep=keep)
+            published.append(publish(report, options, root))
+    return published

@@ -12,7 +12,8 @@ import pytest
 
 from driftcheck.models import Status
 from driftcheck.report import html
-from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report
+from driftcheck.report.timeline import history_block
+from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report, nightly_lab
 
 TEMPLATES = Path(html.__file__).parent / "templates"
 
@@ -93,6 +94,24 @@ def test_hosts_not_audited_are_never_compliant() -> None:
     assert cards["audited"] == 13
     page = html.render_html(report)
     assert "3 hosts NOT AUDITED" in page
+
+
+def test_hosts_not_audited_are_grouped_by_cause_count_first() -> None:
+    report = lab_report()
+    changed = "10.0.0.{}:22: host key CHANGED: the host offers ssh-ed25519 SHA256:x"
+    report["hosts"] += [
+        {"name": f"moved{i}", "status": "unreachable", "cause": "key changed",
+         "error": changed.format(i), "findings": []}
+        for i in range(263)
+    ]  # fmt: skip
+    page = html.render_html(report)
+    summaries = re.findall(
+        r'<summary><span class="count">(\d+)</span> <span class="cause">([^<]+)</span>', page
+    )
+    assert summaries[0] == ("263", "key changed")
+    assert sum(int(n) for n, _ in summaries) == 266
+    assert page.split("<script")[0].count(changed.format(0)) == 1
+    assert "… and 163 more" in page  # each group lists 100 hosts, then says how many more
 
 
 def test_findings_are_deduplicated_in_the_embedded_data() -> None:
@@ -183,3 +202,30 @@ def test_a_bad_rollout_seen_by_peers_is_one_cluster() -> None:
     clusters, unique = html.drift_clusters(html.drift_groups(hosts))
     assert [c.hosts for c in clusters] == [("web00", "web01", "web02")]
     assert unique == []
+
+
+def test_trend_keeps_the_page_self_contained(tmp_path: Path) -> None:
+    last = nightly_lab(tmp_path / "reports", 4)[-1]
+    page = html.render_html(last)
+    scripts = inline(page, "script")
+    assert len(scripts) == 2
+    policy = html.content_security_policy()
+    assert f"script-src {sha256(scripts[1])}" in policy
+    svg = page[page.index('<svg class="trend"') : page.index("</svg>")]
+    assert " style=" not in svg  # inline style attributes would need 'unsafe-inline'
+    hrefs = re.findall(r'(?:href|url\()="?([^")]+)', svg)
+    assert hrefs
+    assert all(h.startswith(("#", "runs/")) for h in hrefs), hrefs
+    assert 'role="img"' in svg
+    assert svg.count('class="point"') == 4
+
+
+def test_hostile_run_ids_never_reach_a_path_or_markup(tmp_path: Path) -> None:
+    report = lab_report()
+    evil = '../../x"><script>alert(1)</script>'
+    past = [{"id": evil, "started": "2026-10-01T03:00:00+00:00", "hosts": 1, "compliant": 1}]
+    report["history"] = history_block(report, past, {}, kept=[evil])
+    page = html.render_html(report)
+    assert page.count("<script") == 2
+    assert 'href="runs/../' not in page
+    assert "&lt;script&gt;alert(1)" in page

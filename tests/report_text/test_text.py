@@ -36,8 +36,19 @@ def test_summary_never_hides_unaudited_hosts() -> None:
     ]))  # fmt: skip
     first = text.splitlines()[0]
     assert first.startswith("2 hosts: 1 compliant, 0 snowflake; ")
-    assert "1 unreachable, 0 error (NOT AUDITED)" in first
+    assert "1 unreachable, 0 error (NOT AUDITED: 1 refused)" in first
     assert "cannot connect: Connection refused" in text
+
+
+def test_hosts_not_audited_are_grouped_by_cause_count_first() -> None:
+    changed = "10.0.0.{}:22: host key CHANGED: the host offers ssh-ed25519 SHA256:x"
+    hosts = [host(f"k{i}", "unreachable", [], error=changed.format(i)) for i in range(3)]
+    hosts.append(host("t", "unreachable", [], error="10.0.0.9:22: TCP connect timed out"))
+    hosts[0]["cause"] = "key changed"  # recorded by a new scan; the others fall back
+    text = render_text(report(hosts))
+    assert "(NOT AUDITED: 3 key changed, 1 timed out)" in text.splitlines()[0]
+    assert "  3 key changed: k0, k1, k2" in text
+    assert "  1 timed out: t" in text
 
 
 def test_terminal_escapes_from_hosts_are_neutralised() -> None:

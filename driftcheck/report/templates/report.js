@@ -13,6 +13,8 @@
   data.statuses.forEach(function (name, i) { STATUS_ORDER[name] = i; });
   var MARK = data.marks;
   var NOT_AUDITED = data.not_audited;
+  var CODE = data.codes; // status letter of a host strip -> status (report/timeline.py)
+  var RUNS = data.runs || [];
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
   var $ = function (id) { return document.getElementById(id); };
 
@@ -29,7 +31,7 @@
       groups: row[4].map(function (g) { return String(V[g]); }), error: row[5],
       duration: row[6], stateFiles: row[7].map(function (s) { return V[s]; }),
       facts: row[8], refs: row[9], cluster: row[10], peers: row[11] || "", counts: {}, total: 0,
-      haystack: null,
+      haystack: null, strip: typeof row[12] === "string" ? row[12] : null,
     };
     host.os = fact(host, "os");
     host.age = fact(host, "age_days");
@@ -102,7 +104,8 @@
   }
 
   function refresh() {
-    shown = hosts.filter(matches).sort(compare);
+    // In print every host is shown, whatever the filters and page on screen.
+    shown = (printing ? hosts.slice() : hosts.filter(matches)).sort(compare);
     var pages = Math.max(1, Math.ceil(shown.length / state.size));
     state.page = Math.min(Math.max(state.page, 0), pages - 1);
     var start = state.page * state.size;
@@ -202,11 +205,39 @@
     if (host.peers) meta.push("peers: " + host.peers);
     if (typeof host.duration === "number") meta.push("audited in " + host.duration.toFixed(2) + " s");
     section.appendChild(el("p", "meta", meta.join(" · ")));
+    if (host.strip) section.appendChild(stripBlock(host.strip));
     if (host.error !== null && host.error !== undefined) section.appendChild(reasonBox(host));
     section.appendChild(findingsBlock(host));
     section.appendChild(factsBlock(host));
     section.appendChild(el("p")).appendChild(hostLink("fleet", "↑ back to the fleet table"));
     return section;
+  }
+
+  /* One cell per run of the trend, oldest first: the letter, the status mark, and the run in
+     its title, so the strip reads without colour and in print. */
+  function stripBlock(strip) {
+    var p = el("p", "timeline", "Status over the last " + strip.length + " runs (oldest first): ");
+    var cells = p.appendChild(el("span", "strip"));
+    cells.setAttribute("role", "img");
+    cells.setAttribute("aria-label", runLengths(strip));
+    strip.split("").forEach(function (code, i) {
+      var status = CODE[code] || (code === "-" ? "not in this run" : "other");
+      var cell = cells.appendChild(el("span", "k-" + (CODE[code] ? code : "x"), CODE[code] ? MARK[status] : "·"));
+      var run = RUNS[i] || ["?", "?"];
+      cell.title = "run " + run[0] + " · " + run[1] + ": " + status;
+    });
+    return p;
+  }
+
+  function runLengths(strip) {
+    var parts = [], i = 0;
+    while (i < strip.length) {
+      var j = i;
+      while (j < strip.length && strip[j] === strip[i]) j += 1;
+      parts.push((CODE[strip[i]] || "not in the run") + " " + (j - i) + "×");
+      i = j;
+    }
+    return "Status per run, oldest first: " + parts.join(", ");
   }
 
   function reasonBox(host) {
@@ -286,7 +317,12 @@
     var detail = field(finding, "detail");
     if (detail) td.appendChild(el("span", null, String(detail)));
     var seen = field(finding, "first_seen");
-    if (seen) td.appendChild(el("span", "note", " first seen " + seen));
+    var runs = field(finding, "runs");
+    if (seen) {
+      var since = " since " + String(seen).slice(0, 10);
+      if (typeof runs === "number") since += ", " + runs + (runs === 1 ? " run" : " runs");
+      td.appendChild(el("span", "note since", since));
+    }
     return td;
   }
 
@@ -458,8 +494,40 @@
       details.addEventListener("toggle", function () { if (details.open) renderSpread(details); });
     });
     window.addEventListener("hashchange", openHash);
-    window.addEventListener("beforeprint", function () {
-      document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+    window.addEventListener("beforeprint", function () { printAll(true); });
+    window.addEventListener("afterprint", function () { printAll(false); });
+    // Emulated print media (and some print previews) fire no beforeprint: follow the media query.
+    var print = window.matchMedia("print");
+    if (print.addEventListener) print.addEventListener("change", function (e) { printAll(e.matches); });
+  }
+
+  var printing = false;
+  var openedForPrint = [];
+
+  function printAll(on) {
+    if (on === printing) return;
+    printing = on;
+    if (on) {
+      openedForPrint = Array.from(document.querySelectorAll("details:not([open])"));
+      openedForPrint.forEach(function (d) { d.open = true; });
+    } else {
+      openedForPrint.forEach(function (d) { d.open = false; });
+      openedForPrint = [];
+    }
+    var page = state.page, size = state.size;
+    if (on) { state.page = 0; state.size = Math.max(1, hosts.length); }
+    refresh();
+    state.page = page;
+    state.size = size;
+  }
+
+  /* The page is written once and kept twice: as REPORT_DIR/report.html (links to runs/ID/...)
+     and as runs/ID/report.html, where the same runs are siblings. */
+  function fixRunLinks() {
+    if (!/\/runs\/[^\/]+\/report\.html$/.test(window.location.pathname)) return;
+    document.querySelectorAll("a.run-link").forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (href && href.indexOf("runs/") === 0) a.setAttribute("href", "../" + href.slice(5));
     });
   }
 
@@ -477,6 +545,7 @@
     $("fleet").focus({ preventScroll: true });
   }
 
+  fixRunLinks();
   fillSelects();
   bindControls();
   refresh();

@@ -1,0 +1,99 @@
+"""A recorded run as a report again, for `driftcheck report --report-dir DIR --run ID`.
+
+The run's own report.json is used while its folder is kept. Once pruned, the run is rebuilt
+from history.sqlite: statuses, errors and findings are there; addresses, groups, facts, diffs
+and the package spread are not, and the rebuilt report says so in `run.rebuilt`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from driftcheck.nightly.deltas import diff_runs
+from driftcheck.nightly.history import History
+from driftcheck.nightly.runs import RUNS, complete_runs
+from driftcheck.report import SCHEMA, Report, load_report, summarize
+from driftcheck.report.timeline import history_block
+from driftcheck.reportdir import ReportDir
+
+REBUILT = (
+    "rebuilt from history.sqlite: addresses, groups, facts, diffs and package spread "
+    "are not kept there"
+)
+
+
+def recorded_report(root: ReportDir, history: History, run_ref: str, trend: int) -> Report:
+    """Run `run_ref` as a report, with its trend up to and including it (`trend` runs)."""
+    run, errors = history.run_record(run_ref)
+    saved = _saved(root, str(run["id"]))
+    report = saved if saved is not None else _rebuild(history, run, errors)
+    report.pop("history", None)  # rebuilt below: the links follow what is kept now
+    names = [str(h.get("name")) for h in report.get("hosts") or []]
+    past = history.trend(trend - 1, before=str(run["id"]), hosts=names) if trend > 1 else None
+    if past is None or not past.runs:
+        return report
+    kept = [p.name for p in complete_runs(root)]
+    block = history_block(report, past.runs, past.statuses, kept)
+    block["runs"][-1]["kept"] = saved is not None
+    return {**report, "history": block}
+
+
+def _saved(root: ReportDir, run_id: str) -> Report | None:
+    """The run folder's report.json while it is kept, read without following a symlink (the
+    same rule as every other entry of the report directory, driftcheck.reportdir)."""
+    with root.existing_subdir(RUNS) as runs:
+        if runs is None or not runs.is_dir(run_id):
+            return None
+        with runs.subdir(run_id) as folder:
+            if folder.lstat("report.json") is None:
+                return None
+            with os.fdopen(folder.open_file("report.json", os.O_RDONLY), "rb") as handle:
+                text = handle.read().decode("utf-8")
+            return load_report(text, str(folder.at("report.json")))
+
+
+def _rebuild(history: History, run: Mapping[str, Any], errors: Mapping[str, str | None]) -> Report:
+    state = history.findings_of(str(run["id"]))
+    hosts: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "address": None,
+            "groups": [],
+            "status": host.status,
+            "error": errors.get(name),
+            "duration": None,
+            "state_files": [],
+            "facts": {},
+            "findings": [
+                {k: v for k, v in f.items() if k != "carried"}
+                for f in host.findings.values()
+                if not f.get("carried")
+            ],
+        }
+        for name, host in sorted(state.hosts.items())
+    ]
+    report: Report = {
+        "schema": SCHEMA,
+        "run": {
+            "id": run["id"],
+            "started": run["started"],
+            "finished": run["finished"],
+            "duration": run["duration"],
+            "inventory": run["inventory"],
+            "states": None,
+            "limit": run["run_limit"],
+            "version": run["version"],
+            "rebuilt": REBUILT,
+        },
+        "summary": summarize(hosts),
+        "hosts": hosts,
+        "package_spread": {},
+    }
+    previous = history.previous_of(str(run["id"]))
+    if previous is not None:
+        changes = diff_runs(history.findings_of(previous), state)
+        changes.pop("run", None)
+        report["changes"] = changes
+    return report

@@ -1,0 +1,132 @@
+"""The report over time: the `history` block of a report (the last N runs and each host's status
+in them), and the text forms of it.
+
+The block is built when the report is published into a report directory, from history.sqlite
+and the run being published, and kept in the JSON so every format (and `driftcheck report`)
+renders the same trend. Statuses are one letter per run so 5,000 hosts x 60 runs stay small.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+# One letter per status; a status added later is one entry here (and one in STATUS_ORDER).
+STATUS_CODES = {
+    "compliant": "c",
+    "snowflake": "s",
+    "unchecked": "n",
+    "unreachable": "u",
+    "error": "e",
+}
+ABSENT = "-"  # the host was not in that run (a --limit run, or not yet in the inventory)
+CODE_STATUS = {code: status for status, code in STATUS_CODES.items()}
+# Bottom to top in the chart; the not-audited statuses stacked last, where they catch the eye.
+STATUS_ORDER = ("compliant", "snowflake", "unchecked", "unreachable", "error")
+RUN_FIELDS = ("id", "started", "hosts", *STATUS_ORDER, "findings")
+DEFAULT_TREND = 30
+TRAIL_MAX = 100  # letters kept per history row: the longest strip a report can show (--trend)
+
+
+def history_block(
+    report: Mapping[str, Any],
+    past_runs: Sequence[Mapping[str, Any]],
+    past_statuses: Mapping[str, str],
+    kept: Iterable[str] = (),
+) -> dict[str, Any]:
+    """`report["history"]`: the past runs (oldest first) then this one, each with its counts
+    and whether its run folder is kept (this run's is being written); per host its status
+    letters over those runs."""
+    hosts = list(report.get("hosts") or [])
+    keep = set(kept)
+    runs = [_run_entry(run, keep) for run in past_runs]
+    runs.append({**_run_entry(current_run(report), keep), "kept": True})
+    width = len(past_runs)
+    statuses: dict[str, str] = {}
+    for host in hosts:
+        name = str(host.get("name"))
+        past = past_statuses.get(name) or ""
+        statuses[name] = ABSENT * (width - len(past)) + past[-width:] + _code(host.get("status"))
+    return {"runs": runs, "statuses": statuses}
+
+
+def current_run(report: Mapping[str, Any]) -> dict[str, Any]:
+    """This run's trend counts, taken from its hosts (a summary is never trusted over them)."""
+    run = report.get("run") or {}
+    hosts = list(report.get("hosts") or [])
+    counts = Counter(str(h.get("status")) for h in hosts)
+    findings = sum(1 for h in hosts for f in h.get("findings") or [] if not f.get("waived"))
+    return {
+        "id": run.get("id"),
+        "started": run.get("started"),
+        "hosts": len(hosts),
+        **{status: counts.get(status, 0) for status in STATUS_ORDER},
+        "findings": findings,
+    }
+
+
+def _run_entry(run: Mapping[str, Any], kept: set[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {name: run.get(name) for name in RUN_FIELDS}
+    for status in STATUS_ORDER:  # a status the run's driftcheck did not know: none of it
+        entry[status] = entry[status] or 0
+    entry["kept"] = str(run.get("id")) in kept
+    return entry
+
+
+def _code(status: object) -> str:
+    return ABSENT if status is None else STATUS_CODES.get(str(status), "?")
+
+
+def runs_of(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    block = report.get("history")
+    runs = block.get("runs") if isinstance(block, Mapping) else None
+    return [r for r in runs if isinstance(r, Mapping)] if isinstance(runs, list) else []
+
+
+def strip_of(report: Mapping[str, Any], host: str) -> str | None:
+    block = report.get("history")
+    statuses = block.get("statuses") if isinstance(block, Mapping) else None
+    strip = statuses.get(host) if isinstance(statuses, Mapping) else None
+    return strip if isinstance(strip, str) else None
+
+
+def strip_legend(strip: str) -> str:
+    """ "c compliant, s snowflake, - not in that run": the letters that occur, explained."""
+    present = [code for code in (*STATUS_CODES.values(), ABSENT, "?") if code in strip]
+    names = {**CODE_STATUS, ABSENT: "not in that run", "?": "other status"}
+    return ", ".join(f"{code} {names[code]}" for code in present)
+
+
+def change_summary(runs: Sequence[Mapping[str, Any]]) -> str:
+    """ "snowflakes 12 → 9, not audited 3 → 0, findings 40 → 31 over 30 runs"."""
+    if not runs:
+        return ""
+    first, last = runs[0], runs[-1]
+    parts = [
+        f"snowflakes {_n(first, 'snowflake')} → {_n(last, 'snowflake')}",
+        f"compliant {_n(first, 'compliant')} → {_n(last, 'compliant')}",
+        f"not audited {_not_audited(first)} → {_not_audited(last)}",
+        f"findings {_n(first, 'findings')} → {_n(last, 'findings')}",
+    ]
+    plural = "run" if len(runs) == 1 else "runs"
+    return ", ".join(parts) + f" over {len(runs)} {plural}"
+
+
+def _n(run: Mapping[str, Any], key: str) -> int:
+    value = run.get(key)
+    return value if isinstance(value, int) else 0
+
+
+def _not_audited(run: Mapping[str, Any]) -> int:
+    return _n(run, "unreachable") + _n(run, "error")
+
+
+def since_text(finding: Mapping[str, Any]) -> str | None:
+    """ "since 2026-11-03, 27 runs" for a finding that carries first_seen (and runs)."""
+    first = finding.get("first_seen")
+    if not isinstance(first, str):
+        return None
+    runs = finding.get("runs")
+    count = f", {runs} run{'s' if runs != 1 else ''}" if isinstance(runs, int) else ""
+    return f"since {first[:10]}{count}"
