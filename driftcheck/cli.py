@@ -19,7 +19,7 @@ EPILOG = """\
 exit status:
   0    every host audited and compliant
   1    every host audited, at least one snowflake
-  2    at least one host unreachable or in error (whatever else was found)
+  2    at least one host unreachable, in error or unchecked (whatever else was found)
   3    usage, inventory or state error (the message names file and line)
   74   the report directory or an output file could not be written (read-only, disk full)
   75   another scan holds the report directory's lock

@@ -10,7 +10,7 @@ class ExitStatus(IntEnum):
 
     COMPLIANT = 0  # every host audited and compliant
     SNOWFLAKES = 1  # every host audited, at least one snowflake
-    INCOMPLETE = 2  # at least one host unreachable or in error
+    INCOMPLETE = 2  # at least one host unreachable, in error or unchecked
     USAGE = 3  # usage, inventory or state error
     OUTPUT = 74  # the report directory or an output file could not be written (EX_IOERR)
     LOCKED = 75  # another scan holds the report directory (EX_TEMPFAIL)
