@@ -116,7 +116,7 @@ def test_nothing_declared_is_unchecked_in_every_format(tmp_path: Path, sshd: Ssh
     assert 'driftcheck_findings{host="self"' not in metrics  # a 0 would read as clean
     text = _scan(*common, "--format", "text")
     first = text.stdout.splitlines()[0]
-    assert "1 unchecked (NOT AUDITED)" in first
+    assert "1 unchecked (NOT AUDITED: 1 unchecked)" in first
     assert "start with `driftcheck scan --peers` or `driftcheck capture`" in first
     html = _scan(*common, "--format", "html").stdout
     assert "Nothing is declared for any host" in html
