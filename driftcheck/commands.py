@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -14,12 +13,25 @@ from typing import TYPE_CHECKING, Any
 
 from driftcheck.argtypes import MAX_COUNT, MAX_FORKS, MAX_TIMEOUT, positive
 from driftcheck.capturecmd import capture, capture_arguments
+from driftcheck.commands_common import (
+    hosts_and_states,
+    inventory_args,
+    load_states,
+    read_report,
+    trend_arg,
+)
 from driftcheck.commands_history import diff, diff_arguments, history, history_arguments
+from driftcheck.commands_inspect import (
+    inventory,
+    inventory_arguments,
+    report,
+    report_arguments,
+    validate,
+)
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.progress import Progress, new_run_id
 from driftcheck.report import exit_status
 from driftcheck.report.formats import FORMATS, render
-from driftcheck.report.timeline import DEFAULT_TREND, TRAIL_MAX
 
 # Imports on demand: building the parser (and `--version`) loads none of paramiko, jinja2, yaml,
 # tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
@@ -36,72 +48,11 @@ AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
 
-# --- shared arguments ------------------------------------------------------------------
-
-
-def _inventory_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-i", "--inventory", required=True, help="inventory file or directory (Ansible format)"
-    )
-    parser.add_argument(
-        "-l", "--limit", metavar="PATTERN", help="only hosts matching this Ansible host pattern"
-    )
-    parser.add_argument(
-        "--states", metavar="DIR", help="declared-state directory (default: INVENTORY/states)"
-    )
-    parser.add_argument(
-        "--vault-password-file",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="open vault-encrypted inventory values with this password file or script "
-        "(needs driftcheck[vault])",
-    )
-    parser.add_argument(
-        "--vault-id",
-        metavar="LABEL@FILE",
-        action="append",
-        default=[],
-        help="a vault identity, as ansible's --vault-id (never @prompt; needs driftcheck[vault])",
-    )
-
-
-def _trend_arg(parser: argparse.ArgumentParser, prefix: str) -> None:
-    parser.add_argument(
-        "--trend",
-        type=positive(int, TRAIL_MAX),
-        default=DEFAULT_TREND,
-        metavar="N",
-        help=f"{prefix}runs in the HTML report's trend chart and host strips "
-        f"(default {DEFAULT_TREND}, at most {TRAIL_MAX})",
-    )
-
-
-def _hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
-    from driftcheck.inventory import load_inventory, select_hosts
-    from driftcheck.inventory.vault import open_vault
-    from driftcheck.state import default_states_dir
-
-    vault = open_vault(args.vault_password_file, args.vault_id)
-    inventory = load_inventory(args.inventory, vault)
-    hosts = select_hosts(inventory, args.limit)
-    states_dir = Path(args.states) if args.states else default_states_dir(inventory.root)
-    if args.states and not states_dir.is_dir():
-        raise UsageError(f"--states {args.states}: not a directory")
-    return inventory, hosts, states_dir
-
-
-def _load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState]:
-    from driftcheck.state import load_declared_state
-
-    return {host.name: load_declared_state(states_dir, host) for host in hosts}
-
-
 # --- scan ------------------------------------------------------------------------------
 
 
 def scan_arguments(parser: argparse.ArgumentParser) -> None:
-    _inventory_args(parser)
+    inventory_args(parser)
     parser.add_argument(
         "--forks",
         type=positive(int, MAX_FORKS),
@@ -177,7 +128,7 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --report-dir: keep N runs in history.sqlite (each host's latest run stays)",
     )
-    _trend_arg(parser, "with --report-dir: ")
+    trend_arg(parser, "with --report-dir: ")
     parser.add_argument(
         "--waivers", metavar="FILE", help="YAML file of accepted drift (reason and expiry required)"
     )
@@ -204,12 +155,12 @@ def scan(args: argparse.Namespace) -> int:
 
     if args.debug_log:
         _debug_log(Path(args.debug_log))
-    inventory, selection, states_dir = _hosts_and_states(args)
+    inventory, selection, states_dir = hosts_and_states(args)
     check_connection_vars(selection)
     _check_peer_groups(args, inventory)
     shard = _shard(args)
     hosts = select_shard(selection, shard) if shard else selection
-    states = {h: with_peers(s, args.peers) for h, s in _load_states(hosts, states_dir).items()}
+    states = {h: with_peers(s, args.peers) for h, s in load_states(hosts, states_dir).items()}
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
     fleet = FleetInfo(
         inventory,
@@ -270,7 +221,7 @@ def merge_arguments(parser: argparse.ArgumentParser) -> None:
 def merge(args: argparse.Namespace) -> int:
     from driftcheck.fleet.merge import Part, applied_waivers, merge_reports
 
-    parts = [Part(path, _read_report(Path(path))) for path in args.reports]
+    parts = [Part(path, read_report(Path(path))) for path in args.reports]
     publishing = _publish_options(args)
     if publishing and publishing.waivers is not None and applied_waivers(parts):
         raise UsageError(
@@ -285,16 +236,6 @@ def merge(args: argparse.Namespace) -> int:
         print(f"driftcheck: warning: {warning}", file=sys.stderr)
     _print(report, args)
     return exit_status(report)
-
-
-def _read_report(path: Path) -> dict[str, Any]:
-    from driftcheck.report import load_report
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from exc
-    return load_report(text, str(path))
 
 
 def _run(
@@ -396,139 +337,12 @@ def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
         sys.stdout.write(summary_line(report) + "\n")
 
 
-# --- inventory, validate, report ---------------------------------------------------------
-
-
-def inventory_arguments(parser: argparse.ArgumentParser) -> None:
-    _inventory_args(parser)
-    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument(
-        "--vars",
-        action="store_true",
-        help="also each host's variables, templates rendered (vaulted ones need the secret)",
-    )
-
-
-def inventory(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from driftcheck.inventory.hostvars import check_connection_vars, plain_vars
-    from driftcheck.report.text import clean
-
-    _inv, hosts, states_dir = _hosts_and_states(args)
-    check_connection_vars(hosts)
-    ssh_config = Path(args.ssh_config) if args.ssh_config else None
-    rows = [_inventory_row(h, states_dir, ssh_config) for h in hosts]
-    if args.vars:
-        for row, host in zip(rows, hosts, strict=True):
-            row["vars"] = plain_vars(host)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    table = [
-        [
-            clean(r["name"]),
-            clean(r["route"]),
-            r["connection"],
-            ",".join(r["groups"]),
-            " ".join(Path(p).name for p in r["state_files"]),
-        ]
-        for r in rows
-    ]
-    headers = ["host", "route (ssh_config applied)", "connection", "groups", "state files"]
-    sys.stdout.write(tabulate(table, headers=headers) + "\n")
-    for row in rows if args.vars else ():
-        sys.stdout.write(f"\n{clean(row['name'])}:\n")
-        for key, value in row["vars"].items():
-            sys.stdout.write(f"  {clean(key)} = {clean(json.dumps(value))}\n")
-    return 0
-
-
-def _route_text(host: Host, ssh_config: Path | None) -> str:
-    """The hops, the ProxyCommand that reaches the first one; an unusable route is shown per
-    host (a scan would report that host in error), not raised for the whole listing."""
-    from driftcheck.backends import defer_invoke
-
-    defer_invoke()
-    from driftcheck.backends.target import resolve as resolve_route
-    from driftcheck.errors import TransportError
-
-    try:
-        resolved = resolve_route(host, ssh_config)
-    except TransportError as exc:
-        return f"error: {exc}"
-    hops = (*resolved.jumps, resolved.target)
-    proxy = hops[0].proxy_command
-    return (f"ProxyCommand {proxy} -> " if proxy else "") + " -> ".join(str(h) for h in hops)
-
-
-def _inventory_row(host: Host, states_dir: Path, ssh_config: Path | None) -> dict[str, Any]:
-    from driftcheck.state import state_files_for
-
-    route = ""
-    if host.connection in ("ssh", "paramiko", "smart"):
-        route = _route_text(host, ssh_config)
-    return {
-        "name": host.name,
-        "address": host.address,
-        "route": route,
-        "connection": host.connection,
-        "groups": list(host.groups),
-        "state_files": [str(p) for p in state_files_for(states_dir, host)],
-    }
-
-
-def validate(args: argparse.Namespace) -> int:
-    _inv, hosts, states_dir = _hosts_and_states(args)
-    states = _load_states(hosts, states_dir)
-    files = {s for state in states.values() for s in state.sources}
-    print(f"ok: {len(hosts)} hosts, {len(files)} state files rendered and valid ({states_dir})")
-    return 0
-
-
-def report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "report", metavar="REPORT.json", nargs="?", help="a saved JSON report (or --run)"
-    )
-    parser.add_argument("--format", choices=sorted(FORMATS), default="html")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
-    parser.add_argument(
-        "--report-dir", metavar="DIR", default="reports", help="with --run (default: reports)"
-    )
-    parser.add_argument(
-        "--run",
-        metavar="ID",
-        help="render this recorded run of DIR/history.sqlite (id or unique prefix), with its "
-        "trend up to it; from its run folder while kept, else rebuilt from the history",
-    )
-    _trend_arg(parser, "with --run: ")
-
-
-def report(args: argparse.Namespace) -> int:
-    from driftcheck.atomic import write_atomic
-    from driftcheck.publish import recorded
-
-    if (args.report is None) == (args.run is None):
-        raise UsageError("report: give either REPORT.json or --run ID")
-    if args.run is not None:
-        data = recorded(Path(args.report_dir), args.run, args.trend)
-    else:
-        data = _read_report(Path(args.report))
-    output = render(args.format, data)
-    if args.output:
-        write_atomic(Path(args.output), output)
-    else:
-        sys.stdout.write(output)
-    return 0
-
-
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "scan": ("audit the hosts against their declared state", scan_arguments, scan),
     "inventory": ("list hosts, groups, addresses and state files", inventory_arguments, inventory),
     "validate": (
         "render and check every host's declared state, without connecting",
-        _inventory_args,
+        inventory_args,
         validate,
     ),
     "merge": (

@@ -1,0 +1,83 @@
+"""What the commands share: inventory and state arguments, loading them, reading a report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from driftcheck.argtypes import positive
+from driftcheck.errors import UsageError
+from driftcheck.report.timeline import DEFAULT_TREND, TRAIL_MAX
+
+if TYPE_CHECKING:
+    from driftcheck.inventory import Inventory
+    from driftcheck.models import DeclaredState, Host
+
+
+def inventory_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", required=True, help="inventory file or directory (Ansible format)"
+    )
+    parser.add_argument(
+        "-l", "--limit", metavar="PATTERN", help="only hosts matching this Ansible host pattern"
+    )
+    parser.add_argument(
+        "--states", metavar="DIR", help="declared-state directory (default: INVENTORY/states)"
+    )
+    parser.add_argument(
+        "--vault-password-file",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="open vault-encrypted inventory values with this password file or script "
+        "(needs driftcheck[vault])",
+    )
+    parser.add_argument(
+        "--vault-id",
+        metavar="LABEL@FILE",
+        action="append",
+        default=[],
+        help="a vault identity, as ansible's --vault-id (never @prompt; needs driftcheck[vault])",
+    )
+
+
+def trend_arg(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument(
+        "--trend",
+        type=positive(int, TRAIL_MAX),
+        default=DEFAULT_TREND,
+        metavar="N",
+        help=f"{prefix}runs in the HTML report's trend chart and host strips "
+        f"(default {DEFAULT_TREND}, at most {TRAIL_MAX})",
+    )
+
+
+def hosts_and_states(args: argparse.Namespace) -> tuple[Inventory, list[Host], Path]:
+    from driftcheck.inventory import load_inventory, select_hosts
+    from driftcheck.inventory.vault import open_vault
+    from driftcheck.state import default_states_dir
+
+    vault = open_vault(args.vault_password_file, args.vault_id)
+    inventory = load_inventory(args.inventory, vault)
+    hosts = select_hosts(inventory, args.limit)
+    states_dir = Path(args.states) if args.states else default_states_dir(inventory.root)
+    if args.states and not states_dir.is_dir():
+        raise UsageError(f"--states {args.states}: not a directory")
+    return inventory, hosts, states_dir
+
+
+def load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState]:
+    from driftcheck.state import load_declared_state
+
+    return {host.name: load_declared_state(states_dir, host) for host in hosts}
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    from driftcheck.report import load_report
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    return load_report(text, str(path))
