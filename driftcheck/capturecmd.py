@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from driftcheck.argtypes import MAX_TIMEOUT, positive
+from driftcheck.commands_common import transport_args, transport_options
 from driftcheck.errors import UsageError
 
 # Imports on demand, as in driftcheck.commands: `--help` loads no library.
@@ -34,26 +34,11 @@ def capture_arguments(parser: argparse.ArgumentParser) -> None:
         help="also declare this file (sha256, mode, owner, group); globs are expanded on the "
         "host (repeatable)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=positive(float, MAX_TIMEOUT),
-        default=60.0,
-        help=f"deadline in seconds (default 60, at most {MAX_TIMEOUT:g})",
-    )
-    parser.add_argument(
-        "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
-    )
-    parser.add_argument(
-        "--accept-new-host-keys",
-        action="store_true",
-        help="trust an unknown host key on first use and record it (never a changed key)",
-    )
-    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
+    transport_args(parser, 60.0, "connect, auth and both collections")
 
 
 def capture(args: argparse.Namespace) -> int:
     from driftcheck.atomic import write_atomic
-    from driftcheck.backends import TransportOptions
     from driftcheck.capture import capture as capture_host
     from driftcheck.capture import render_yaml
     from driftcheck.inventory import load_inventory
@@ -65,12 +50,7 @@ def capture(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and output.exists() and not args.force:
         raise UsageError(f"{output}: exists (use --force to overwrite it)")
-    transport = TransportOptions(
-        timeout=args.timeout,
-        known_hosts=Path(args.known_hosts) if args.known_hosts else None,
-        accept_new_host_keys=args.accept_new_host_keys,
-        ssh_config=Path(args.ssh_config) if args.ssh_config else None,
-    )
+    transport = transport_options(args)
     text = render_yaml(capture_host(host, transport, args.file, args.versions), time.time())
     if output is None:
         sys.stdout.write(text)

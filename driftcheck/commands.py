@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcheck.argtypes import MAX_COUNT, MAX_FORKS, MAX_TIMEOUT, positive
+from driftcheck.argtypes import MAX_COUNT, MAX_FORKS, positive
 from driftcheck.capturecmd import capture, capture_arguments
 from driftcheck.commands_common import (
     hosts_and_states,
     inventory_args,
     load_states,
     read_report,
+    transport_args,
+    transport_options,
     trend_arg,
 )
 from driftcheck.commands_history import diff, diff_arguments, history, history_arguments
@@ -59,23 +61,7 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
         default=32,
         help=f"hosts audited at once (default 32, at most {MAX_FORKS})",
     )
-    parser.add_argument(
-        "--timeout",
-        type=positive(float, MAX_TIMEOUT),
-        default=30.0,
-        help="per-host deadline in seconds for connect, auth and collection "
-        f"(default 30, at most {MAX_TIMEOUT:g})",
-    )
-    parser.add_argument(
-        "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
-    )
-    parser.add_argument(
-        "--accept-new-host-keys",
-        action="store_true",
-        help="trust keys of hosts with none on record and record them (never a changed or revoked"
-        " key, nor a host under a @cert-authority)",
-    )
-    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
+    transport_args(parser, 30.0, "connect, auth and collection")
     parser.add_argument(
         "--shard",
         metavar="K/N",
@@ -245,7 +231,6 @@ def _run(
     states_dir: Path,
     fleet: FleetInfo,
 ) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
-    from driftcheck.backends.options import TransportOptions
     from driftcheck.fleet.peers import PeerInput, apply_peers
     from driftcheck.fleet.shard import inventory_digest
     from driftcheck.fleet.spread import package_groups, package_spread
@@ -253,12 +238,7 @@ def _run(
     from driftcheck.scan import ScanOptions, audit_host, run_parallel
 
     options = ScanOptions(
-        transport=TransportOptions(
-            timeout=args.timeout,
-            known_hosts=Path(args.known_hosts) if args.known_hosts else None,
-            accept_new_host_keys=args.accept_new_host_keys,
-            ssh_config=Path(args.ssh_config) if args.ssh_config else None,
-        ),
+        transport=transport_options(args),
         forks=args.forks,
     )
     started = time.time()

@@ -6,11 +6,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcheck.argtypes import positive
+from driftcheck.argtypes import MAX_TIMEOUT, positive
 from driftcheck.errors import UsageError
 from driftcheck.report.timeline import DEFAULT_TREND, TRAIL_MAX
 
 if TYPE_CHECKING:
+    from driftcheck.backends.options import TransportOptions
     from driftcheck.inventory import Inventory
     from driftcheck.models import DeclaredState, Host
 
@@ -81,3 +82,35 @@ def read_report(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}") from exc
     return load_report(text, str(path))
+
+
+def transport_args(parser: argparse.ArgumentParser, timeout: float, deadline_of: str) -> None:
+    """How hosts are reached and trusted: the same for every command that connects."""
+    parser.add_argument(
+        "--timeout",
+        type=positive(float, MAX_TIMEOUT),
+        default=timeout,
+        help=f"per-host deadline in seconds for {deadline_of} "
+        f"(default {timeout:g}, at most {MAX_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--known-hosts", metavar="FILE", help="known_hosts file to verify host keys against"
+    )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="trust keys of hosts with none on record and record them (never a changed or revoked"
+        " key, nor a host under a @cert-authority)",
+    )
+    parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
+
+
+def transport_options(args: argparse.Namespace) -> TransportOptions:
+    from driftcheck.backends.options import TransportOptions
+
+    return TransportOptions(
+        timeout=args.timeout,
+        known_hosts=Path(args.known_hosts) if args.known_hosts else None,
+        accept_new_host_keys=args.accept_new_host_keys,
+        ssh_config=Path(args.ssh_config) if args.ssh_config else None,
+    )
