@@ -15,16 +15,9 @@ import pytest
 from driftcheck.errors import AuthError
 from tests.backends.conftest import connect, host_for, run_once
 from tests.sshd import Sshd, keygen, sign_user_key
+from tests.tools import require
 
 pytestmark = pytest.mark.sshd
-
-
-def require(condition: bool, reason: str) -> None:
-    """Under CI a missing tool fails the test (tests/tools.py's rule, kept local until merged)."""
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -14,18 +14,11 @@ from driftcheck.errors import TransportError, UnreachableError
 from driftcheck.models import Host
 from tests.backends.conftest import connect, host_for, run_once
 from tests.sshd import Sshd
+from tests.tools import require
 
 pytestmark = pytest.mark.sshd
 
 TIMEOUT = 2.0
-
-
-def require(condition: bool, reason: str) -> None:
-    """Under CI a missing tool fails the test (tests/tools.py's rule, kept local until merged)."""
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def nc() -> str:

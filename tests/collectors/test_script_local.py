@@ -18,7 +18,7 @@ from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.collectors.sections import split_sections
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
-from tests.tools import require_root, require_tools
+from tests.tools import require, require_root, require_tools
 
 NONCE = "0123456789abcdef"
 HOSTILE_DIR = "odd dir"
@@ -201,15 +201,6 @@ def test_busybox_only_target(tmp_path: Path) -> None:
     assert observed.facts.ok  # no /proc here: those facts are unknown, the rest is known
     assert observed.facts.value.zombies is None
     assert observed.facts.value.now is not None
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip unless `condition`; under CI=true a missing tool fails (tests/tools.py on main)."""
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"required under CI: {reason}")
-    pytest.skip(reason)
 
 
 @functools.cache
