@@ -9,7 +9,6 @@ deterministic YAML in which every string is double-quoted (no `1.10`, `0644` or 
 
 from __future__ import annotations
 
-import secrets
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,10 +18,10 @@ from typing import Any
 
 from driftcheck import __version__
 from driftcheck.backends import Backend, TransportOptions, open_backend
-from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare.services import ENABLED_STATES
 from driftcheck.errors import TransportError
 from driftcheck.models import DeclaredState, FileSpec, FileState, Host, Observed, Section
+from driftcheck.scan import run_collector
 from driftcheck.shell import bounded_sh, quote
 
 RUNNING = ("active", "reloading", "activating")  # as compare/services.py counts running
@@ -60,11 +59,7 @@ def capture(
 
 
 def _run(backend: Backend, state: DeclaredState, deadline: float) -> Observed:
-    nonce = secrets.token_hex(8)
-    limit = deadline - time.monotonic()
-    script = build_script(state, nonce, time_limit=limit)
-    result = backend.run(bounded_sh(limit), script.encode(), deadline)
-    observed = parse_output(result, state, nonce)
+    observed = run_collector(backend, state, deadline)
     if not observed.facts.ok:
         raise TransportError(f"collection failed: {observed.facts.reason}")
     return observed

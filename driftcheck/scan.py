@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from driftcheck.backends import TransportOptions, open_backend
+from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.causes import cause_of_exception
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
@@ -101,13 +101,21 @@ def within_limits(findings: Sequence[Finding]) -> Sequence[Finding]:
 def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: float) -> Observed:
     backend = open_backend(host, options.transport, deadline)
     try:
-        nonce = secrets.token_hex(8)
-        limit = deadline - time.monotonic()
-        script = build_script(state, nonce, content_cap=options.content_cap, time_limit=limit)
-        # the script arrives on stdin: no argv length limit
-        result = backend.run(bounded_sh(limit), script.encode(), deadline)
+        return run_collector(backend, state, deadline, options.content_cap)
     finally:
         backend.close()
+
+
+def run_collector(
+    backend: Backend, state: DeclaredState, deadline: float, content_cap: int = 1 << 20
+) -> Observed:
+    """One collection over an open connection: the script for `state`, run on the target under
+    the deadline, parsed. A fresh nonce each time, so nothing the host prints forges a marker."""
+    nonce = secrets.token_hex(8)
+    limit = deadline - time.monotonic()
+    script = build_script(state, nonce, content_cap=content_cap, time_limit=limit)
+    # the script arrives on stdin: no argv length limit
+    result = backend.run(bounded_sh(limit), script.encode(), deadline)
     return parse_output(result, state, nonce)
 
 
