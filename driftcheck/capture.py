@@ -19,9 +19,9 @@ from typing import Any
 from driftcheck import __version__
 from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.compare.services import ENABLED_STATES
-from driftcheck.errors import TransportError
+from driftcheck.errors import LimitError, TransportError
 from driftcheck.models import DeclaredState, FileSpec, FileState, Host, Observed, Section
-from driftcheck.scan import run_collector
+from driftcheck.scan import run_collector, within_cap
 from driftcheck.shell import bounded_sh, quote
 
 RUNNING = ("active", "reloading", "activating")  # as compare/services.py counts running
@@ -50,16 +50,23 @@ def capture(
     deadline = time.monotonic() + transport.timeout
     backend = open_backend(host, transport, deadline)
     try:
-        observed = _run(backend, DeclaredState(peers=True, modified_config="report"), deadline)
+        everything = DeclaredState(peers=True, modified_config="report")
+        observed = _run(backend, everything, deadline, transport.output_cap)
         targets = [*changed_conffiles(observed), *_expand(backend, paths, deadline)]
-        files = _run(backend, _files_state(targets), deadline) if targets else Observed()
+        files = (
+            _run(backend, _files_state(targets), deadline, transport.output_cap)
+            if targets
+            else Observed()
+        )
     finally:
         backend.close()
     return build_captured(host.name, observed, files, versions)
 
 
-def _run(backend: Backend, state: DeclaredState, deadline: float) -> Observed:
+def _run(backend: Backend, state: DeclaredState, deadline: float, cap: int) -> Observed:
+    """One collection, whole: output cut at the cap is never captured (LimitError, exit 2)."""
     observed = run_collector(backend, state, deadline)
+    within_cap(observed, cap)
     if not observed.facts.ok:
         raise TransportError(f"collection failed: {observed.facts.reason}")
     return observed
@@ -81,6 +88,8 @@ def _expand(backend: Backend, patterns: Sequence[str], deadline: float) -> list[
         ]
     limit = deadline - time.monotonic()
     result = backend.run(bounded_sh(limit), ("\n".join(lines) + "\n").encode(), deadline)
+    if result.truncated:
+        raise LimitError("expanding --file patterns passed the per-host output cap", "truncated")
     if result.rc != 0:
         raise TransportError(f"expanding --file patterns failed (exit {result.rc})")
     found = result.stdout.decode("utf-8", errors="replace").split("\0")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from driftcheck.capture import Captured, build_captured, q, render_yaml
+from driftcheck.backends import TransportOptions
+from driftcheck.capture import Captured, build_captured, capture, q, render_yaml
+from driftcheck.errors import LimitError
 from driftcheck.models import (
     ConfFile,
     FileState,
@@ -125,3 +128,11 @@ def test_every_string_reads_back_through_jinja_and_yaml(tmp_path: Path) -> None:
         state = load_declared_state(states, Host("golden"))
         assert list(state.packages) == [f"p{text}"], text
         assert [(f.path, f.owner) for f in state.files.values()] == [(path, owner)], text
+
+
+def test_output_cut_at_the_cap_is_never_captured() -> None:
+    """A collection the output cap cut short is not the host: capture writes nothing from it
+    (a state missing the packages past the cut would pass a host that has them)."""
+    host = Host("me", vars={"ansible_connection": "local"})
+    with pytest.raises(LimitError, match="per-host cap"):
+        capture(host, TransportOptions(timeout=60, output_cap=4096), [], "exact")
