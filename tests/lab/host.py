@@ -161,14 +161,32 @@ def find_leader(record: dict[str, object]) -> bool:
     return True
 
 
+def in_host(record: dict[str, object], argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run argv inside the booted host, through its namespaces (no login needed)."""
+    ns = ["nsenter", "-t", str(record["leader_pid"]), "-m", "-p", "-u", "-i", "-n", "-r", "-w"]
+    return subprocess.run([*ns, *argv], capture_output=True, text=True, check=False)
+
+
 def system_state(record: dict[str, object]) -> str:
-    """`systemctl is-system-running` inside the host, through its namespaces (no login needed)."""
-    leader = str(record["leader_pid"])
-    argv = ["nsenter", "-t", leader, "-m", "-p", "-u", "-i", "-n", "-r", "-w"]
-    proc = subprocess.run(
-        [*argv, "systemctl", "is-system-running"], capture_output=True, text=True, check=False
-    )
+    """`systemctl is-system-running` inside the host."""
+    proc = in_host(record, ["systemctl", "is-system-running"])
     return proc.stdout.strip() or proc.stderr.strip()
+
+
+def logins_permitted(record: dict[str, object]) -> bool:
+    """pam_nologin refuses every user but root while /run/nologin (or /etc/nologin) exists."""
+    return (
+        in_host(
+            record, ["test", "!", "-e", "/run/nologin", "-a", "!", "-e", "/etc/nologin"]
+        ).returncode
+        == 0
+    )
+
+
+def permit_logins(record: dict[str, object]) -> None:
+    """Start systemd-user-sessions again: at boot it can fail with 219/CGROUP on nspawn hosts (the
+    cgroup hierarchy is read-only inside them), and then /run/nologin stays for good."""
+    in_host(record, ["systemctl", "start", "systemd-user-sessions.service"])
 
 
 def console_tail(record: dict[str, object], limit: int = 3000) -> str:

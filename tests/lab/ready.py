@@ -1,5 +1,6 @@
 """Readiness by polling: the host's PID 1 exists, `systemctl is-system-running` says running or
-degraded, and sshd sends its banner. A host that is not ready in time fails loudly with its log."""
+degraded, pam_nologin lets users in, and sshd sends its banner. A host that is not ready in time
+fails loudly with its log."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def check(rec: Record, address: str) -> str:
     state = host.system_state(rec)
     if state not in BOOTED:
         return f"systemctl is-system-running: {state}"
+    if not host.logins_permitted(rec):
+        host.permit_logins(rec)
+        return "logins not permitted yet (/run/nologin)"
     return "ready" if ssh_banner(address) else "no SSH banner"
 
 
@@ -74,8 +78,7 @@ def report(pending: dict[str, Record], last: dict[str, str], timeout: float) -> 
 
 
 def in_host(rec: Record, argv: list[str]) -> str:
-    ns = ["nsenter", "-t", str(rec["leader_pid"]), "-m", "-p", "-u", "-i", "-n", "-r", "-w"]
-    proc = subprocess.run([*ns, *argv], capture_output=True, text=True, check=False)
+    proc = host.in_host(rec, argv)
     return proc.stdout + proc.stderr
 
 
