@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from driftcheck.collectors.procs import Proc
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.errors import LimitError
-from driftcheck.limits import MAX_CONTAINERS, MAX_JSON_VALUES, MAX_PROCESSES
+from driftcheck.limits import MAX_CONTAINERS, MAX_JSON_VALUES
 from driftcheck.models import ContainerState, Outcome, Section
 
 ENGINES = ("podman", "docker")
-
-# /proc/PID/stat: "PID (COMM) STATE PPID ...". COMM may hold ")" and spaces: the last ") " wins.
-_STAT_RECORD = re.compile(rb"(\d+) \(")
 
 
 def inner_nonce(nonce: str, index: int) -> str:
@@ -93,49 +90,6 @@ def _digests(record: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 # --- zombies as the host sees them -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Proc:
-    pid: int
-    comm: str
-    state: str
-    ppid: int
-
-
-def _records(raw: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of each record, one at a time: no list of every candidate in memory."""
-    begin = None
-    for m in _STAT_RECORD.finditer(raw):
-        if not _at_line_start(raw, m.start()):
-            continue
-        if begin is not None:
-            yield begin, m.start()
-        begin = m.start()
-    if begin is not None:
-        yield begin, len(raw)
-
-
-def parse_procs(raw: bytes) -> dict[int, Proc]:
-    """The concatenated /proc/[0-9]*/stat records (facts.procstat). Garbled records are skipped.
-    A record has 40+ fields after COMM: a 15-byte COMM cannot fake one, and the last ") " is
-    the real end of COMM."""
-    procs: dict[int, Proc] = {}
-    for begin, end in _records(raw):
-        if len(procs) >= MAX_PROCESSES:
-            raise LimitError(f"more than {MAX_PROCESSES:,} processes in /proc")
-        record = raw[begin:end]
-        pid, _, rest = record.partition(b" (")
-        comm, sep, tail = rest.rpartition(b") ")
-        fields = tail.split()
-        if not sep or len(fields) < 20 or not pid.isdigit() or not fields[1].lstrip(b"-").isdigit():
-            continue
-        procs[int(pid)] = Proc(int(pid), text(comm), text(fields[0][:1]), int(fields[1]))
-    return procs
-
-
-def _at_line_start(raw: bytes, at: int) -> bool:
-    return at == 0 or raw[at - 1 : at] == b"\n"
 
 
 def hygiene(container: ContainerState, procs: Mapping[int, Proc]) -> ContainerState:

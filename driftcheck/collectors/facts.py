@@ -1,18 +1,14 @@
-"""Host facts from the facts.* sections: os-release, kernel, uptime, clock, provisioning time,
-zombie count and PID 1's command line. A fact that cannot be read is left unknown (None or "")."""
+"""Host facts from the facts.* sections: os-release, kernel, uptime, clock, provisioning time
+and PID 1's command line (the zombie count: procs.py). A fact that cannot be read is left
+unknown (None or "")."""
 
 from __future__ import annotations
 
-import re
 import shlex
 
 from driftcheck.collectors.sections import lines, text
 
-# The end of one /proc/PID/stat record: ") STATE" then the numeric fields (40+ of them on any
-# kernel since 2.6). A command name is at most 15 bytes, so it cannot fake this tail even when
-# it holds ")", spaces or newlines: the state after the *last* such ")" is the real one.
 _OS_RELEASE_LINES = 1000  # a real one has ~10-20; a hostile one is not parsed line by line beyond
-_STAT_TAIL = re.compile(rb"\) ([A-Za-z]) (?:-?\d+ ){20,}-?\d+\n?")
 
 
 def parse_os_release(raw: bytes) -> dict[str, str]:
@@ -62,15 +58,6 @@ def _epoch(value: list[str]) -> float | None:
     if not value or not value[0].isdigit():
         return None
     return float(value[0]) if int(value[0]) > 0 else None
-
-
-def count_zombies(raw: bytes) -> int | None:
-    """Zombies among the concatenated /proc/[0-9]*/stat records; None when there were none
-    at all (no /proc: unknown, not zero)."""
-    states = [m.group(1) for m in _STAT_TAIL.finditer(raw)]
-    if not states:
-        return None
-    return sum(1 for s in states if s == b"Z")
 
 
 def parse_cmdline(raw: bytes) -> str:

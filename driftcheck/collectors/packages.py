@@ -18,18 +18,36 @@ from driftcheck.models import Package
 # dpkg states in which the package's files are all there and configured (triggers may be
 # pending). half-installed, unpacked, half-configured and config-files (removed, "rc") are not.
 DPKG_INSTALLED = frozenset({"installed", "triggers-awaited", "triggers-pending"})
+# ${db:Status-Abbrev} (dpkg >= 1.16.2): want, status and error flag in 3 bytes, where ${Status}
+# takes ~20; the middle one is the status.
+DPKG_ABBREV = {
+    "n": "not-installed",
+    "c": "config-files",
+    "H": "half-installed",
+    "U": "unpacked",
+    "F": "half-configured",
+    "W": "triggers-awaited",
+    "t": "triggers-pending",
+    "i": "installed",
+}
+_DPKG_WANT, _DPKG_ERROR = frozenset("uihrp"), frozenset(" R")
 
 # Lines a tool may print among its records (e.g. when stderr was merged into stdout).
 _WARNING_PREFIXES = ("dpkg-query: warning:", "dpkg: warning:", "warning:", "error: db5 error")
+_WARNING_FIRST = frozenset("dDwWeE")  # a line can start a warning only with one of these
 
 
 def _records(raw: bytes, fields: int, tool: str) -> Iterator[list[str]]:
     warning = False
     for n, line in enumerate(lines(raw, MAX_PACKAGES, f"{tool} output"), 1):
         # A warning may go on over indented lines (dpkg-query's "near line N" warnings do).
-        warning = line.lower().startswith(_WARNING_PREFIXES) or (warning and line[:1] == " ")
-        if warning or not line.strip():
+        first = line[:1]
+        if first in _WARNING_FIRST and line.lower().startswith(_WARNING_PREFIXES):
+            warning = True
             continue
+        if (warning and first == " ") or not line or line.isspace():
+            continue
+        warning = False
         parts = line.split("\t")
         if len(parts) != fields:
             raise ParseError(f"{tool} line {n}: not a package record: {line[:80]!r}")
@@ -37,19 +55,28 @@ def _records(raw: bytes, fields: int, tool: str) -> Iterator[list[str]]:
 
 
 def parse_dpkg(raw: bytes) -> list[Package]:
-    """`${Status}\\t${Package}\\t${Version}\\t${Architecture}` lines; installed ones only
-    (held packages included: a hold is a wish, not a state)."""
+    """`${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}` lines (or with the
+    long `${Status}`, as captured before); installed ones only (held packages included: a hold
+    is a wish, not a state)."""
     packages = []
     for status, name, version, arch in _records(raw, 4, "dpkg-query"):
-        words = status.split()
-        if len(words) != 3:
-            raise ParseError(f"dpkg-query: not a package status: {status[:80]!r}")
-        if words[2] not in DPKG_INSTALLED:
+        if _dpkg_status(status) not in DPKG_INSTALLED:
             continue
         if not name or not version:
             raise ParseError(f"dpkg-query: an installed package without name or version: {name!r}")
         packages.append(Package(name, version, arch, "dpkg"))
     return packages
+
+
+def _dpkg_status(status: str) -> str:
+    """The status word of `ii ` (abbreviated) or `install ok installed`."""
+    abbrev = len(status) == 3 and status[0] in _DPKG_WANT and status[2] in _DPKG_ERROR
+    if abbrev and status[1] in DPKG_ABBREV:
+        return DPKG_ABBREV[status[1]]
+    words = status.split()
+    if len(words) != 3:
+        raise ParseError(f"dpkg-query: not a package status: {status[:80]!r}")
+    return words[2]
 
 
 def parse_rpm(raw: bytes) -> list[Package]:
@@ -108,6 +135,10 @@ def by_name(packages: Iterable[Package]) -> dict[str, tuple[Package, ...]]:
     for p in packages:
         grouped.setdefault(p.name, []).append(p)
     return {
-        name: tuple(sorted(found, key=lambda p: (p.manager, p.arch, p.version)))
+        name: (found[0],) if len(found) == 1 else tuple(sorted(found, key=_instance_order))
         for name, found in sorted(grouped.items())
     }
+
+
+def _instance_order(p: Package) -> tuple[str, str, str]:
+    return (p.manager, p.arch, p.version)

@@ -8,20 +8,15 @@ Parsing is total: missing, repeated or garbled sections become FAILED with a rea
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
-from driftcheck.collectors.containers import (
-    ENGINES,
-    containers_section,
-    inner_nonce,
-    parse_procs,
-)
+from driftcheck.collectors.containers import ENGINES, containers_section, inner_nonce
 from driftcheck.collectors.facts import (
-    count_zombies,
     parse_cmdline,
     parse_first_number,
     parse_os_release,
@@ -42,6 +37,7 @@ from driftcheck.collectors.peerdata import (
     wants_conffiles,
     wants_units,
 )
+from driftcheck.collectors.procs import Proc, by_pid, parse_proc_lines, parse_procstat, zombies
 from driftcheck.collectors.sections import (
     UNSUPPORTED,
     ParseError,
@@ -73,11 +69,22 @@ MANAGERS: dict[str, tuple[str, Callable[[bytes], list[Package]]]] = {
     "rpm": ("rpm", parse_rpm),
     "apk": ("apk database", parse_apk),
 }
-FACTS = ("os-release", "kernel", "uptime", "clock", "provisioned", "procstat", "pid1")
+FACTS = ("os-release", "kernel", "uptime", "clock", "provisioned", "pid1")
+# The process table: sed-cut lines, or (a host without sed) the whole /proc/PID/stat records.
+PROCS = {"facts.procs": parse_proc_lines, "facts.procstat": parse_procstat}
 
 
+@functools.cache
 def prelude() -> str:
-    return resources.files("driftcheck.collectors").joinpath("collect.sh").read_text()
+    """collect.sh without its comment lines: they are for its readers, and they would be half
+    of the bytes sent to every host. (collect.sh has no here-document or multi-line string
+    with a line that starts with "#".)"""
+    source = resources.files("driftcheck.collectors").joinpath("collect.sh").read_text()
+    return "".join(line for line in source.splitlines(keepends=True) if not _comment(line))
+
+
+def _comment(line: str) -> bool:
+    return line.lstrip(" \t").startswith("#")
 
 
 def build_script(
@@ -205,11 +212,12 @@ class _Output:
 def parse_output(result: CommandResult, state: DeclaredState, nonce: str) -> Observed:
     sections = split_sections(result.stdout, nonce)
     out = _Output(sections, _broken(result, sections))
+    procs = _proc_table(out)
     observed = Observed(
         packages=_packages(out),
         files=_file_section(out, state),
         services=_service_section(out, state),
-        facts=_facts(out),
+        facts=_facts(out, procs),
         truncated=result.truncated,
     )
     if wants_units(state) or wants_conffiles(state):
@@ -220,15 +228,24 @@ def parse_output(result: CommandResult, state: DeclaredState, nonce: str) -> Obs
         )
     if not audits_containers(state):
         return observed
-    return replace(observed, containers=_containers(out), inner=_inner(out, state, nonce))
+    return replace(observed, containers=_containers(out, procs), inner=_inner(out, state, nonce))
 
 
-def _containers(out: _Output) -> Section[Mapping[str, ContainerState]]:
-    procstat = out.get("facts.procstat")
-    procs = parse_procs(procstat.body) if procstat is not None else {}
+def _proc_table(out: _Output) -> Sequence[Proc] | None:
+    """The host's processes, from whichever form the host sent; None when it sent neither."""
+    for name, parse in PROCS.items():
+        raw = out.get(name)
+        if raw is not None:
+            return parse(raw.body)  # cat's status is ignored: processes vanish mid-read
+    return None
+
+
+def _containers(
+    out: _Output, procs: Sequence[Proc] | None
+) -> Section[Mapping[str, ContainerState]]:
     raws = {engine: out.get(f"containers.{engine}") for engine in ENGINES}
     missing = next((out.missing(f"containers.{e}") for e in ENGINES if raws[e] is None), "")
-    return containers_section(raws, procs, missing)
+    return containers_section(raws, by_pid(procs or ()), missing)
 
 
 def _inner(out: _Output, state: DeclaredState, nonce: str) -> dict[str, Observed]:
@@ -373,17 +390,19 @@ def _conffiles(out: _Output) -> Section[Mapping[str, ConfFile]]:
     return merge_conffiles(sections)
 
 
-def _facts(out: _Output) -> Section[HostFacts]:
+def _facts(out: _Output, procs: Sequence[Proc] | None) -> Section[HostFacts]:
     raws: dict[str, bytes] = {}
     for name in FACTS:
         raw = out.get(f"facts.{name}")
         if raw is None:
             return _failed(out.missing(f"facts.{name}"))
-        raws[name] = raw.body if raw.rc == 0 or name == "procstat" else b""
-    return Section(Outcome.COLLECTED, _host_facts(raws))
+        raws[name] = raw.body if raw.rc == 0 else b""
+    if procs is None:
+        return _failed(out.missing("facts.procs"))
+    return Section(Outcome.COLLECTED, _host_facts(raws, procs))
 
 
-def _host_facts(raws: Mapping[str, bytes]) -> HostFacts:
+def _host_facts(raws: Mapping[str, bytes], procs: Sequence[Proc]) -> HostFacts:
     release = parse_os_release(raws["os-release"])
     provisioned, source = parse_provisioned(raws["provisioned"])
     return HostFacts(
@@ -395,7 +414,7 @@ def _host_facts(raws: Mapping[str, bytes]) -> HostFacts:
         provisioned=provisioned,
         provisioned_source=source,
         now=parse_first_number(raws["clock"]),
-        zombies=count_zombies(raws["procstat"]),
+        zombies=zombies(procs),
         pid1=parse_cmdline(raws["pid1"]),
     )
 

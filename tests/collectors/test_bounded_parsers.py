@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from driftcheck.collectors.containers import parse_inspect, parse_procs
+from driftcheck.collectors.containers import parse_inspect
 from driftcheck.collectors.facts import parse_os_release
 from driftcheck.collectors.files import parse_file
+from driftcheck.collectors.procs import parse_procstat
 from driftcheck.collectors.sections import lines
 from driftcheck.collectors.services import parse_systemctl_show, split_blocks
 from driftcheck.errors import LimitError
@@ -68,7 +69,7 @@ def test_inspect_json_is_counted_before_it_is_built() -> None:
 def test_process_table_past_the_limit() -> None:
     record = b"%d (sh) S 1" + b" 0" * 40 + b"\n"
     ok = b"".join(record % pid for pid in range(1, 1001))
-    assert len(parse_procs(ok)) == 1000
+    assert len(parse_procstat(ok)) == 1000
     too_many = b"".join(record % pid for pid in range(1, MAX_PROCESSES + 2))
     with pytest.raises(LimitError, match="processes"):
-        parse_procs(too_many)
+        parse_procstat(too_many)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from driftcheck.collectors import facts, packages, peerdata, services
+from driftcheck.collectors import facts, packages, peerdata, procs, services
 from driftcheck.collectors.script import parse_output
 from driftcheck.collectors.sections import ParseError
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, ServiceSpec
@@ -29,7 +29,8 @@ PARSERS: dict[str, Callable[..., Any]] = {
     "systemctl": services.parse_systemctl_show,
     "os-release": facts.parse_os_release,
     "provisioned": lambda raw: list(facts.parse_provisioned(raw)),
-    "procstat": facts.count_zombies,
+    "procstat": lambda raw: procs.zombies(procs.parse_procstat(raw)),
+    "procs": lambda raw: procs.zombies(procs.parse_proc_lines(raw)),
     "cmdline": facts.parse_cmdline,
     "conffiles-dpkg": peerdata.parse_dpkg_conffiles,
     "conffiles-rpm": peerdata.parse_rpm_conffiles,

@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
-from driftcheck.collectors.script import build_script, parse_output
+from driftcheck.collectors.procs import Proc, by_pid, zombies
+from driftcheck.collectors.script import PROCS, build_script, parse_output
 from driftcheck.collectors.sections import split_sections
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
 from tests.tools import require, require_root, require_tools
@@ -262,3 +264,58 @@ def test_every_conffile_section_name_is_what_the_shell_prints(tmp_path: Path) ->
     if shutil.which("rpm") is None:
         expected = {name for name in expected if not name.startswith("conffiles.rpm.")}
     assert expected <= set(found)
+
+
+def hostile_parent() -> subprocess.Popen[bytes]:
+    """A process renamed (prctl PR_SET_NAME) to forge records: its first line "PID (a) Z 1"
+    looks like a zombie, its second starts "3 (y)". Its one real unreaped child inherits the
+    name."""
+    code = (
+        "import ctypes, os, sys, time\n"
+        "ctypes.CDLL(None).prctl(15, b'a) Z 1\\n3 (y', 0, 0, 0)\n"
+        "if os.fork() == 0:\n    os._exit(0)\n"
+        "print('ready', flush=True)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"
+    return proc
+
+
+def proc_records(output: bytes) -> tuple[str, list[Proc]]:
+    sections = split_sections(output, NONCE)
+    name = next(n for n in PROCS if n in sections)
+    return name, PROCS[name](sections[name].body)
+
+
+@pytest.mark.parametrize("sed", [True, False], ids=["sed", "no-sed"])
+def test_process_table_with_a_hostile_name(sed: bool, tmp_path: Path) -> None:
+    """Real /proc in a busybox root, with and without sed: the forged PID is left out of the
+    table by PID, the real zombie counts once, the forger's name cannot add one."""
+    require_root()
+    require_tools("busybox", "unshare")
+    root = tmp_path / "root"
+    busybox_root(root)
+    if not sed:
+        (root / "bin" / "sed").unlink()
+    (root / "proc").mkdir()
+    hostile = hostile_parent()
+    try:
+        inside = f"mount --bind /proc {root}/proc && exec chroot {root} /bin/sh -s"
+        script = build_script(DeclaredState(), NONCE).encode()
+        proc = subprocess.run(
+            ["unshare", "-m", "sh", "-c", inside], input=script, capture_output=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        name, records = proc_records(proc.stdout)
+    finally:
+        hostile.kill()
+        hostile.wait()
+    assert name == ("facts.procs" if sed else "facts.procstat")
+    # (a child of an earlier test's forger may still wait for init to reap it)
+    forged = [p for p in records if p.comm == "y" and p.ppid in (os.getpid(), hostile.pid)]
+    assert sorted((p.pid, p.state) for p in forged) == [(3, "S"), (3, "Z")]
+    assert {p.ppid for p in forged if p.state == "Z"} == {hostile.pid}
+    assert not [p for p in records if p.comm == "a"]  # the line cut short is no record
+    assert 3 not in by_pid(records)  # claimed by the kernel thread and by both forgers
+    assert zombies(records) == sum(1 for p in records if p.state == "Z") >= 1

@@ -13,8 +13,8 @@ from driftcheck.collectors.containers import (
     hygiene,
     inner_nonce,
     parse_inspect,
-    parse_procs,
 )
+from driftcheck.collectors.procs import by_pid, parse_procstat
 from driftcheck.collectors.sections import ParseError, RawSection
 from driftcheck.models import ContainerState, Outcome
 
@@ -38,7 +38,7 @@ def test_inspect_fixture(path: Path) -> None:
 def test_procstat_fixture(path: Path) -> None:
     case = json.loads(path.read_text())
     container = ContainerState("c", "podman", "img", "id", "running", host_pid=case["host_pid"])
-    seen = hygiene(container, parse_procs(case["stdout"].encode()))
+    seen = hygiene(container, by_pid(parse_procstat(case["stdout"].encode())))
     assert {"pid1_now": seen.pid1_now, "zombies": seen.zombies} == case["expected"]
 
 
@@ -78,7 +78,7 @@ def test_hostile_comm_cannot_fake_a_zombie() -> None:
         b"12 (\n13 (y) Z 10 1) S 10 10 10 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n"
     )
     seen = hygiene(
-        ContainerState("c", "podman", "i", "d", "running", host_pid=10), parse_procs(raw)
+        ContainerState("c", "podman", "i", "d", "running", host_pid=10), by_pid(parse_procstat(raw))
     )
     assert seen.zombies == 0  # the comm "\n13 (y) Z 10 1" cannot make a zombie
     assert seen.pid1_now == "sleep"

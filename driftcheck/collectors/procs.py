@@ -1,0 +1,102 @@
+"""The host's process table, for its zombie count and its containers' hygiene.
+
+Two forms, told apart by the section's name (which the host cannot forge):
+- facts.procs: one `PID (COMM) STATE PPID` line per process, cut on the host by sed, which
+  prints a line only when the whole /proc/PID/stat record followed it (20+ numeric fields after
+  STATE). The other ~200 bytes of each record never cross the wire.
+- facts.procstat: the whole concatenated /proc/[0-9]*/stat records, from a host without sed.
+
+COMM may hold ")", spaces and newlines (prctl PR_SET_NAME, 15 bytes at most): the last ") " of a
+record ends it, and a 15-byte COMM cannot fake the numeric fields that follow a real one. A COMM
+with a newline can still start a line with a PID of its choosing, but each process gives at most
+one record, with its own real state: zombies are counted over records, and a PID that comes
+twice is left out of the table by PID (its hygiene is unknown rather than another process's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from driftcheck.collectors.sections import text
+from driftcheck.errors import LimitError
+from driftcheck.limits import MAX_PROCESSES
+
+_STAT_RECORD = re.compile(rb"(\d+) \(")  # where a /proc/PID/stat record may start
+_PROC_LINE = re.compile(rb"(\d+) \((.*)\) ([A-Za-z]) (-?\d+)")  # a facts.procs line, whole
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    comm: str
+    state: str
+    ppid: int
+
+
+def parse_proc_lines(raw: bytes) -> list[Proc]:
+    """facts.procs: `PID (COMM) STATE PPID` lines. Anything else (a process that vanished
+    mid-read) is skipped."""
+    procs: list[Proc] = []
+    for line in raw.split(b"\n"):
+        m = _PROC_LINE.fullmatch(line)
+        if m is None:
+            continue
+        if len(procs) >= MAX_PROCESSES:
+            raise LimitError(f"more than {MAX_PROCESSES:,} processes in /proc")
+        procs.append(Proc(int(m[1]), text(m[2]), text(m[3]), int(m[4])))
+    return procs
+
+
+def parse_procstat(raw: bytes) -> list[Proc]:
+    """facts.procstat: the concatenated /proc/[0-9]*/stat records. Garbled records are skipped."""
+    procs: list[Proc] = []
+    for begin, end in _records(raw):
+        if len(procs) >= MAX_PROCESSES:
+            raise LimitError(f"more than {MAX_PROCESSES:,} processes in /proc")
+        record = raw[begin:end]
+        pid, _, rest = record.partition(b" (")
+        comm, sep, tail = rest.rpartition(b") ")
+        fields = tail.split()
+        if not sep or len(fields) < 20 or not pid.isdigit() or not fields[1].lstrip(b"-").isdigit():
+            continue
+        procs.append(Proc(int(pid), text(comm), text(fields[0][:1]), int(fields[1])))
+    return procs
+
+
+def zombies(procs: Sequence[Proc]) -> int | None:
+    """Zombies among the records; None when there are none at all (no /proc: unknown, not 0)."""
+    if not procs:
+        return None
+    return sum(1 for p in procs if p.state == "Z")
+
+
+def by_pid(procs: Sequence[Proc]) -> dict[int, Proc]:
+    """PID -> process, without the PIDs that more than one record claims."""
+    table: dict[int, Proc] = {}
+    claimed: set[int] = set()
+    for proc in procs:
+        if proc.pid in claimed:
+            table.pop(proc.pid, None)
+        else:
+            claimed.add(proc.pid)
+            table[proc.pid] = proc
+    return table
+
+
+def _records(raw: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each record, one at a time: no list of every candidate in memory."""
+    begin = None
+    for m in _STAT_RECORD.finditer(raw):
+        if not _at_line_start(raw, m.start()):
+            continue
+        if begin is not None:
+            yield begin, m.start()
+        begin = m.start()
+    if begin is not None:
+        yield begin, len(raw)
+
+
+def _at_line_start(raw: bytes, at: int) -> bool:
+    return at == 0 or raw[at - 1 : at] == b"\n"
