@@ -191,7 +191,7 @@ def _package_versions(observed: Observed) -> Mapping[str, str] | None:
     if not observed.packages.ok:
         return None
     return {
-        name: ", ".join(sorted({p.version for p in pkgs}))
+        name: pkgs[0].version if len(pkgs) == 1 else ", ".join(sorted({p.version for p in pkgs}))
         for name, pkgs in observed.packages.value.items()
     }
 

@@ -90,14 +90,21 @@ def text(raw: bytes) -> str:
 
 
 def lines(raw: bytes, limit: int, what: str) -> Iterator[str]:
-    """The lines of `raw` as text, one at a time (no copy of the whole body as text and as a
-    list); LimitError past `limit` lines, before any work is done on the one too many."""
+    """The lines of `raw` as text, one at a time, decoded a block of whole lines at a time (no
+    copy of the whole body as text and as a list); LimitError past `limit` lines, before any
+    work is done on the one too many. A block ends at a newline, which is never inside a UTF-8
+    sequence: decoding by block or by line gives the same text."""
     start, count, size = 0, 0, len(raw)
     while start < size:
-        stop = raw.find(b"\n", start)
+        stop = raw.rfind(b"\n", start, start + _BLOCK)
+        stop = stop if stop >= 0 else raw.find(b"\n", start + _BLOCK)
         stop = size if stop < 0 else stop
-        count += 1
-        if count > limit:
-            raise LimitError(f"{what}: more than {limit:,} lines; the rest was not read")
-        yield text(raw[start:stop]).removesuffix("\r")
+        for line in text(raw[start:stop]).split("\n"):
+            count += 1
+            if count > limit:
+                raise LimitError(f"{what}: more than {limit:,} lines; the rest was not read")
+            yield line.removesuffix("\r")
         start = stop + 1
+
+
+_BLOCK = 1 << 16
