@@ -3,6 +3,7 @@ shells and real processes."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -104,3 +105,52 @@ def test_busybox_timeout_is_not_used(tmp_path: Path) -> None:
 def test_bound_is_whole_seconds_at_least_one() -> None:
     assert bounded_sh(0.2)[-1] == "1"
     assert bounded_sh(29.01)[-1] == "30"
+
+
+def reads_of(script: bytes, env: dict[str, str] | None = None) -> list[bytes]:
+    """What the reader of the bounded script's stdout receives, read by read."""
+    proc = subprocess.Popen(bounded_sh(30), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdin.write(script)
+    proc.stdin.close()
+    out = proc.stdout.fileno()
+    chunks = list(iter(lambda: os.read(out, 1 << 20), b""))
+    assert proc.wait(timeout=30) == 0
+    return chunks
+
+
+SMALL_WRITES = b"".join(b"echo line %d; sleep 0.01\n" % i for i in range(30))
+
+
+def test_output_arrives_in_one_block_not_one_packet_per_write() -> None:
+    require_tools("dd", "timeout")
+    chunks = reads_of(SMALL_WRITES)
+    assert b"".join(chunks) == b"".join(b"line %d\n" % i for i in range(30))
+    assert len(chunks) == 1
+
+
+def test_without_dd_the_output_still_arrives_whole(tmp_path: Path) -> None:
+    """Without dd the writes come as they are made (here over 0.3 s: several reads)."""
+    for tool in ("timeout", "sleep", "sh"):
+        found = shutil.which(tool)
+        assert found is not None
+        (tmp_path / tool).symlink_to(found)
+    chunks = reads_of(SMALL_WRITES, env={"PATH": str(tmp_path)})
+    assert b"".join(chunks) == b"".join(b"line %d\n" % i for i in range(30))
+    assert len(chunks) > 1
+
+
+def test_output_written_before_a_kill_still_arrives() -> None:
+    rc, out, took = run_bounded(b"echo before\nsleep 300\necho after\n", 1)
+    assert (rc, out) == (137, b"before\n")
+    assert took < 5
+
+
+def test_a_process_the_script_leaves_behind_cannot_hold_the_status() -> None:
+    """A daemon the script starts in a session of its own (out of timeout's reach) with its
+    output elsewhere: the run ends when the script does."""
+    require_tools("setsid")
+    rc, out, took = run_bounded(b"setsid sleep 5 </dev/null >/dev/null 2>&1 &\necho done\n", 30)
+    assert (rc, out) == (0, b"done\n")
+    assert took < 3
