@@ -60,8 +60,8 @@ def timed(argv: Sequence[str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, text)
 
 
-def bare(farm: Path, forks: int) -> Run:
-    return timed([sys.executable, "-m", "bench.bare", str(farm), "--forks", str(forks)])
+def bare(farm: Path, forks: int, *extra: str) -> Run:
+    return timed([sys.executable, "-m", "bench.bare", str(farm), "--forks", str(forks), *extra])
 
 
 def scan(farm: Path, forks: int, report_dir: Path) -> Run:
@@ -111,11 +111,15 @@ def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
     try:
         with tempfile.TemporaryDirectory(prefix="driftcheck-bench-") as tmp:
             base = bare(farm, forks)
+            same = bare(farm, forks, "--collector")
             ours = scan(farm, forks, Path(tmp))
             ok, total = audited(Path(tmp))
             files = sizes_of(Path(tmp))
         counts = json.loads(base.stdout.strip().splitlines()[-1]) if base.stdout else {}
         bare_ok, bare_bytes = counts.get("ok", 0), counts.get("bytes", 0)
+        same_ok = (
+            json.loads(same.stdout.strip().splitlines()[-1]).get("ok", 0) if same.stdout else 0
+        )
         payload = payload_bytes(farm)
     finally:
         farm_module.down(farm)
@@ -123,6 +127,8 @@ def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
         "hosts": hosts,
         "bare_wall": base.wall, "bare_cpu_ms": 1000 * base.cpu / hosts, "bare_rss": base.rss_mb,
         "bare_ok": bare_ok, "bare_bytes": bare_bytes / max(1, bare_ok),
+        "same_wall": same.wall, "same_cpu_ms": 1000 * same.cpu / hosts, "same_rss": same.rss_mb,
+        "same_ok": same_ok,
         "wall": ours.wall, "cpu_ms": 1000 * ours.cpu / hosts, "rss": ours.rss_mb, "ok": ok,
         "total": total, "bytes": payload, "json": files["json"], "html": files["html"],
         "history": files["history"], "rc": ours.rc,
@@ -130,23 +136,29 @@ def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
 
 
 def table(row: dict[str, float]) -> str:
+    """Three processes side by side: the bare fan-out with `dpkg-query -W`, the bare fan-out
+    with driftcheck's collector script (the same host work), and `driftcheck scan`."""
     n = int(row["hosts"])
     kb = 1 << 10
     lines = [
         f"### {n:,} hosts",
         "",
-        "| measure | bare paramiko fan-out | `driftcheck scan` | ratio |",
-        "|---|---|---|---|",
-        f"| hosts audited | {int(row['bare_ok'])}/{n} | {int(row['ok'])}/{int(row['total'])} | |",
-        f"| wall time | {row['bare_wall']:.2f} s | {row['wall']:.2f} s "
-        f"| {row['wall'] / row['bare_wall']:.2f}x |",
-        f"| client CPU per host | {row['bare_cpu_ms']:.1f} ms | {row['cpu_ms']:.1f} ms "
-        f"| {row['cpu_ms'] / row['bare_cpu_ms']:.2f}x |",
-        f"| peak RSS | {row['bare_rss']:.0f} MB | {row['rss']:.0f} MB | |",
+        "| measure | bare, `dpkg-query -W` | bare, driftcheck's script | `driftcheck scan` "
+        "| scan / bare | scan / bare script |",
+        "|---|---|---|---|---|---|",
+        f"| hosts audited | {int(row['bare_ok'])}/{n} | {int(row['same_ok'])}/{n} "
+        f"| {int(row['ok'])}/{int(row['total'])} | | |",
+        f"| wall time | {row['bare_wall']:.2f} s | {row['same_wall']:.2f} s | {row['wall']:.2f} s "
+        f"| {row['wall'] / row['bare_wall']:.2f}x | {row['wall'] / row['same_wall']:.2f}x |",
+        f"| client CPU per host | {row['bare_cpu_ms']:.1f} ms | {row['same_cpu_ms']:.1f} ms "
+        f"| {row['cpu_ms']:.1f} ms | {row['cpu_ms'] / row['bare_cpu_ms']:.2f}x "
+        f"| {row['cpu_ms'] / row['same_cpu_ms']:.2f}x |",
+        f"| peak RSS | {row['bare_rss']:.0f} MB | {row['same_rss']:.0f} MB | {row['rss']:.0f} MB "
+        "| | |",
         f"| payload bytes per host (command/script + output) | {row['bare_bytes']:,.0f} "
-        f"| {row['bytes']:,.0f} | |",
-        f"| JSON / HTML / history | | {row['json'] / kb:,.0f} / {row['html'] / kb:,.0f} / "
-        f"{row['history'] / kb:,.0f} KB | |",
+        f"| {row['bytes']:,.0f} | {row['bytes']:,.0f} | | |",
+        f"| JSON / HTML / history | | | {row['json'] / kb:,.0f} / {row['html'] / kb:,.0f} / "
+        f"{row['history'] / kb:,.0f} KB | | |",
     ]
     return "\n".join(lines)
 
@@ -156,8 +168,10 @@ def growth(small: dict[str, float], large: dict[str, float]) -> str:
     scale = large["hosts"] / small["hosts"]
     per_host = {
         "bare wall per host": (large["bare_wall"] / scale) / small["bare_wall"],
+        "bare-script wall per host": (large["same_wall"] / scale) / small["same_wall"],
         "driftcheck wall per host": (large["wall"] / scale) / small["wall"],
         "bare CPU per host": large["bare_cpu_ms"] / small["bare_cpu_ms"],
+        "bare-script CPU per host": large["same_cpu_ms"] / small["same_cpu_ms"],
         "driftcheck CPU per host": large["cpu_ms"] / small["cpu_ms"],
         "driftcheck peak RSS (total)": large["rss"] / small["rss"],
         "JSON size per host": (large["json"] / scale) / small["json"],
