@@ -114,7 +114,7 @@ class _IniReader:
 
     def _hosts(self, text: str) -> None:
         try:
-            tokens = shlex.split(text, comments=True)
+            tokens = _words(text)
         except ValueError as exc:
             raise self.fail(f"cannot split host line: {exc}") from None
         if not tokens:
@@ -190,3 +190,16 @@ def _coerce(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "surrogateescape")
     return value
+
+
+_SHLEX_SPECIAL = frozenset("'\"\\#")
+_SHLEX_BLANKS = re.compile(r"[ \t\r\n]+")
+
+
+def _words(text: str) -> list[str]:
+    """shlex.split(text, comments=True), as Ansible splits a host line; without quotes,
+    backslashes or "#" that is a split on shlex's blanks, 10x faster (1,000s of host lines)."""
+    if _SHLEX_SPECIAL.isdisjoint(text):
+        stripped = text.strip(" \t\r\n")
+        return _SHLEX_BLANKS.split(stripped) if stripped else []
+    return shlex.split(text, comments=True)
