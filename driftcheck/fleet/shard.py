@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import UsageError
-from driftcheck.models import Host
+from driftcheck.models import Host, Vaulted
+from driftcheck.templating import raw_variables
 
 _SHARD = re.compile(r"(\d+)/(\d+)")
 
@@ -57,11 +58,30 @@ def select_shard(hosts: Sequence[Host], shard: Shard) -> list[Host]:
 
 
 def inventory_digest(hosts: Iterable[Host]) -> str:
-    """Of the inventory as loaded (names, groups, merged variables), not of its files: two
-    runners with the inventory checked out in different places still agree."""
-    canonical = [[h.name, list(h.groups), h.vars] for h in hosts]
-    text = json.dumps(canonical, sort_keys=True, default=str, ensure_ascii=False)
+    """Of the inventory as loaded (names, groups, variables as the files say them, unrendered),
+    not of its files: two runners with the inventory checked out in different places still
+    agree. A vaulted value counts by its ciphertext: nothing is decrypted for this."""
+    canonical = [[h.name, list(h.groups), _placeless(raw_variables(h.vars))] for h in hosts]
+    text = json.dumps(canonical, sort_keys=True, default=_canonical, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+# Ansible's magic variables that say where the inventory was read from, not what it says.
+_WHERE = frozenset({"inventory_file", "inventory_dir"})
+
+
+def _placeless(variables: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in variables.items() if k not in _WHERE}
+
+
+def _canonical(value: object) -> object:
+    """What json cannot say by itself. (str() of the mapping that holds a host's variables
+    said only how many there were, so the digest ignored every value.)"""
+    if isinstance(value, Vaulted):
+        return {"vaulted": value.ciphertext}
+    if isinstance(value, Mapping):
+        return dict(value)
+    return repr(value)
 
 
 def states_digest(states_dir: Path) -> str:

@@ -95,3 +95,16 @@ def test_states_digest_follows_content_not_location(tmp_path: Path) -> None:
     assert states_digest(one) == states_digest(two)
     (two / "templates" / "motd.j2").write_text("hello!\n")
     assert states_digest(one) != states_digest(two)
+
+
+def test_inventory_digest_follows_the_values_of_a_loaded_inventory(tmp_path: Path) -> None:
+    """Loaded hosts hold their variables in a lazy mapping: the digest must read its values."""
+    from driftcheck.inventory import load_inventory  # noqa: PLC0415
+
+    digests = []
+    for port in ("22", "22", "2222"):
+        path = tmp_path / f"hosts-{len(digests)}.ini"
+        path.write_text(f"[web]\nweb01 ansible_port={port} ntp=pool.{{{{inventory_hostname}}}}\n")
+        digests.append(inventory_digest(load_inventory(str(path)).hosts.values()))
+    assert digests[0] == digests[1]
+    assert digests[0] != digests[2]

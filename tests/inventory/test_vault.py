@@ -239,3 +239,10 @@ def test_ansible_vault_password_file_in_the_environment_is_honoured(tree: dict[s
                           env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["vars"]["db_password"] == SECRET
+
+
+def test_inventory_digest_counts_a_vaulted_value_without_opening_it(tree: dict[str, Path]) -> None:
+    from driftcheck.fleet.shard import inventory_digest  # noqa: PLC0415
+
+    hosts = load_inventory(tree["inv"] / "hosts.ini").hosts.values()
+    assert inventory_digest(hosts).startswith("sha256:")  # no VaultError: nothing was decrypted
