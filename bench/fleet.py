@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,7 +107,7 @@ def sizes_of(report_dir: Path) -> dict[str, int]:
     }
 
 
-def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
+def measure(hosts: int, forks: int, farm: Path, keep: Path | None) -> dict[str, float]:
     farm_module.up(farm, hosts)
     try:
         with tempfile.TemporaryDirectory(prefix="driftcheck-bench-") as tmp:
@@ -115,6 +116,8 @@ def measure(hosts: int, forks: int, farm: Path) -> dict[str, float]:
             ours = scan(farm, forks, Path(tmp))
             ok, total = audited(Path(tmp))
             files = sizes_of(Path(tmp))
+            if keep:
+                shutil.copytree(tmp, keep / f"{hosts}-hosts", symlinks=True, dirs_exist_ok=True)
         counts = json.loads(base.stdout.strip().splitlines()[-1]) if base.stdout else {}
         bare_ok, bare_bytes = counts.get("ok", 0), counts.get("bytes", 0)
         same_ok = (
@@ -189,10 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--forks", type=int, default=32)
     parser.add_argument("--farm", type=Path, default=farm_module.FARM)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--keep", type=Path, help="keep each size's report folder under this")
     args = parser.parse_args(argv)
     rows = []
     for hosts in args.sizes:
-        rows.append(measure(hosts, args.forks, args.farm))
+        rows.append(measure(hosts, args.forks, args.farm, args.keep))
         print(table(rows[-1]) + "\n", flush=True)
     for small, large in itertools.pairwise(rows):
         print(growth(small, large) + "\n")
