@@ -80,10 +80,10 @@ dc_provisioned() {
 
 # One line per process, "PID (COMM) STATE PPID", cut from /proc/PID/stat (procs.py says why
 # it cannot be forged); without sed, the whole records. Processes come and go between the glob
-# and cat: a vanished one is not an error.
+# and the read: a vanished one is not an error.
 dc_procs() {
-	cat /proc/[0-9]*/stat 2>/dev/null |
-		sed -n 's/^\([0-9][0-9]* (.*) [A-Za-z] -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p'
+	sed -n 's/^\([0-9][0-9]* (.*) [A-Za-z] -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p' \
+		/proc/[0-9]*/stat 2>/dev/null
 	return 0
 }
 
