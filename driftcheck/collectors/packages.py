@@ -74,6 +74,10 @@ def _dpkg_status(status: str) -> str:
     if abbrev and status[1] in DPKG_ABBREV:
         return DPKG_ABBREV[status[1]]
     words = status.split()
+    if not words:
+        raise ParseError(
+            "dpkg-query printed no package status (db:Status-Abbrev needs dpkg 1.16.2+)"
+        )
     if len(words) != 3:
         raise ParseError(f"dpkg-query: not a package status: {status[:80]!r}")
     return words[2]

@@ -13,8 +13,9 @@ import pytest
 from driftcheck.collectors.containers import parse_inspect
 from driftcheck.collectors.facts import parse_os_release
 from driftcheck.collectors.files import parse_file
+from driftcheck.collectors.packages import parse_dpkg
 from driftcheck.collectors.procs import parse_procstat
-from driftcheck.collectors.sections import lines
+from driftcheck.collectors.sections import ParseError, lines
 from driftcheck.collectors.services import parse_systemctl_show, split_blocks
 from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_PROCESSES
@@ -73,3 +74,9 @@ def test_process_table_past_the_limit() -> None:
     too_many = b"".join(record % pid for pid in range(1, MAX_PROCESSES + 2))
     with pytest.raises(LimitError, match="processes"):
         parse_procstat(too_many)
+
+
+def test_dpkg_without_the_abbreviated_status_is_a_parse_error_that_says_so() -> None:
+    """dpkg older than 1.16.2 prints an empty field for db:Status-Abbrev."""
+    with pytest.raises(ParseError, match="needs dpkg 1.16.2"):
+        parse_dpkg(b"\tbash\t5.2.15-2+b8\tamd64\n")

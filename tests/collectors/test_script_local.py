@@ -11,13 +11,14 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
 from driftcheck.collectors.procs import Proc, by_pid, zombies
-from driftcheck.collectors.script import PROCS, build_script, parse_output
+from driftcheck.collectors.script import PROCS, build_script, parse_output, prelude
 from driftcheck.collectors.sections import split_sections
 from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
 from tests.tools import require, require_root, require_tools
@@ -319,3 +320,20 @@ def test_process_table_with_a_hostile_name(sed: bool, tmp_path: Path) -> None:
     assert not [p for p in records if p.comm == "a"]  # the line cut short is no record
     assert 3 not in by_pid(records)  # claimed by the kernel thread and by both forgers
     assert zombies(records) == sum(1 for p in records if p.state == "Z") >= 1
+
+
+def test_the_script_sent_is_collect_sh_without_its_comments() -> None:
+    """Comment lines are dropped before sending; bash prints what the shell defined (functions
+    normalised, comments gone, variables as set), which must be the same either way."""
+    require_tools("bash")
+    source = resources.files("driftcheck.collectors").joinpath("collect.sh").read_text()
+
+    def defined(text: str) -> str:
+        probe = text + "\ndeclare -f\ndeclare -p LC_ALL PATH dc_nl dc_stats dc_sums dc_sb dc_hb\n"
+        proc = subprocess.run(["bash", "--posix", "-s"], input=probe.encode(), capture_output=True,
+                              check=True, timeout=30)  # fmt: skip
+        return proc.stdout.decode()
+
+    assert defined(prelude()) == defined(source)
+    assert "dc_procs ()" in defined(source)
+    assert len(prelude()) < 0.7 * len(source)
