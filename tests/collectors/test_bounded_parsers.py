@@ -78,5 +78,5 @@ def test_process_table_past_the_limit() -> None:
 
 def test_dpkg_without_the_abbreviated_status_is_a_parse_error_that_says_so() -> None:
     """dpkg older than 1.16.2 prints an empty field for db:Status-Abbrev."""
-    with pytest.raises(ParseError, match="needs dpkg 1.16.2"):
+    with pytest.raises(ParseError, match=r"needs dpkg 1\.16\.2"):
         parse_dpkg(b"\tbash\t5.2.15-2+b8\tamd64\n")
