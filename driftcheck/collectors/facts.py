@@ -5,8 +5,10 @@ unknown (None or "")."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
 
 from driftcheck.collectors.sections import lines, text
+from driftcheck.models import HostFacts
 
 _OS_RELEASE_LINES = 1000  # a real one has ~10-20; a hostile one is not parsed line by line beyond
 
@@ -63,3 +65,25 @@ def _epoch(value: list[str]) -> float | None:
 def parse_cmdline(raw: bytes) -> str:
     """/proc/1/cmdline: NUL-separated arguments, shown space-separated."""
     return " ".join(text(arg) for arg in raw.split(b"\0") if arg)
+
+
+def host_facts(raws: Mapping[str, bytes], zombies: int | None) -> HostFacts:
+    """The facts from the raw facts.NAME sections (script.FACTS), and the zombie count."""
+    release = parse_os_release(raws["os-release"])
+    provisioned, source = parse_provisioned(raws["provisioned"])
+    return HostFacts(
+        os=release.get("PRETTY_NAME") or " ".join(_words(release, "NAME", "VERSION")),
+        os_id=release.get("ID", ""),
+        os_version=release.get("VERSION_ID", ""),
+        kernel=text(raws["kernel"]).strip(),
+        uptime_seconds=parse_first_number(raws["uptime"]),
+        provisioned=provisioned,
+        provisioned_source=source,
+        now=parse_first_number(raws["clock"]),
+        zombies=zombies,
+        pid1=parse_cmdline(raws["pid1"]),
+    )
+
+
+def _words(values: Mapping[str, str], *keys: str) -> Sequence[str]:
+    return [values[k] for k in keys if values.get(k)]

@@ -16,12 +16,7 @@ from importlib import resources
 from typing import Any
 
 from driftcheck.collectors.containers import ENGINES, containers_section, inner_nonce
-from driftcheck.collectors.facts import (
-    parse_cmdline,
-    parse_first_number,
-    parse_os_release,
-    parse_provisioned,
-)
+from driftcheck.collectors.facts import host_facts
 from driftcheck.collectors.files import parse_file
 from driftcheck.collectors.packages import by_name, parse_apk, parse_dpkg, parse_rpm
 from driftcheck.collectors.peerdata import (
@@ -399,25 +394,4 @@ def _facts(out: _Output, procs: Sequence[Proc] | None) -> Section[HostFacts]:
         raws[name] = raw.body if raw.rc == 0 else b""
     if procs is None:
         return _failed(out.missing("facts.procs"))
-    return Section(Outcome.COLLECTED, _host_facts(raws, procs))
-
-
-def _host_facts(raws: Mapping[str, bytes], procs: Sequence[Proc]) -> HostFacts:
-    release = parse_os_release(raws["os-release"])
-    provisioned, source = parse_provisioned(raws["provisioned"])
-    return HostFacts(
-        os=release.get("PRETTY_NAME") or " ".join(_words(release, "NAME", "VERSION")),
-        os_id=release.get("ID", ""),
-        os_version=release.get("VERSION_ID", ""),
-        kernel=text(raws["kernel"]).strip(),
-        uptime_seconds=parse_first_number(raws["uptime"]),
-        provisioned=provisioned,
-        provisioned_source=source,
-        now=parse_first_number(raws["clock"]),
-        zombies=zombies(procs),
-        pid1=parse_cmdline(raws["pid1"]),
-    )
-
-
-def _words(values: Mapping[str, str], *keys: str) -> Sequence[str]:
-    return [values[k] for k in keys if values.get(k)]
+    return Section(Outcome.COLLECTED, host_facts(raws, zombies(procs)))
