@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,15 @@ from driftcheck.compare.files import bound_diffs, size_text
 from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
 from driftcheck.fleet import PeerValues, peer_values
 from driftcheck.limits import MAX_FINDINGS
-from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Status
+from driftcheck.models import (
+    DeclaredState,
+    Finding,
+    Host,
+    HostResult,
+    Observed,
+    Package,
+    Status,
+)
 from driftcheck.report import iso
 from driftcheck.shell import bounded_sh
 
@@ -190,10 +199,16 @@ def limit_finding(why: str, kind: str = "limit") -> Finding:
 def _package_versions(observed: Observed) -> Mapping[str, str] | None:
     if not observed.packages.ok:
         return None
+    # Kept for every host until the fleet stage: a fleet repeats the same names and versions on
+    # every host, so each is kept once (interned): ~100 KB less per host of 770 packages.
     return {
-        name: pkgs[0].version if len(pkgs) == 1 else ", ".join(sorted({p.version for p in pkgs}))
+        sys.intern(name): sys.intern(_versions(pkgs))
         for name, pkgs in observed.packages.value.items()
     }
+
+
+def _versions(pkgs: Sequence[Package]) -> str:
+    return pkgs[0].version if len(pkgs) == 1 else ", ".join(sorted({p.version for p in pkgs}))
 
 
 T = TypeVar("T")

@@ -73,3 +73,24 @@ def test_merged_groups_merge_again_to_the_same_spread() -> None:
         for p in (first, second)
     ]
     assert merge_spread(regions, order) == package_spread(audits)
+
+
+def test_each_package_name_and_version_is_kept_once_for_the_whole_fleet() -> None:
+    """Every host's map is kept until the fleet stage: two hosts' parses of the same database
+    give equal strings, and the maps must hold one copy of each (5,000 hosts x 770 packages)."""
+    from driftcheck.collectors.packages import by_name, parse_dpkg  # noqa: PLC0415
+    from driftcheck.models import Observed, Outcome, Section  # noqa: PLC0415
+    from driftcheck.scan import _package_versions  # noqa: PLC0415
+
+    raw = b"ii \tlibssl3\t3.0.17-1~deb12u2\tamd64\nii \tbash\t5.2.15-2+b8\tamd64\n"
+    maps = []
+    for _ in range(2):
+        packages = Section(Outcome.COLLECTED, by_name(parse_dpkg(bytes(bytearray(raw)))))
+        observed = Observed(packages, *(Section(Outcome.COLLECTED, {}) for _ in range(3)))
+        versions = _package_versions(observed)
+        assert versions is not None
+        maps.append(versions)
+    assert maps[0] == maps[1]
+    for (name0, version0), (name1, version1) in zip(maps[0].items(), maps[1].items(), strict=True):
+        assert name0 is name1
+        assert version0 is version1
