@@ -35,3 +35,37 @@ def test_host_with_nologin_is_not_ready_until_user_sessions_run(lab: Lab) -> Non
         assert lab.ssh(name, "id -un").stdout.decode().strip() == "root"
     finally:
         host.in_host(rec, ["systemctl", "start", "systemd-user-sessions.service"])
+
+
+UNIT = """[Unit]
+Description=driftcheck lab: {what}
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '{script}'
+"""
+
+
+def test_a_unit_failed_for_its_cgroup_is_started_again_and_no_other(lab: Lab) -> None:
+    """Exit status 219 is what systemd records when it could not place the process in its
+    cgroup (EXIT_CGROUP); the first unit fails so once, the second fails for its own reason."""
+    name = next(n for n, h in lab.hosts.items() if h.booted)
+    rec = record(name)
+    once = "test -e /run/cgroup-once || { touch /run/cgroup-once; exit 219; }"
+    units = {
+        "lab-cgroup-once.service": UNIT.format(what="219 once", script=once),
+        "lab-own-failure.service": UNIT.format(what="its own failure", script="exit 1"),
+    }
+    for unit, text in units.items():
+        host.in_host(rec, ["sh", "-c", f"cat > /run/systemd/system/{unit}"], text)
+    host.in_host(rec, ["systemctl", "daemon-reload"])
+    try:
+        for unit in units:
+            host.in_host(rec, ["systemctl", "start", unit])
+        assert host.retry_cgroup_failures(rec) == ["lab-cgroup-once.service"]
+        states = host.in_host(rec, ["systemctl", "is-failed", *units]).stdout.split()
+        assert states == ["active", "failed"]
+    finally:
+        host.in_host(rec, ["systemctl", "reset-failed", *units])
+        host.in_host(rec, ["sh", "-c", "rm -f /run/cgroup-once /run/systemd/system/lab-*.service"])
+        host.in_host(rec, ["systemctl", "daemon-reload"])

@@ -161,10 +161,12 @@ def find_leader(record: dict[str, object]) -> bool:
     return True
 
 
-def in_host(record: dict[str, object], argv: list[str]) -> subprocess.CompletedProcess[str]:
+def in_host(
+    record: dict[str, object], argv: list[str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run argv inside the booted host, through its namespaces (no login needed)."""
     ns = ["nsenter", "-t", str(record["leader_pid"]), "-m", "-p", "-u", "-i", "-n", "-r", "-w"]
-    return subprocess.run([*ns, *argv], capture_output=True, text=True, check=False)
+    return subprocess.run([*ns, *argv], input=stdin, capture_output=True, text=True, check=False)
 
 
 def system_state(record: dict[str, object]) -> str:
@@ -187,6 +189,26 @@ def permit_logins(record: dict[str, object]) -> None:
     """Start systemd-user-sessions again: at boot it can fail with 219/CGROUP on nspawn hosts (the
     cgroup hierarchy is read-only inside them), and then /run/nologin stays for good."""
     in_host(record, ["systemctl", "start", "systemd-user-sessions.service"])
+
+
+# Failed units whose last run exited 219 (EXIT_CGROUP): systemd could not place the process in
+# its cgroup. On these nspawn hosts (a read-only cgroup tree, hybrid mode) that happens now and
+# then at boot to a random unit (systemd-remount-fs, systemd-update-utmp-runlevel, ...): a lab
+# artifact, never the unit's own result, and it made peers differ at random.
+_CGROUP_FAILED = (
+    "for u in $(systemctl list-units --state=failed --no-legend --plain | cut -d' ' -f1); do "
+    'systemctl show -p ExecStartPre -p ExecStart -p ExecStartPost "$u" | grep -q "status=219" '
+    '&& echo "$u"; done'
+)
+
+
+def retry_cgroup_failures(record: dict[str, object]) -> list[str]:
+    """Start again the failed units that lost the cgroup race; other failures stay."""
+    units = in_host(record, ["sh", "-c", _CGROUP_FAILED]).stdout.split()
+    for unit in units:
+        in_host(record, ["systemctl", "reset-failed", unit])
+        in_host(record, ["systemctl", "start", unit])
+    return units
 
 
 def console_tail(record: dict[str, object], limit: int = 3000) -> str:
