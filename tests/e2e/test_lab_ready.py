@@ -65,7 +65,10 @@ def test_a_unit_failed_for_its_cgroup_is_started_again_and_no_other(lab: Lab) ->
         assert host.retry_cgroup_failures(rec) == ["lab-cgroup-once.service"]
         states = host.in_host(rec, ["systemctl", "is-failed", *units]).stdout.split()
         assert states == ["active", "failed"]
-    finally:
+    finally:  # nothing may stay loaded: the other tests scan this host's units
+        host.in_host(rec, ["systemctl", "stop", *units])
         host.in_host(rec, ["systemctl", "reset-failed", *units])
         host.in_host(rec, ["sh", "-c", "rm -f /run/cgroup-once /run/systemd/system/lab-*.service"])
         host.in_host(rec, ["systemctl", "daemon-reload"])
+    listed = host.in_host(rec, ["systemctl", "list-units", "--all", "--plain", "lab-*"]).stdout
+    assert "lab-" not in listed
