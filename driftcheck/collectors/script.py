@@ -231,7 +231,7 @@ def _proc_table(out: _Output) -> Sequence[Proc] | None:
     for name, parse in PROCS.items():
         raw = out.get(name)
         if raw is not None:
-            return parse(raw.body)  # cat's status is ignored: processes vanish mid-read
+            return parse(raw.body)  # its status is not looked at: processes vanish mid-read
     return None
 
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from driftcheck.errors import UsageError
 from driftcheck.models import Host, Vaulted
-from driftcheck.templating import raw_variables
 
 _SHARD = re.compile(r"(\d+)/(\d+)")
 
@@ -61,6 +60,9 @@ def inventory_digest(hosts: Iterable[Host]) -> str:
     """Of the inventory as loaded (names, groups, variables as the files say them, unrendered),
     not of its files: two runners with the inventory checked out in different places still
     agree. A vaulted value counts by its ciphertext: nothing is decrypted for this."""
+    # here, not at the top: `merge` uses this module and must not load Jinja2 for it
+    from driftcheck.templating import raw_variables  # noqa: PLC0415
+
     canonical = [[h.name, list(h.groups), _placeless(raw_variables(h.vars))] for h in hosts]
     text = json.dumps(canonical, sort_keys=True, default=_canonical, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
