@@ -14,7 +14,7 @@ from driftcheck.collectors.containers import parse_inspect
 from driftcheck.collectors.facts import parse_os_release
 from driftcheck.collectors.files import parse_file
 from driftcheck.collectors.packages import parse_dpkg
-from driftcheck.collectors.procs import parse_procstat
+from driftcheck.collectors.procs import parse_proc_lines, parse_procstat
 from driftcheck.collectors.sections import ParseError, lines
 from driftcheck.collectors.services import parse_systemctl_show, split_blocks
 from driftcheck.errors import LimitError
@@ -74,6 +74,10 @@ def test_process_table_past_the_limit() -> None:
     too_many = b"".join(record % pid for pid in range(1, MAX_PROCESSES + 2))
     with pytest.raises(LimitError, match="processes"):
         parse_procstat(too_many)
+    cut = b"".join(b"%d (sh) S 1\n" % pid for pid in range(1, MAX_PROCESSES + 2))
+    assert len(parse_proc_lines(cut[: cut.index(b"\n1001 (")])) == 1000
+    with pytest.raises(LimitError, match="processes"):
+        parse_proc_lines(cut)
 
 
 def test_dpkg_without_the_abbreviated_status_is_a_parse_error_that_says_so() -> None:
