@@ -132,8 +132,10 @@ def test_hostile_command_ends_in_time_as_error(tmp_path: Path, kind: str) -> Non
     assert host["status"] == "error", host
     assert scan.elapsed < 15
     assert scan.proc.stderr == ""
-    if kind == "flood":  # cut at the cap: one finding that says so, not every check unknown
-        assert [f["kind"] for f in host["findings"]] == ["truncated"], host
+    # cut at the cap: one finding that says so, not every check unknown, and not "connection
+    # lost" when sshd hangs up once we close the channel (a race that failed 3 runs in 5)
+    if kind == "flood":
+        assert [f["kind"] for f in host["findings"]] == ["truncated"], (host["error"], host)
         assert "per-host cap (64 MiB)" in host["error"]
 
 

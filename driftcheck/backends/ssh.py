@@ -101,7 +101,10 @@ class SSHBackend:
             raise self._lost(exc) from exc
         except DeadlineError as exc:
             raise DeadlineError(f"{self.target}: {exc} ({self._options.timeout:g}s)") from exc
-        if self._watchdog.fired or (result.rc == -1 and not transport.is_active()):
+        # rc -1: no exit status came. After a cut at the cap that is ours (we closed the channel,
+        # and the server may hang up at once), otherwise a dead transport means a lost host.
+        cut = result.truncated
+        if self._watchdog.fired or (result.rc == -1 and not cut and not transport.is_active()):
             raise self._lost(None)
         return result
 
