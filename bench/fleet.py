@@ -19,7 +19,6 @@ import argparse
 import itertools
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -29,12 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import bare as bare_module
 from bench import farm as farm_module
 from driftcheck.backends import TransportOptions, open_backend
-from driftcheck.collectors.script import build_script
 from driftcheck.inventory import load_inventory
 from driftcheck.shell import bounded_sh
-from driftcheck.state import load_declared_state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,23 +71,27 @@ def scan(farm: Path, forks: int, report_dir: Path) -> Run:
     )  # fmt: skip
 
 
+def bare_counts(run: Run) -> dict[str, int]:
+    """The JSON line bench.bare prints last: hosts, ok, bytes."""
+    return json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout else {}  # type: ignore[no-any-return]
+
+
 def payload_bytes(farm: Path) -> int:
     """Bytes one audit moves: the collector script sent plus its output received (every farm
     host shares this machine's filesystem, so one host stands for all)."""
     inventory = load_inventory(str(farm / "hosts.ini"))
     host = next(iter(inventory.hosts.values()))
-    state = load_declared_state(farm / "states", host)
+    _, script = bare_module.collector_script(farm)  # the script the --collector baseline sends
     options = TransportOptions(
         timeout=60, known_hosts=farm / "known_hosts", ssh_config=farm / "ssh_config"
     )
     deadline = time.monotonic() + 60
-    script = build_script(state, secrets.token_hex(8), content_cap=1 << 20, time_limit=60)
     backend = open_backend(host, options, deadline)
     try:
-        result = backend.run(bounded_sh(60), script.encode(), deadline)
+        result = backend.run(bounded_sh(60), script, deadline)
     finally:
         backend.close()
-    return len(script.encode()) + len(result.stdout) + len(result.stderr)
+    return len(script) + len(result.stdout) + len(result.stderr)
 
 
 def audited(report_dir: Path) -> tuple[int, int]:
@@ -118,11 +120,9 @@ def measure(hosts: int, forks: int, farm: Path, keep: Path | None) -> dict[str, 
             files = sizes_of(Path(tmp))
             if keep:
                 shutil.copytree(tmp, keep / f"{hosts}-hosts", symlinks=True, dirs_exist_ok=True)
-        counts = json.loads(base.stdout.strip().splitlines()[-1]) if base.stdout else {}
+        counts = bare_counts(base)
         bare_ok, bare_bytes = counts.get("ok", 0), counts.get("bytes", 0)
-        same_ok = (
-            json.loads(same.stdout.strip().splitlines()[-1]).get("ok", 0) if same.stdout else 0
-        )
+        same_ok = bare_counts(same).get("ok", 0)
         payload = payload_bytes(farm)
     finally:
         farm_module.down(farm)

@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 
-from tests.lab import host, procs
+from tests.lab import host, procs, teardown
 
 Record = dict[str, object]
 BOOTED = ("running", "degraded")
@@ -67,12 +67,7 @@ def ssh_banner(address: str, port: int = 22) -> bool:
 
 
 def wait_banner(address: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not ssh_banner(address):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+    return teardown.wait_until(lambda: ssh_banner(address), timeout)
 
 
 def report(pending: dict[str, Record], last: dict[str, str], timeout: float) -> str:
