@@ -17,6 +17,7 @@ from tests.lab import fleet
 from tests.lab.lab import Lab
 from tests.lab.lock import session_lock
 from tests.lab.paths import run_dir
+from tests.lab.scenario import CONF
 from tests.tools import unavailable
 
 FIGURES: dict[str, float] = {}  # the session lab's measurements, shown in the terminal summary
@@ -45,6 +46,16 @@ def lab(lab_lock: None) -> Iterator[Lab]:
         yield started
     finally:
         fleet.down()
+
+
+@pytest.fixture
+def drift_undone(lab: Lab) -> Iterator[None]:
+    """Modes a test changes on web02 and app02 are put back as the default scenario has them."""
+    try:
+        yield
+    finally:
+        lab.ssh("web02", f"chmod 0644 {CONF}")
+        lab.ssh("app02", f"chmod 0666 {CONF}")
 
 
 def start_lab() -> Lab:

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +59,6 @@ def keyed(items: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
 def finding(report: dict[str, Any], host: str, item: str, kind: str) -> dict[str, Any]:
     entry = next(h for h in report["hosts"] if h["name"] == host)
     return next(f for f in entry["findings"] if f["item"] == item and f["kind"] == kind)
-
-
-@pytest.fixture
-def drift_undone(lab: Lab) -> Iterator[None]:
-    """Whatever the test changes on web02 and app02 is put back as the scenario has it."""
-    try:
-        yield
-    finally:
-        lab.ssh("web02", f"chmod 0644 {CONF}")
-        lab.ssh("app02", f"chmod 0666 {CONF}")
 
 
 def test_three_nights_new_resolved_and_first_seen(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +49,6 @@ def history(report_dir: Path) -> list[dict[str, Any]]:
     ).stdout  # fmt: skip
     drop = ("id", "started", "finished", "duration")
     return [{k: v for k, v in row.items() if k not in drop} for row in json.loads(out)]
-
-
-@pytest.fixture
-def drift_undone(lab: Lab) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        lab.ssh("web02", f"chmod 0644 {CONF}")
 
 
 def test_four_shards_and_merge_equal_one_full_run(
