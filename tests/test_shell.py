@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.shell import bounded_sh, join, quote
+from tests.lab.teardown import wait_until
 from tests.tools import require_tools
 
 HOSTILE = ["it's", "$(touch PWNED)", "`x`", "a b", "", "-rf", "\n", "\\"]
@@ -57,12 +58,7 @@ def test_a_hung_script_is_killed_with_its_children_at_the_bound() -> None:
 def dies_soon(pid: int, within: float = 3.0) -> bool:
     """SIGKILL is sent when timeout returns, but a loaded machine may take a moment to finish
     the process off: poll for it, a bounded wait rather than a fixed sleep."""
-    deadline = time.monotonic() + within
-    while not dead(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return wait_until(lambda: dead(pid), within, interval=0.02)
 
 
 def dead(pid: int) -> bool:
