@@ -53,6 +53,9 @@ BENCH_SIZES ?= 100 1000 5000
 BENCH_KEEP ?= /var/tmp/driftcheck-bench
 bench: $(STAMP)
 	rm -rf $(BENCH_KEEP)
+	# bytecode for every module first: under PYTHONDONTWRITEBYTECODE (set on some machines) an
+	# editable install otherwise compiles driftcheck from source in every process it starts
+	$(BIN)/python -m compileall -q driftcheck bench >/dev/null
 	$(BIN)/python -m bench.fleet --sizes $(BENCH_SIZES) --keep $(BENCH_KEEP)
 	$(BIN)/python -m bench.html_report --page $(BENCH_KEEP)/$(lastword $(BENCH_SIZES))-hosts/latest/report.html
 	$(BIN)/python -m bench.scan_vs_paramiko --breakdown

@@ -28,6 +28,7 @@ from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare
 from driftcheck.inventory import load_inventory
 from driftcheck.models import Host, HostResult
+from driftcheck.nightly.lock import locked_report_dir
 from driftcheck.publish import PublishOptions, publish
 from driftcheck.report import RunInfo, build_report
 from driftcheck.scan import classify, facts_entry
@@ -118,7 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         def report() -> None:
             built = build_report(run, results, {})
-            publish(built, PublishOptions(report_dir=Path(tempfile.mkdtemp(dir=tmp))))
+            folder = Path(tempfile.mkdtemp(dir=tmp))
+            # publish() writes only into the open, locked directory it is given, as a scan does
+            with locked_report_dir(folder) as root:
+                publish(built, PublishOptions(report_dir=folder), root)
+            if not (folder / "latest" / "report.html").exists():
+                raise SystemExit(f"bench: no report was written in {folder}")
 
         reporting = cpu_ms(report, 1) / args.hosts
     print(f"collector output: {len(output.stdout):,} bytes; script {len(script):,} bytes")
