@@ -1,4 +1,6 @@
 """Jinja2 as both the states and the inventory use it: sandboxed, StrictUndefined, and lazy.
+This module decides what needs rendering; Jinja2 itself (jinjaenv.py) is loaded only when a
+value holds template markup, so an inventory without templates never imports it.
 
 Ansible renders an inventory variable when it is used, with the host's other variables (which
 may be templates themselves). Here the same happens: `HostVars` renders a templated string
@@ -9,60 +11,13 @@ they are an error naming the variable. A `Vaulted` value without secrets stays u
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
-import jinja2
-from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
-
 from driftcheck.errors import InventoryError
-from driftcheck.models import Unsafe, Vaulted, secrets_in
+from driftcheck.models import Unsafe, secrets_in
 
 _MARKERS = ("{{", "{%", "{#")
-# names being rendered in this thread/context, to stop `a: "{{ a }}"` as Ansible does
-_RENDERING: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
-    "rendering", default=()
-)
-
-
-class TemplateVarError(jinja2.TemplateError):
-    """An inventory variable that cannot be rendered; its message names the variable."""
-
-
-def _no_lookup(*_args: Any, **_kwargs: Any) -> Any:
-    raise jinja2.TemplateError("lookup()/query() are not supported (nothing outside the sandbox)")
-
-
-class LazyContext(Context):
-    """Renders a templated variable when a template reads it, not before, and once per
-    render (a loop reading `users` 3,000 times walks it once)."""
-
-    def resolve_or_missing(self, key: str) -> Any:
-        done: dict[str, Any] = self.__dict__.setdefault("_rendered", {})
-        if key not in done:
-            value = super().resolve_or_missing(key)
-            if value is jinja2.utils.missing or isinstance(value, Vaulted):
-                return value  # a Vaulted is `defined`, as in Ansible; only str() of it fails
-            done[key] = render_value(value, key, self.get_all, self.environment)
-        return done[key]
-
-
-def sandbox(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        autoescape=False,  # renders YAML, config files and addresses, never HTML
-    )
-    env.context_class = LazyContext
-    env.globals.update(lookup=_no_lookup, query=_no_lookup, q=_no_lookup)
-    return env
-
-
-_INVENTORY_ENV = sandbox()
 
 
 Variables = Callable[[], Mapping[str, Any]]  # called only when a template is rendered
@@ -74,7 +29,9 @@ def render_value(value: Any, name: str, variables: Variables, env: Any = None) -
     if isinstance(value, str) and not isinstance(value, Unsafe):
         if not any(marker in value for marker in _MARKERS):
             return value
-        return _render(value, name, variables, env or _INVENTORY_ENV)
+        from driftcheck.jinjaenv import render_text  # noqa: PLC0415 - Jinja2 only when needed
+
+        return render_text(value, name, variables, env)
     if not isinstance(value, (list, dict)) or not _templated(value):
         return value
     if isinstance(value, list):
@@ -103,51 +60,6 @@ def _templated(value: Any) -> bool:
     return found
 
 
-def _render(text: str, name: str, variables: Variables, env: Any) -> Any:
-    stack = _RENDERING.get()
-    if name in stack:
-        raise TemplateVarError(f"variable {name!r}: recursive loop ({' -> '.join(stack)})")
-    token = _RENDERING.set((*stack, name))
-    try:
-        expression = _single_expression(text, env)
-        if expression is None:
-            return env.from_string(text).render(variables())
-        compiled = env.compile_expression(expression, undefined_to_none=False)
-        return _native(compiled(variables()))
-    except TemplateVarError:
-        raise
-    except Exception as exc:  # a user's template failing is an input error
-        raise TemplateVarError(f"variable {name!r}: {_why(exc)}") from None
-    finally:
-        _RENDERING.reset(token)
-
-
-def _single_expression(text: str, env: Any) -> str | None:
-    """The expression of a template that is one `{{ ... }}` and nothing else: Ansible (2.19)
-    keeps its value's type (`"{{ 2200 + 22 }}"` is the int 2222), as jinja2 native does."""
-    tokens = [kind for _line, kind, _value in env.lex(text)]
-    if tokens[:1] != ["variable_begin"] or tokens[-1:] != ["variable_end"]:
-        return None
-    if tokens.count("variable_begin") != 1 or {"data", "block_begin", "comment_begin"} & set(
-        tokens
-    ):
-        return None
-    start, end = text.index("{{") + 2, text.rindex("}}")
-    return text[start:end].strip("-+ \t\n")
-
-
-def _native(value: Any) -> Any:
-    if isinstance(value, jinja2.Undefined):
-        str(value)  # StrictUndefined: raises UndefinedError naming what is missing
-    return value
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, jinja2.TemplateError) and exc.message:
-        return exc.message
-    return f"{type(exc).__name__}: {exc}"
-
-
 class HostVars(Mapping[str, Any]):
     """A host's merged variables; reading one renders it. `raw` is what the files say."""
 
@@ -159,11 +71,17 @@ class HostVars(Mapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._done:
-            try:
-                self._done[key] = render_value(self.raw[key], key, lambda: self.raw)
-            except TemplateVarError as exc:
-                raise InventoryError(self._where, None, exc.message or str(exc)) from None
+            value = self.raw[key]
+            self._done[key] = self._render(key, value) if _templated(value) else value
         return self._done[key]
+
+    def _render(self, key: str, value: Any) -> Any:
+        from driftcheck.jinjaenv import TemplateVarError  # noqa: PLC0415 - as above
+
+        try:
+            return render_value(value, key, lambda: self.raw)
+        except TemplateVarError as exc:
+            raise InventoryError(self._where, None, exc.message or str(exc)) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.raw)

@@ -25,8 +25,9 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.errors import DriftcheckError, StateError
+from driftcheck.jinjaenv import sandbox
 from driftcheck.models import Origin
-from driftcheck.templating import raw_variables, sandbox
+from driftcheck.templating import raw_variables
 
 # What makes a file a template. Jinja2 also turns "\r\n" into "\n": such a file goes through it.
 _MARKUP = ("{{", "{%", "{#", "\r")
