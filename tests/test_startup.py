@@ -51,9 +51,13 @@ def test_a_local_json_scan_loads_no_transport_no_history_no_tables(tmp_path: Pat
     (tmp_path / "states").mkdir()
     (tmp_path / "states" / "all.yml").write_text("packages:\n  dpkg: present\n")
     modules = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
-    # inventory and states; versions; jinja2: inventory variables may be templates, rendered
-    # lazily, but the inventory's HostVars is built on Jinja2's classes (issue 13)
-    assert modules == {"yaml", "debian", "jinja2"}
+    # inventory and states; versions. No Jinja2: nothing holds template markup
+    assert modules == {"yaml", "debian"}
+    (tmp_path / "states" / "all.yml").write_text("packages:\n  {{ 'dp' + 'kg' }}: present\n")
+    assert "jinja2" in loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
+    (tmp_path / "hosts.ini").write_text("me ansible_connection=local pkg=\"{{ 'dpkg' }}\"\n")
+    (tmp_path / "states" / "all.yml").write_text("packages:\n  dpkg: present\n")
+    assert "jinja2" not in loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
     with_html = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "html")
     assert "driftcheck.report.html" in with_html  # the HTML templates: loaded once printed
 

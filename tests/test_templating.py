@@ -8,7 +8,7 @@ import pytest
 
 from driftcheck.errors import InventoryError, StateError
 from driftcheck.models import Host, Unsafe, Vaulted
-from driftcheck.state.render import Renderer
+from driftcheck.state.sources import Renderer
 from driftcheck.templating import HostVars
 
 RAW = {

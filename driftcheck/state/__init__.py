@@ -20,6 +20,7 @@ from driftcheck.state.files import normalise_paths
 from driftcheck.state.lines import LineMap
 from driftcheck.state.merge import merge_all
 from driftcheck.state.schema import build_state
+from driftcheck.state.sources import Renderer
 from driftcheck.state.yamlload import YMap, load_yaml
 from driftcheck.templating import secrets_of
 
@@ -80,9 +81,6 @@ class _Loader:
     def __init__(self, states_dir: Path, host: Host) -> None:
         self.states_dir = states_dir
         self.host = host
-        # Jinja2 loads with the first state rendered, not with state_files_for (`inventory`)
-        from driftcheck.state.render import Renderer  # noqa: PLC0415
-
         self.renderer = Renderer(states_dir, host.vars)
 
     def host_state(self) -> DeclaredState:

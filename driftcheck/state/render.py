@@ -14,28 +14,19 @@ from __future__ import annotations
 
 import functools
 import os
-import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.errors import DriftcheckError, StateError
 from driftcheck.jinjaenv import sandbox
 from driftcheck.models import Origin
+from driftcheck.state import sources
 from driftcheck.templating import raw_variables
-
-# What makes a file a template. Jinja2 also turns "\r\n" into "\n": such a file goes through it.
-_MARKUP = ("{{", "{%", "{#", "\r")
-
-
-def is_plain(text: str) -> bool:
-    """True when rendering `text` with Jinja2 would give `text` back unchanged."""
-    return not any(mark in text for mark in _MARKUP)
 
 
 class TemplateRefused(jinja2.TemplateError):
@@ -43,10 +34,8 @@ class TemplateRefused(jinja2.TemplateError):
 
 
 class StatesLoader(jinja2.BaseLoader):
-    """Loads templates from one directory by *real* path, never from outside it.
-
-    Names are joined to the directory as written (errors and line lookups show that path);
-    the file read is the resolved one, opened without following a last-moment symlink."""
+    """Loads templates from one directory by *real* path, never from outside it (sources.py:
+    the rules, which a plain file read without Jinja2 follows too)."""
 
     def __init__(self, root: str) -> None:
         self.root = root
@@ -55,9 +44,14 @@ class StatesLoader(jinja2.BaseLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        shown = os.path.join(self.root, *split_template_path(template))
-        real = self.resolve(template, shown)
-        source, mtime = _read_regular(real, template)
+        try:
+            shown = sources.shown_path(self.root, template)
+            real = sources.resolve(shown, self.real_root, template)
+            source, mtime = sources.read_regular(real, template)
+        except sources.SourceMissing:
+            raise jinja2.TemplateNotFound(template) from None
+        except sources.SourceRefused as exc:
+            raise TemplateRefused(str(exc)) from None
 
         def uptodate() -> bool:
             try:
@@ -66,29 +60,6 @@ class StatesLoader(jinja2.BaseLoader):
                 return False
 
         return source, shown, uptodate
-
-    def resolve(self, template: str, shown: str) -> str:
-        try:
-            real = str(Path(shown).resolve(strict=True))
-        except (OSError, RuntimeError):  # missing, or a symlink loop
-            raise jinja2.TemplateNotFound(template) from None
-        if os.path.commonpath([real, self.real_root]) != self.real_root or real == self.real_root:
-            raise TemplateRefused(f"{template} resolves to {real}, outside the states directory")
-        return real
-
-
-def _read_regular(real: str, template: str) -> tuple[str, float]:
-    """The text and mtime of a regular file (a FIFO would block, a device never ends)."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    try:
-        fd = os.open(real, flags)
-    except OSError as exc:
-        raise TemplateRefused(f"{template}: cannot open: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise TemplateRefused(f"{template} is not a regular file")
-        return handle.read().decode("utf-8"), info.st_mtime
 
 
 @functools.lru_cache(maxsize=16)
@@ -100,8 +71,9 @@ def environment(states_dir: str) -> SandboxedEnvironment:
     return sandbox(StatesLoader(states_dir))
 
 
-class Renderer:
-    """Renders files of one states directory with one host's variables."""
+class TemplateRenderer:
+    """Renders templated files of one states directory with one host's variables (a plain
+    file never comes here: sources.Renderer returns it as it is)."""
 
     def __init__(self, states_dir: Path, variables: Mapping[str, Any]) -> None:
         self.states_dir = states_dir
@@ -124,9 +96,6 @@ class Renderer:
     def render(self, path: Path, referrer: Origin | None = None) -> str:
         """Render `path` (inside the states directory). Errors name the template file and line."""
         name = self._name(path, referrer)
-        text = self._plain(name)
-        if text is not None:
-            return text
         try:
             return self._env.get_template(name).render(self._vars)
         except jinja2.TemplateSyntaxError as exc:
@@ -146,16 +115,6 @@ class Renderer:
         except Exception as exc:  # a user's template failing is an input error
             where = self._frame(exc.__traceback__) or Origin(str(path), 0)
             raise StateError(where.path, where.line or None, _describe(exc)) from None
-
-    def _plain(self, name: str) -> str | None:
-        """The file's text when it has no Jinja2 markup (rendering would return it unchanged),
-        read through the loader: the same containment as rendering. Otherwise None, and Jinja2
-        renders it, or says what is wrong with it."""
-        try:
-            text = self._loader.get_source(self._env, name)[0]
-        except (jinja2.TemplateError, UnicodeDecodeError):
-            return None
-        return text if is_plain(text) else None
 
     def _name(self, path: Path, referrer: Origin | None) -> str:
         full = os.path.normpath(os.path.abspath(path))

@@ -1,12 +1,18 @@
-"""A state file without Jinja2 markup is returned as read: exactly what Jinja2 would render."""
+"""A state file without Jinja2 markup is returned as read (without Jinja2): exactly what Jinja2
+would render, read by the same rules as Jinja2's loader."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import jinja2
 import pytest
+from jinja2.loaders import split_template_path
 
-from driftcheck.state.render import Renderer, environment, is_plain
+from driftcheck.state import sources
+from driftcheck.state.render import environment
+from driftcheck.state.sources import Renderer, is_plain
 
 PLAIN = [
     "packages:\n  dpkg: present\n",
@@ -34,3 +40,51 @@ def test_markup_goes_through_jinja2(tmp_path: Path, text: str) -> None:
     assert not is_plain(text)
     rendered = Renderer(tmp_path, {"x": 5}).render(tmp_path / "s.yml")
     assert rendered == environment(str(tmp_path)).get_template("s.yml").render({"x": 5})
+
+
+NAMES = [
+    "s.yml",
+    "./s.yml",
+    "a//s.yml",
+    "a/./s.yml",
+    "../s.yml",
+    "a/../s.yml",
+    "a/..",
+    "..",
+    "",
+    ".",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_names_are_split_as_jinja2_splits_them(name: str) -> None:
+    """The path the old loader built, os.path.join(root, *split_template_path(name))."""
+    try:
+        expected: object = os.path.join("/r", *split_template_path(name))
+    except jinja2.TemplateNotFound:
+        expected = sources.SourceMissing
+    try:
+        got: object = sources.shown_path("/r", name)
+    except sources.SourceMissing:
+        got = sources.SourceMissing
+    assert got == expected
+
+
+@pytest.mark.parametrize("link", ["file", "directory"])
+def test_a_plain_file_outside_the_directory_is_refused_as_a_template_is(
+    tmp_path: Path, link: str
+) -> None:
+    """A plain file reached through a symlink leading out (the file itself, or a directory on
+    its way) is not returned as read: Jinja2's loader refuses it, with its message."""
+    states, outside = tmp_path / "states", tmp_path / "outside"
+    states.mkdir()
+    outside.mkdir()
+    (outside / "s.yml").write_text("plain: text\n")
+    if link == "file":
+        (states / "s.yml").symlink_to(outside / "s.yml")
+        path = states / "s.yml"
+    else:
+        (states / "sub").symlink_to(outside)
+        path = states / "sub" / "s.yml"
+    with pytest.raises(Exception, match="outside the states directory"):
+        Renderer(states, {}).render(path)
