@@ -31,6 +31,20 @@ DPKG_ABBREV = {
     "i": "installed",
 }
 _DPKG_WANT, _DPKG_ERROR = frozenset("uihrp"), frozenset(" R")
+# Every well-formed abbreviated status of an installed package (`ii `, `hi `, `it `...): one set
+# lookup for the usual line instead of decoding it.
+_DPKG_INSTALLED_ABBREV = frozenset(
+    f"{want}{abbrev}{error}"
+    for want in _DPKG_WANT
+    for abbrev, status in DPKG_ABBREV.items()
+    if status in DPKG_INSTALLED
+    for error in _DPKG_ERROR
+)
+# One Package object per distinct record, shared by every host that has it: a fleet's hosts
+# mostly run the same packages, so most records cost a lookup instead of a new object (a frozen
+# dataclass costs ~0.5 us to build: 0.4 ms of a 770-package host) and the fleet keeps one copy.
+_SHARED: dict[tuple[str, str, str, str], Package] = {}
+_SHARED_MAX = 1 << 16  # distinct records kept (~16 MB); beyond, the table starts over
 
 # Lines a tool may print among its records (e.g. when stderr was merged into stdout).
 _WARNING_PREFIXES = ("dpkg-query: warning:", "dpkg: warning:", "warning:", "error: db5 error")
@@ -60,12 +74,23 @@ def parse_dpkg(raw: bytes) -> list[Package]:
     is a wish, not a state)."""
     packages = []
     for status, name, version, arch in _records(raw, 4, "dpkg-query"):
-        if _dpkg_status(status) not in DPKG_INSTALLED:
+        if status not in _DPKG_INSTALLED_ABBREV and _dpkg_status(status) not in DPKG_INSTALLED:
             continue
         if not name or not version:
             raise ParseError(f"dpkg-query: an installed package without name or version: {name!r}")
-        packages.append(Package(name, version, arch, "dpkg"))
+        packages.append(package(name, version, arch, "dpkg"))
     return packages
+
+
+def package(name: str, version: str, arch: str, manager: str) -> Package:
+    """The shared Package for this record (see _SHARED); equal to a new one in every way."""
+    key = (name, version, arch, manager)
+    found = _SHARED.get(key)
+    if found is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        found = _SHARED[key] = Package(name, version, arch, manager)
+    return found
 
 
 def _dpkg_status(status: str) -> str:
@@ -95,7 +120,7 @@ def parse_rpm(raw: bytes) -> list[Package]:
         evr = f"{version}-{release}" if release != "(none)" else version
         if epoch not in ("(none)", ""):
             evr = f"{epoch}:{evr}"
-        packages.append(Package(name, evr, "" if arch == "(none)" else arch, "rpm"))
+        packages.append(package(name, evr, "" if arch == "(none)" else arch, "rpm"))
     return packages
 
 
@@ -130,7 +155,7 @@ def _apk_stanzas(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
 def _apk_package(stanza: Mapping[str, str], line: int) -> Package:
     if not stanza.get("P") or not stanza.get("V"):
         raise ParseError(f"apk database line {line}: a package without P: or V:")
-    return Package(stanza["P"], stanza["V"], stanza.get("A", ""), "apk")
+    return package(stanza["P"], stanza["V"], stanza.get("A", ""), "apk")
 
 
 def by_name(packages: Iterable[Package]) -> dict[str, tuple[Package, ...]]:
