@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from driftcheck.backends import Backend, TransportOptions, open_backend
@@ -196,15 +197,28 @@ def limit_finding(why: str, kind: str = "limit") -> Finding:
     return Finding("host", "collector", "output", kind, detail=f"{why} (README: Limits)")
 
 
+# id of a host's package map -> (the map, its versions): hosts whose collectors printed the same
+# packages share one parsed map (collectors.packages.installed), and so one versions map too.
+_VERSIONS: dict[int, tuple[object, Mapping[str, str]]] = {}
+_VERSIONS_MAX = 64
+
+
 def _package_versions(observed: Observed) -> Mapping[str, str] | None:
     if not observed.packages.ok:
         return None
+    packages = observed.packages.value
+    known = _VERSIONS.get(id(packages))
+    if known is not None and known[0] is packages:
+        return known[1]
     # Kept for every host until the fleet stage: a fleet repeats the same names and versions on
     # every host, so each is kept once (interned): ~100 KB less per host of 770 packages.
-    return {
-        sys.intern(name): sys.intern(_versions(pkgs))
-        for name, pkgs in observed.packages.value.items()
-    }
+    versions = MappingProxyType(
+        {sys.intern(name): sys.intern(_versions(pkgs)) for name, pkgs in packages.items()}
+    )
+    if len(_VERSIONS) >= _VERSIONS_MAX:
+        _VERSIONS.clear()
+    _VERSIONS[id(packages)] = (packages, versions)  # the map is kept, so its id stays its own
+    return versions
 
 
 def _versions(pkgs: Sequence[Package]) -> str:

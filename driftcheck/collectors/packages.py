@@ -8,7 +8,10 @@ one exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 
 from driftcheck.collectors.sections import ParseError, lines
 from driftcheck.errors import LimitError
@@ -171,3 +174,33 @@ def by_name(packages: Iterable[Package]) -> dict[str, tuple[Package, ...]]:
 
 def _instance_order(p: Package) -> tuple[str, str, str]:
     return (p.manager, p.arch, p.version)
+
+
+Installed = Mapping[str, tuple[Package, ...]]
+# The last few package lists parsed, by the raw bytes each manager printed: hosts built from one
+# image print the same bytes, and their list is parsed once and shared (read-only). A host whose
+# output differs is parsed as before; a parse error is never kept, every host gets its own.
+_PARSED: OrderedDict[tuple[tuple[str, bytes], ...], Installed] = OrderedDict()
+_PARSED_MAX = 16
+_PARSED_LOCK = threading.Lock()
+
+
+def installed(
+    outputs: Sequence[tuple[str, bytes]], parsers: Mapping[str, Callable[[bytes], list[Package]]]
+) -> Installed:
+    """name -> every installed instance, from (manager, raw output) pairs parsed by
+    `parsers[manager]`. Raises ParseError or LimitError as the parser does."""
+    key = tuple(outputs)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return found
+    parsed: Installed = MappingProxyType(
+        by_name([p for manager, raw in outputs for p in parsers[manager](raw)])
+    )
+    with _PARSED_LOCK:
+        _PARSED[key] = parsed
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return parsed

@@ -18,7 +18,7 @@ from typing import Any
 from driftcheck.collectors.containers import ENGINES, containers_section, inner_nonce
 from driftcheck.collectors.facts import host_facts
 from driftcheck.collectors.files import parse_file
-from driftcheck.collectors.packages import by_name, parse_apk, parse_dpkg, parse_rpm
+from driftcheck.collectors.packages import installed, parse_apk, parse_dpkg, parse_rpm
 from driftcheck.collectors.peerdata import (
     CONFFILES_DPKG,
     CONFFILES_RPM,
@@ -64,6 +64,7 @@ MANAGERS: dict[str, tuple[str, Callable[[bytes], list[Package]]]] = {
     "rpm": ("rpm", parse_rpm),
     "apk": ("apk database", parse_apk),
 }
+PARSERS = {manager: parse for manager, (_tool, parse) in MANAGERS.items()}
 FACTS = ("os-release", "kernel", "uptime", "clock", "provisioned", "pid1")
 # The process table: sed-cut lines, or (a host without sed) the whole /proc/PID/stat records.
 PROCS = {"facts.procs": parse_proc_lines, "facts.procstat": parse_procstat}
@@ -292,9 +293,8 @@ def _unsupported(reason: str) -> Section[Any]:
 
 
 def _packages(out: _Output) -> Section[Mapping[str, tuple[Package, ...]]]:
-    found: list[Package] = []
-    supported = 0
-    for manager, (tool, parse) in MANAGERS.items():
+    outputs: list[tuple[str, bytes]] = []
+    for manager, (tool, _parse) in MANAGERS.items():
         raw = out.get(f"packages.{manager}")
         if raw is None:
             return _failed(out.missing(f"packages.{manager}"))
@@ -302,14 +302,13 @@ def _packages(out: _Output) -> Section[Mapping[str, tuple[Package, ...]]]:
             continue
         if raw.rc != 0:
             return _failed(raw.failure(tool))
-        try:
-            found += parse(raw.body)
-        except ParseError as exc:
-            return _failed(str(exc))
-        supported += 1
-    if not supported:
+        outputs.append((manager, raw.body))
+    if not outputs:
         return _unsupported("no dpkg-query, rpm or apk database")
-    return Section(Outcome.COLLECTED, by_name(found))
+    try:
+        return Section(Outcome.COLLECTED, installed(outputs, PARSERS))
+    except ParseError as exc:
+        return _failed(str(exc))
 
 
 def _file_section(out: _Output, state: DeclaredState) -> Section[Mapping[str, FileState]]:

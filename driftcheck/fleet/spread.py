@@ -38,13 +38,14 @@ def package_spread(audits: Iterable[Audit]) -> Spread:
     """Per group: the packages whose installed versions differ between its audited hosts."""
     spread: Spread = {}
     for group, members in members_by_group(audits).items():
-        if len(members) < 2:
+        maps = _distinct(members)
+        if len(maps) < 2:
             continue
-        names = sorted(set().union(*(pkgs for _, pkgs in members)))
+        names = sorted(set().union(*maps))
         differing = {
             name: {host: pkgs.get(name) for host, pkgs in members}
             for name in names
-            if len({pkgs.get(name) for _, pkgs in members}) > 1
+            if len({pkgs.get(name) for pkgs in maps}) > 1
         }
         if differing:
             spread[group] = differing
@@ -60,12 +61,19 @@ def package_groups(audits: Iterable[Audit]) -> dict[str, dict[str, Any]]:
 
 
 def _uniform(members: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, str]:
-    first = members[0][1]
+    first, *others = _distinct(members)
     return {
         name: version
         for name, version in sorted(first.items())
-        if all(pkgs.get(name) == version for _, pkgs in members[1:])
+        if all(pkgs.get(name) == version for pkgs in others)
     }
+
+
+def _distinct(members: Sequence[tuple[str, Mapping[str, str]]]) -> list[Mapping[str, str]]:
+    """The members' package maps, each object once, the first member's first: hosts with the
+    same packages share one map (scan._package_versions), so a uniform group is one map, and
+    comparing it with itself host by host would cost hosts x packages for nothing."""
+    return list({id(pkgs): pkgs for _, pkgs in members}.values())
 
 
 def merge_spread(parts: Sequence[Mapping[str, Any]], order: Mapping[str, int]) -> Spread:

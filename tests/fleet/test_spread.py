@@ -94,3 +94,24 @@ def test_each_package_name_and_version_is_kept_once_for_the_whole_fleet() -> Non
     for (name0, version0), (name1, version1) in zip(maps[0].items(), maps[1].items(), strict=True):
         assert name0 is name1
         assert version0 is version1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hosts_sharing_one_map_give_the_spread_of_hosts_with_copies(seed: int) -> None:
+    """Hosts with the same packages share one map object (scan._package_versions); the spread
+    and the uniform packages are those of the same fleet where every host has its own copy."""
+    audits = fleet(seed)
+    shared: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+    for a in audits:
+        if a.packages is not None:
+            shared.setdefault(tuple(sorted(a.packages.items())), a.packages)
+    sharing = [
+        audit(a.result.host.name, a.result.host.groups,
+              None if a.packages is None else shared[tuple(sorted(a.packages.items()))])
+        for a in audits
+    ]  # fmt: skip
+    copies = [audit(a.result.host.name, a.result.host.groups, a.packages and dict(a.packages))
+              for a in audits]  # fmt: skip
+    assert len({id(a.packages) for a in sharing if a.packages}) < len(sharing) // 2
+    assert part(sharing) == part(copies)
+    assert package_spread(sharing)  # versions do differ in this fleet
