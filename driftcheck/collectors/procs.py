@@ -24,7 +24,9 @@ from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_PROCESSES
 
 _STAT_RECORD = re.compile(rb"(\d+) \(")  # where a /proc/PID/stat record may start
-_PROC_LINE = re.compile(rb"(\d+) \((.*)\) ([A-Za-z]) (-?\d+)")  # a facts.procs line, whole
+# a whole facts.procs line, found in the decoded section (one decode, not two per process; the
+# decoder never joins an ASCII byte to a bad sequence, so fields decode as they would alone)
+_PROC_LINE = re.compile(r"^([0-9]+) \((.*)\) ([A-Za-z]) (-?[0-9]+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,10 @@ def parse_proc_lines(raw: bytes) -> list[Proc]:
     """facts.procs: `PID (COMM) STATE PPID` lines. Anything else (a process that vanished
     mid-read) is skipped."""
     procs: list[Proc] = []
-    for line in raw.split(b"\n"):
-        m = _PROC_LINE.fullmatch(line)
-        if m is None:
-            continue
+    for m in _PROC_LINE.finditer(text(raw)):
         if len(procs) >= MAX_PROCESSES:
             raise LimitError(f"more than {MAX_PROCESSES:,} processes in /proc")
-        procs.append(Proc(int(m[1]), text(m[2]), text(m[3]), int(m[4])))
+        procs.append(Proc(int(m[1]), m[2], m[3], int(m[4])))
     return procs
 
 
