@@ -118,8 +118,9 @@ def measure(hosts: int, forks: int, farm: Path, keep: Path | None) -> dict[str, 
             ours = scan(farm, forks, Path(tmp))
             ok, total = audited(Path(tmp))
             files = sizes_of(Path(tmp))
-            if keep:
-                shutil.copytree(tmp, keep / f"{hosts}-hosts", symlinks=True, dirs_exist_ok=True)
+            if keep:  # this size's folder from an earlier run is replaced, never merged into
+                shutil.rmtree(keep / f"{hosts}-hosts", ignore_errors=True)
+                shutil.copytree(tmp, keep / f"{hosts}-hosts", symlinks=True)
         counts = bare_counts(base)
         bare_ok, bare_bytes = counts.get("ok", 0), counts.get("bytes", 0)
         same_ok = bare_counts(same).get("ok", 0)
