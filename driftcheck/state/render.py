@@ -117,11 +117,7 @@ class TemplateRenderer:
             raise StateError(where.path, where.line or None, _describe(exc)) from None
 
     def _name(self, path: Path, referrer: Origin | None) -> str:
-        full = os.path.normpath(os.path.abspath(path))
-        if not full.startswith(self._root + os.sep):
-            where = referrer or Origin(str(path), 0)
-            raise StateError(where.path, where.line or None, f"{path} is outside {self.states_dir}")
-        return Path(os.path.relpath(full, self._root)).as_posix()
+        return sources.template_name(self._root, self.states_dir, path, referrer)
 
     def _where(self, exc: Exception, path: Path, referrer: Origin | None) -> Origin:
         """The line that asked for a template: an `{% include %}` frame, else the referrer."""

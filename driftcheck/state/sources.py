@@ -39,6 +39,16 @@ def is_plain(text: str) -> bool:
     return not any(mark in text for mark in _MARKUP)
 
 
+def template_name(root: str, states_dir: Path, path: Path, referrer: Origin | None) -> str:
+    """`path`'s name relative to `root` (the states directory, absolute and normalised), as the
+    loader takes it; a path outside the directory is a StateError at `referrer`."""
+    full = os.path.normpath(os.path.abspath(path))
+    if not full.startswith(root + os.sep):
+        where = referrer or Origin(str(path), 0)
+        raise StateError(where.path, where.line or None, f"{path} is outside {states_dir}")
+    return Path(os.path.relpath(full, root)).as_posix()
+
+
 def shown_path(root: str, template: str) -> str:
     """`template` (a `/`-separated name) joined to `root` as written, split as Jinja2's
     split_template_path splits it: `..` anywhere is not found."""
@@ -102,11 +112,7 @@ class Renderer:
     def _read(self, path: Path, referrer: Origin | None) -> str | None:
         """The file's text, read by the loader's rules; None when it cannot be read, so that
         Jinja2's loader reports it as it reports a template it cannot load."""
-        full = os.path.normpath(os.path.abspath(path))
-        if not full.startswith(self._root + os.sep):
-            where = referrer or Origin(str(path), 0)
-            raise StateError(where.path, where.line or None, f"{path} is outside {self.states_dir}")
-        name = Path(os.path.relpath(full, self._root)).as_posix()
+        name = template_name(self._root, self.states_dir, path, referrer)
         try:
             real = resolve(shown_path(self._root, name), self._real_root, name)
             return read_regular(real, name)[0]
