@@ -20,9 +20,9 @@ def test_fires_at_the_deadline_and_rearming_moves_it() -> None:
     thing = Thing()
     dog = Watchdog(time.monotonic() + 0.2)
     dog.guard(thing)
-    dog.rearm(time.monotonic() + 0.6)
-    assert not thing.closed.wait(0.4)  # the first deadline no longer holds
-    assert thing.closed.wait(2)
+    dog.rearm(time.monotonic() + 1.5)  # margins for a loaded machine: only early firing fails
+    assert not thing.closed.wait(0.6)  # the first deadline no longer holds
+    assert thing.closed.wait(5)
     assert dog.fired
 
 
