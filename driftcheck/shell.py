@@ -7,6 +7,7 @@ script) is quoted here, so a declared path like `/etc/it's $(touch PWNED).conf` 
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Sequence
 
@@ -16,6 +17,21 @@ def quote(word: str) -> str:
     if "\0" in word:
         raise ValueError("a shell word cannot contain a NUL byte")
     return shlex.quote(word)
+
+
+# What makes shlex.split more than a split on blanks: quotes and escape (and `#` with comments).
+_SHLEX_SPECIAL = frozenset("'\"\\")
+_SHLEX_BLANKS = re.compile(r"[ \t\r\n]+")  # shlex.whitespace: words split at these only
+
+
+def split(text: str, *, comments: bool = False) -> list[str]:
+    """shlex.split(text, comments=comments). A text without quotes, backslashes (or `#`, with
+    comments) is split on shlex's blanks without shlex: the same words, ~10x faster, for the
+    thousands of inventory host lines and os-release values a run reads. ValueError as shlex."""
+    if _SHLEX_SPECIAL.isdisjoint(text) and not (comments and "#" in text):
+        stripped = text.strip(" \t\r\n")
+        return _SHLEX_BLANKS.split(stripped) if stripped else []
+    return shlex.split(text, comments=comments)
 
 
 def join(argv: Sequence[str]) -> str:

@@ -4,14 +4,12 @@ unknown (None or "")."""
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Mapping, Sequence
 
+from driftcheck import shell
 from driftcheck.collectors.sections import lines, text
 from driftcheck.models import HostFacts
 
-_SHLEX_BLANKS = re.compile(r"[ \t\r\n]+")  # shlex.whitespace: words split at these only
 _OS_RELEASE_LINES = 1000  # a real one has ~10-20; a hostile one is not parsed line by line beyond
 
 
@@ -30,13 +28,11 @@ def os_release_value(value: str) -> str:
     """A value as the shell reads it (shlex, its words joined by one space). The usual forms,
     bare or wholly in double quotes without a backslash or a quote inside, are read without
     shlex: the same result (tests compare them), a tenth of the time."""
-    if not any(c in value for c in "\\'\""):
-        return " ".join(w for w in _SHLEX_BLANKS.split(value) if w)
     inner = value[1:-1]
     if len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in inner and "\\" not in inner:
         return inner
     try:
-        return " ".join(shlex.split(value, comments=False))
+        return " ".join(shell.split(value))
     except ValueError:
         return value.strip("\"'")
 
