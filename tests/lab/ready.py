@@ -14,9 +14,8 @@ from tests.lab import host, procs, teardown
 
 Record = dict[str, object]
 BOOTED = ("running", "degraded")
-CGROUP_RETRIES = (
-    3  # past this many rounds a unit that still fails so is left failed, for tests to see
-)
+# past this many rounds a unit that still fails so is left failed, for tests to see
+CGROUP_RETRIES = 3
 
 
 class BootError(RuntimeError):
