@@ -14,6 +14,7 @@ MAX_APK_LINES = 50 * MAX_PACKAGES  # lines of apk's database (~15-25 per real pa
 MAX_CONTAINERS = 10_000  # containers reported by one engine on one host
 MAX_JSON_VALUES = 2_000_000  # objects, arrays and list items in one engine's inspect output
 MAX_PROCESSES = 200_000  # /proc/PID/stat records (containers' hygiene)
+MAX_PROCESS_DEPTH = 4_096  # levels of the process tree below a container's PID 1
 MAX_FINDINGS = 10_000  # findings per host, every target included
 MAX_DIFF_INPUT_LINES = 10_000  # lines per side given to difflib (quadratic: ~1 s at worst)
 MAX_DIFF_BYTES = 256 << 10  # one file's diff; past it the diff is cut (the finding stays)

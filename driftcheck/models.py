@@ -236,7 +236,7 @@ class Package:
 class FileState:
     path: str
     exists: bool
-    type: str = ""  # "file" | "directory" | "symlink" | "other"
+    type: str = ""  # "file" | "directory" | "symlink" | "fifo" | "socket" | "... device"
     sha256: str | None = None
     mode: str | None = None  # four octal digits
     owner: str | None = None
@@ -298,11 +298,15 @@ class ConfFile:
     mode: str | None = None
     owner: str | None = None
     group: str | None = None
+    type: str = "file"  # what it is now: a conffile that is no regular file has no digest
     error: str = ""  # "missing" or why it could not be read
     missing_ok: bool = False  # rpm %config(missingok): its absence is no drift
 
     @property
     def modified(self) -> bool:
+        """Its package shipped a regular file: another type is a change too."""
+        if self.type != "file":
+            return not self.error
         return self.digest is not None and self.digest != self.recorded
 
 

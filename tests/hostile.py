@@ -9,10 +9,19 @@ These are fakes, and say so: no real host prints a million packages. The SSH sid
 - `million`: the REAL collector script runs, in a private mount namespace where
   /usr/bin/dpkg-query is a script printing 1,000,000 valid package lines (~46 MB, under the
   64 MiB cap) from a file made once. Needs root (unshare, mount), as sshd does.
+- `cycle`: the real collector, in a private mount namespace whose /proc holds a process table
+  no kernel makes (a process that is its own parent, a container's PID 1 in a cycle) and whose
+  `podman` reports that one running container.
+- `fifo`: the real collector, with a FIFO bound over a real dpkg conffile (/etc/debian_version)
+  and over os-release (read by the shell itself).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.sshd import Sshd, keygen
@@ -47,10 +56,70 @@ def million_command(workdir: Path, count: int = MILLION) -> str:
     )
 
 
+def bound_command(binds: Sequence[tuple[Path, str]]) -> str:
+    """The real collector (from stdin) in a private mount namespace where each (source,
+    target) is bound over the host's own target."""
+    mounts = " && ".join(f"mount --bind {shlex.quote(str(s))} {shlex.quote(t)}" for s, t in binds)
+    return f"exec unshare -m /bin/sh -c {shlex.quote(mounts + ' && exec /bin/sh -s')}"
+
+
+# a /proc/PID/stat record's tail: the 20+ numeric fields after PPID that the collector requires
+_STAT_TAIL = " 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0"
+CYCLE_CONTAINER = "patched"
+
+
+def cycle_command(workdir: Path) -> str:
+    """A /proc where the container's PID 100 is in a cycle (100 -> 101 -> 102 -> 100, 102 a
+    zombie) and PID 103 is its own parent, and a `podman` whose one running container is 100."""
+    proc = workdir / "proc"
+    table = [(1, "systemd", "S", 0), (100, "x", "S", 102), (101, "y", "S", 100),
+             (102, "z", "Z", 101), (103, "w", "S", 103)]  # fmt: skip
+    for pid, comm, state, ppid in table:
+        (proc / str(pid)).mkdir(parents=True, exist_ok=True)
+        (proc / str(pid) / "stat").write_text(f"{pid} ({comm}) {state} {ppid}{_STAT_TAIL}\n")
+    (proc / "1" / "cmdline").write_bytes(b"/sbin/init\0")
+    (proc / "sys" / "kernel").mkdir(parents=True, exist_ok=True)
+    (proc / "sys" / "kernel" / "osrelease").write_text("6.1.0-hostile\n")
+    for name in ("uptime", "stat"):
+        (proc / name).write_bytes(Path("/proc", name).read_bytes())
+    state = {"Status": "running", "Pid": 100, "StartedAt": "2026-01-01T00:00:00Z"}
+    record = {"Id": "c" * 64, "Name": CYCLE_CONTAINER, "ImageName": "app:1", "State": state}
+    (workdir / "inspect.json").write_text(json.dumps([record]))
+    podman = workdir / "podman"
+    podman.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        f"  'ps -a -q --no-trunc') echo {'c' * 64} ;;\n"
+        f"  'container inspect '*) cat {shlex.quote(str(workdir / 'inspect.json'))} ;;\n"
+        f"  'ps --filter status=running'*) echo {CYCLE_CONTAINER} ;;\n"
+        "  *) exit 125 ;;\n"
+        "esac\n"
+    )
+    podman.chmod(0o755)
+    return bound_command([(proc, "/proc"), (podman, "/usr/bin/podman")])
+
+
+FIFO_CONFFILE = "/etc/debian_version"  # a conffile of base-files on every Debian
+
+
+def fifo_command(workdir: Path) -> str:
+    fifo = workdir / "fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    return bound_command([(fifo, FIFO_CONFFILE), (fifo, "/usr/lib/os-release")])
+
+
 def start(kind: str, workdir: Path, *, client_key: Path | None = None, **fake: int) -> Sshd:
     """A real sshd on a loopback address whose every session runs the `kind` fake."""
     workdir.mkdir(parents=True, exist_ok=True)
-    command = million_command(workdir, **fake) if kind == "million" else _COMMANDS[kind]
+    if kind == "million":
+        command = million_command(workdir, **fake)
+    elif kind == "cycle":
+        command = cycle_command(workdir)
+    elif kind == "fifo":
+        command = fifo_command(workdir)
+    else:
+        command = _COMMANDS[kind]
     return Sshd.start(
         workdir,
         client_key=client_key or keygen(workdir / "id_ed25519"),

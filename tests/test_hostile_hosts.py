@@ -26,7 +26,9 @@ pytestmark = pytest.mark.sshd
 STATE = "unexpected_packages: report\npackages:\n  dpkg: present\n"
 
 
-def _inventory(tmp_path: Path, servers: list[tuple[str, str, int, str, Path]]) -> Path:
+def _inventory(
+    tmp_path: Path, servers: list[tuple[str, str, int, str, Path]], state: str = STATE
+) -> Path:
     inv = tmp_path / "hosts.ini"
     inv.write_text(
         "".join(
@@ -36,7 +38,7 @@ def _inventory(tmp_path: Path, servers: list[tuple[str, str, int, str, Path]]) -
         )
     )
     (tmp_path / "states").mkdir(exist_ok=True)
-    (tmp_path / "states" / "all.yml").write_text(STATE)
+    (tmp_path / "states" / "all.yml").write_text(state)
     return inv
 
 
@@ -117,6 +119,43 @@ def test_million_package_lines_end_as_one_limit_finding_fast(tmp_path: Path, mil
     assert (reports / "latest" / "report.json").stat().st_size < 64 << 10
     assert (reports / "history.sqlite").stat().st_size < 1 << 20
     assert scan.peak_mb < 400, scan
+
+
+# --- one host must never stop the run ------------------------------------------------------
+
+
+def test_a_cyclic_process_table_under_a_running_container_is_audited_at_once(
+    tmp_path: Path,
+) -> None:
+    """A fake /proc (no kernel makes a cycle): the container's PID is in a cycle and another
+    process is its own parent. Before, the tree walk never ended and grew until the OOM killer."""
+    with hostile.start("cycle", tmp_path / "cycle") as server:
+        state = "unexpected_containers: report\n"
+        inventory = _inventory(tmp_path, [_entry("cyclic", server)], state)
+        scan = _scan(inventory, _known(tmp_path, server), "--format", "json", "--timeout", "20")
+    assert scan.proc.returncode == 1, scan.proc.stderr
+    (host,) = json.loads(scan.proc.stdout)["hosts"]
+    assert host["status"] == "snowflake", host
+    assert [(f["category"], f["item"], f["kind"]) for f in host["findings"]] == [
+        ("container", hostile.CYCLE_CONTAINER, "unexpected")
+    ]
+    assert scan.elapsed < 15
+    assert scan.peak_mb < 400, scan
+
+
+@pytest.mark.parametrize("state", ["modified_config: report\n", "peers: true\n"])
+def test_a_fifo_conffile_is_reported_as_a_fifo_never_opened(tmp_path: Path, state: str) -> None:
+    """A FIFO bound over a real dpkg conffile: its digest was read, and the host was lost at
+    its deadline. Now the collector opens no non-regular file and says what it is."""
+    with hostile.start("fifo", tmp_path / "fifo") as server:
+        inventory = _inventory(tmp_path, [_entry("fifo", server)], state)
+        scan = _scan(inventory, _known(tmp_path, server), "--format", "json", "--timeout", "20")
+    (host,) = json.loads(scan.proc.stdout)["hosts"]
+    assert host["error"] is None, host
+    assert scan.elapsed < 15
+    assert scan.proc.returncode == 1, scan.proc.stderr  # peers turn on modified_config too
+    (fifo,) = [f for f in host["findings"] if f["item"] == hostile.FIFO_CONFFILE]
+    assert (fifo["kind"], fifo["actual"]) == ("modified", "fifo"), fifo
 
 
 # --- floods, drips, hangs -----------------------------------------------------------------

@@ -45,9 +45,10 @@ dc_nl='
 # Facts are read with the shell's own `read` where they can be: every process costs (about 2 ms
 # in a small container or VM), and a fleet-wide scan pays it on every host.
 
-# dc_cat FILE: a text file through `read` (no process); fails when FILE is not readable.
+# dc_cat FILE: a text file through `read` (no process); fails when FILE is not a readable
+# regular file (a FIFO planted at /etc/os-release would block the read for ever).
 dc_cat() {
-	[ -r "$1" ] || return 1
+	[ -f "$1" ] && [ -r "$1" ] || return 1
 	while IFS= read -r dc_l || [ -n "$dc_l" ]; do
 		printf '%s\n' "$dc_l"
 	done <"$1"
@@ -206,7 +207,10 @@ dc_conffiles_rpm() {
 	dc_sum_stat conffiles.rpm sha256sum "$dc_cf"
 }
 
-# dc_sum_stat PREFIX TOOL PATHS: sections PREFIX.sum (TOOL over PATHS) and PREFIX.stat.
+# dc_sum_stat PREFIX TOOL PATHS: sections PREFIX.stat (type, mode, owner of every path, never
+# following a symlink) and PREFIX.sum (TOOL over the regular files among them: a FIFO would block
+# the digest tool's open for ever, a device could be read without end, a symlink can lead to
+# either; what they are is in the stat section).
 dc_sum_stat() {
 	dc_pre=$1
 	dc_tool=$2
@@ -218,10 +222,22 @@ dc_sum_stat() {
 	IFS=$dc_oifs
 	set +f
 	if [ "$#" = 0 ]; then
-		set -- /dev/null # nothing to digest: the sections stay, with nothing of interest
+		dc_run "$dc_pre.stat" true
+		dc_run "$dc_pre.sum" true
+		return 0
+	fi
+	dc_run "$dc_pre.stat" stat -c '%f %U %G %n' -- "$@"
+	for dc_p; do
+		shift
+		if [ -f "$dc_p" ] && [ ! -L "$dc_p" ]; then
+			set -- "$@" "$dc_p"
+		fi
+	done
+	if [ "$#" = 0 ]; then
+		dc_run "$dc_pre.sum" true
+		return 0
 	fi
 	dc_run "$dc_pre.sum" "$dc_tool" -- "$@"
-	dc_run "$dc_pre.stat" stat -c '%a %U %G %n' -- "$@"
 }
 
 # --- files --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from driftcheck.collectors.procs import Proc
+from driftcheck.collectors.procs import Proc, ProcessTree, descendants, process_tree
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_CONTAINERS, MAX_JSON_VALUES
@@ -92,20 +92,12 @@ def _digests(record: Mapping[str, Any]) -> tuple[str, ...]:
 # --- zombies as the host sees them -----------------------------------------------------------
 
 
-def hygiene(container: ContainerState, procs: Mapping[int, Proc]) -> ContainerState:
+def hygiene(container: ContainerState, tree: ProcessTree) -> ContainerState:
     """Its PID 1's command name and the zombies below it, from the host's process table."""
-    pid = container.host_pid
+    pid, procs = container.host_pid, tree.procs
     if not procs or not pid or pid not in procs:
         return container
-    children: dict[int, list[int]] = {}
-    for proc in procs.values():
-        children.setdefault(proc.ppid, []).append(proc.pid)
-    below, todo = [], list(children.get(pid, []))
-    while todo:
-        current = todo.pop()
-        below.append(current)
-        todo += children.get(current, [])
-    zombies = sum(1 for p in below if procs[p].state == "Z")
+    zombies = sum(1 for p in descendants(tree, pid) if procs[p].state == "Z")
     return replace(container, pid1_now=procs[pid].comm, zombies=zombies)
 
 
@@ -119,6 +111,7 @@ def containers_section(
     container may live there); no engine at all is UNSUPPORTED."""
     found: dict[str, ContainerState] = {}
     reasons = []
+    tree = process_tree(procs)
     for engine in ENGINES:
         raw = raws.get(engine)
         if raw is None:
@@ -133,7 +126,7 @@ def containers_section(
         except ParseError as exc:
             return _section(Outcome.FAILED, str(exc))
         for container in containers:
-            found.setdefault(container.name, hygiene(container, procs))
+            found.setdefault(container.name, hygiene(container, tree))
     if len(reasons) == len(ENGINES):
         return _section(Outcome.UNSUPPORTED, "; ".join(reasons))
     return Section(Outcome.COLLECTED, dict(sorted(found.items())))

@@ -54,18 +54,24 @@ def _stat_line(line: str, path: str) -> FileState:
     owner = fields[4] if fields[4] != "UNKNOWN" else str(uid)
     group = fields[5] if fields[5] != "UNKNOWN" else str(gid)
     return FileState(
-        path, True, _kind(mode), mode=f"{st.S_IMODE(mode):04o}", owner=owner, group=group
+        path, True, file_type(mode), mode=f"{st.S_IMODE(mode):04o}", owner=owner, group=group
     )
 
 
-def _kind(mode: int) -> str:
-    if st.S_ISREG(mode):
-        return "file"
-    if st.S_ISDIR(mode):
-        return "directory"
-    if st.S_ISLNK(mode):
-        return "symlink"
-    return "other"
+_TYPES = {
+    st.S_IFREG: "file",
+    st.S_IFDIR: "directory",
+    st.S_IFLNK: "symlink",
+    st.S_IFIFO: "fifo",
+    st.S_IFSOCK: "socket",
+    st.S_IFCHR: "char device",
+    st.S_IFBLK: "block device",
+}
+
+
+def file_type(mode: int) -> str:
+    """What a raw st_mode (stat's %f) says the entry is; never opened unless a "file"."""
+    return _TYPES.get(st.S_IFMT(mode), "other")
 
 
 def _digest_line(line: str, state: FileState, needs_digest: bool) -> FileState:

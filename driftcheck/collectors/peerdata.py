@@ -7,10 +7,12 @@ Section names are named here once for Python; collect.sh prints the same words.
 from __future__ import annotations
 
 import json
+import stat as st
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from driftcheck.collectors.files import file_type
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.models import ConfFile, DeclaredState, Outcome, Section, ServiceState
 
@@ -18,10 +20,8 @@ UNIT_FILES = "units.files"  # systemctl list-unit-files --type=service --output=
 UNITS_LOADED = "units.loaded"  # systemctl list-units --all --type=service --output=json
 CONFFILES_DPKG = "conffiles.dpkg"  # dpkg-query -W -f '${Package}\n${Conffiles}\n'
 CONFFILES_RPM = "conffiles.rpm"  # rpm -qa --queryformat '[FLAGS ALGO DIGEST NAME PATH]' | grep
-SUM, STAT = (
-    ".sum",
-    ".stat",
-)  # after a manager's section: its digest tool and `stat -c '%a %U %G %n'`
+# after a manager's section: its digest tool (regular files only) and `stat -c '%f %U %G %n'`
+SUM, STAT = (".sum", ".stat")
 SECTIONS = (
     UNIT_FILES,
     UNITS_LOADED,
@@ -33,6 +33,7 @@ Recorded = tuple[str, str, str, bool]  # (package, algorithm, digest, missing is
 
 _DPKG_NOISE = ("dpkg-query:", "dpkg:")  # warning lines (stderr is merged into this section)
 _MD5_HEX = frozenset("0123456789abcdef")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 # --- units -----------------------------------------------------------------------------------
@@ -169,27 +170,30 @@ def _unescape(path: str) -> str:
     return path.replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\")
 
 
-def parse_conffile_stat(raw: bytes) -> dict[str, tuple[str, str, str]]:
-    """path -> (mode as four octal digits, owner, group) from `stat -c '%a %U %G %n'`."""
+def parse_conffile_stat(raw: bytes) -> dict[str, tuple[str, str, str, str]]:
+    """path -> (mode as four octal digits, owner, group, type) from `stat -c '%f %U %G %n'`
+    (%f: the raw mode in hex, type bits included)."""
     found = {}
     for line in text(raw).splitlines():
         parts = line.split(" ", 3)
-        if len(parts) != 4 or not parts[0].isdigit():
+        if len(parts) != 4 or not parts[0] or not set(parts[0]) <= _HEX:
             continue
-        mode, owner, group, path = parts
-        found[path] = (mode.zfill(4), owner, group)
+        raw_mode, owner, group, path = parts
+        mode = int(raw_mode, 16)
+        found[path] = (f"{st.S_IMODE(mode):04o}", owner, group, file_type(mode))
     return found
 
 
 def conffiles(
     recorded: Mapping[str, Recorded],
     sums: Mapping[str, str],
-    stats: Mapping[str, tuple[str, str, str]],
+    stats: Mapping[str, tuple[str, str, str, str]],
     algorithm: str,
 ) -> dict[str, ConfFile]:
     """Every config file the package manager knows, with what it is now (`sums` made with
-    `algorithm`). Not stat-able: missing (stat's error went to the section's stderr); stat-able
-    but no digest: unreadable, or recorded with another algorithm than the collector's."""
+    `algorithm`). Not stat-able: missing (stat's error went to the section's stderr); not a
+    regular file: its type, never a digest (the collector opens none); a regular file without a
+    digest: unreadable, or recorded with another algorithm than the collector's."""
     files = {}
     for path, (package, recorded_with, digest, missing_ok) in sorted(recorded.items()):
         record = ConfFile(path, package, recorded_with, digest, missing_ok=missing_ok)
@@ -197,12 +201,14 @@ def conffiles(
         if stat is None:
             files[path] = replace(record, error="missing")
             continue
-        now = sums.get(path) if recorded_with == algorithm else None
-        error = "" if now is not None else "not readable"
+        mode, owner, group, kind = stat
+        now = sums.get(path) if recorded_with == algorithm and kind == "file" else None
+        error = "" if now is not None or kind != "file" else "not readable"
         if recorded_with != algorithm:
             error = f"recorded as {recorded_with}, which is not checked"
-        mode, owner, group = stat
-        files[path] = replace(record, digest=now, mode=mode, owner=owner, group=group, error=error)
+        files[path] = replace(
+            record, digest=now, mode=mode, owner=owner, group=group, type=kind, error=error
+        )
     return files
 
 

@@ -16,12 +16,12 @@ twice is left out of the table by PID (its hygiene is unknown rather than anothe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from driftcheck.collectors.sections import text
 from driftcheck.errors import LimitError
-from driftcheck.limits import MAX_PROCESSES
+from driftcheck.limits import MAX_PROCESS_DEPTH, MAX_PROCESSES
 
 _STAT_RECORD = re.compile(rb"(\d+) \(")  # where a /proc/PID/stat record may start
 # a whole facts.procs line, found in the decoded section (one decode, not two per process; the
@@ -82,6 +82,39 @@ def by_pid(procs: Sequence[Proc]) -> dict[int, Proc]:
             claimed.add(proc.pid)
             table[proc.pid] = proc
     return table
+
+
+@dataclass(frozen=True)
+class ProcessTree:
+    """The host's processes by PID with each one's children, built once per host: every
+    container's walk reads it (building it per container would cost containers x processes)."""
+
+    procs: Mapping[int, Proc]
+    children: Mapping[int, Sequence[int]] = field(default_factory=dict)
+
+
+def process_tree(procs: Mapping[int, Proc]) -> ProcessTree:
+    children: dict[int, list[int]] = {}
+    for proc in procs.values():
+        children.setdefault(proc.ppid, []).append(proc.pid)
+    return ProcessTree(procs, children)
+
+
+def descendants(tree: ProcessTree, root: int) -> list[int]:
+    """Every process below `root`, each once. The table is the host's word: a process that is
+    its own parent, or any longer cycle, is walked once (a visited set), and a chain deeper than
+    MAX_PROCESS_DEPTH levels is a limit, not a walk without end."""
+    seen = {root}
+    level, below, depth = [root], [], 0
+    while level:
+        level = [kid for pid in level for kid in tree.children.get(pid, ()) if kid not in seen]
+        level = list(dict.fromkeys(level))
+        if level and depth >= MAX_PROCESS_DEPTH:
+            raise LimitError(f"process tree deeper than {MAX_PROCESS_DEPTH:,} levels in /proc")
+        seen.update(level)
+        below += level
+        depth += 1
+    return below
 
 
 def _records(raw: bytes) -> Iterator[tuple[int, int]]:

@@ -47,8 +47,8 @@ def _modified(
             why = f"config file of {conf.package} could not be checked: {conf.error}"
             yield Finding(target, "file", path, "unknown", shipped, detail=why)
         elif conf.modified:
-            yield Finding(target, "file", path, "modified", shipped, f"md5:{conf.digest}",
-                          detail=detail)  # fmt: skip
+            now = f"md5:{conf.digest}" if conf.type == "file" else conf.type
+            yield Finding(target, "file", path, "modified", shipped, now, detail=detail)
 
 
 def _unrecorded(observed: Observed) -> list[str]:

@@ -80,7 +80,8 @@ def unit_value(unit: ServiceState) -> str:
 def conffile_value(conf: ConfFile) -> str:
     if conf.error:
         return conf.error
-    return f"{conf.algorithm}:{conf.digest} {conf.mode} {conf.owner}:{conf.group}"
+    what = f"{conf.algorithm}:{conf.digest}" if conf.type == "file" else conf.type
+    return f"{what} {conf.mode} {conf.owner}:{conf.group}"
 
 
 def declared_items(state: DeclaredState) -> frozenset[Item]:

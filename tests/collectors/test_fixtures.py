@@ -150,7 +150,7 @@ def test_rpm_config_files_modified_missing_and_missingok() -> None:
     edited = "202fc7b6e8744dddf88878b9110baaf1f92c5c9c2f9d6b2df5e8871e78ca788e"
     shipped = "07e7f0801a94036f2ba82cd8e50fd37aec5eecf50fc950879d215e8be6f8867d"
     sums = f"{edited}  /etc/acme/agent.conf\n{shipped}  /etc/acme/with space.conf\n".encode()
-    stats = b"644 root root /etc/acme/agent.conf\n644 root root /etc/acme/with space.conf\n"
+    stats = b"81a4 root root /etc/acme/agent.conf\n81a4 root root /etc/acme/with space.conf\n"
     files = peerdata.conffiles(
         peerdata.parse_rpm_conffiles(raw_of(case)),
         peerdata.parse_sha256sum(sums),

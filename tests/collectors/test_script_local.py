@@ -105,7 +105,7 @@ def test_script_on_real_files(shell: list[str], tmp_path: Path) -> None:
     assert big.content_truncated
     assert big.sha256 == hashlib.sha256(b"a" * 5000).hexdigest()  # the digest covers it all
     assert (got["link"].type, got["link"].sha256) == ("symlink", None)
-    assert (got["fifo"].type, got["fifo"].sha256, got["fifo"].error) == ("other", None, "")
+    assert (got["fifo"].type, got["fifo"].sha256, got["fifo"].error) == ("fifo", None, "")
     assert got["-rf"].sha256 == hashlib.sha256(b"dash\n").hexdigest()
     assert not got["missing/$(touch PWNED2)"].exists
     assert not got["missing/$(touch PWNED2)"].error
