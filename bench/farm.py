@@ -9,7 +9,7 @@ limit on listen sockets), so 1,000 hosts are 63 sshd processes and 5,000 are 313
 share this machine's filesystem, so each audit reads this machine's real dpkg database; what
 differs per host is its name, address and connection. The login user is `driftbench` with
 /bin/sh, which reads no rc file: root's ~/.bashrc here runs `pyenv init`, ~150 ms of server CPU
-per command, which would swamp what is measured (see PERF.md's notes on login shells).
+per command, which would swamp what is measured (the collector never depends on the login shell).
 
 FARM/ holds hosts.ini, states/, known_hosts, the client key, one sshd_config per process and
 their pid files; `down` kills exactly the pids recorded there.

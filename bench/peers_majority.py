@@ -1,6 +1,6 @@
 """Benchmark of the peer comparison (the fleet stage) at 1,000 hosts x 2,000 items per host.
 
-Issue 9 asks for under 2 s, with memory that does not grow with the square of anything. The
+The target: under 2 s, with memory that does not grow with the square of anything. The
 hosts are synthetic peer values (what fleet/values.py makes of observed state): 10 groups,
 1,500 packages, 300 units, 200 conffiles per host, and drift on some hosts (an extra package,
 another version, an edited conffile, a stopped service). Measures the stage alone (apply_peers),

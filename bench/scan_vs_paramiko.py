@@ -1,6 +1,6 @@
 """A full driftcheck scan against a bare paramiko fan-out, side by side, on the same real hosts.
 
-The target (issue 2): a scan — one connection, one exec of the whole collector script, parsing
+The target: a scan — one connection, one exec of the whole collector script, parsing
 and comparison — takes no more than 1.5x a bare paramiko fan-out that runs a single
 `dpkg-query -W` per host at the same concurrency. Rounds are interleaved so that the shared
 machine's noise hits both alike; the figures that matter are the ratios.

@@ -96,7 +96,8 @@ def test_changed_host_key_is_refused_even_with_accept_new(tmp_path: Path, sshd: 
 
 
 def test_nothing_declared_is_unchecked_in_every_format(tmp_path: Path, sshd: Sshd) -> None:
-    """Issue 9 §1: an empty states directory checks nothing: never compliant, exit 2."""
+    """Day one, nothing declared: an empty states directory checks nothing: never compliant,
+    exit 2."""
     known = tmp_path / "known_hosts"
     known.write_text(sshd.known_hosts_line())
     inv = _inventory(tmp_path, sshd)
@@ -157,8 +158,9 @@ def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_capture_then_scan_is_compliant(tmp_path: Path, sshd: Sshd) -> None:
-    """Issue 9 §4 on this machine over real SSH: capture, validate, scan (the lab does it on a
-    systemd host with a sibling, tests/e2e/test_peers.py). Hostile file names come back as data."""
+    """Capture then scan on this machine over real SSH: capture, validate, scan (the lab does it
+    on a systemd host with a sibling, tests/e2e/test_peers.py). Hostile file names come back as
+    data."""
     known = tmp_path / "known_hosts"
     known.write_text(sshd.known_hosts_line())
     inv = _inventory(tmp_path, sshd)

@@ -91,7 +91,7 @@ def _known(tmp_path: Path, *servers: Sshd) -> Path:
     return known
 
 
-# --- the case: a million valid package lines --------------------------------------
+# --- a million valid package lines --------------------------------------------------
 
 
 def test_million_package_lines_end_as_one_limit_finding_fast(tmp_path: Path, million: Sshd) -> None:

@@ -227,7 +227,8 @@ def dpkg_verify_conffiles(packages: tuple[str, ...]) -> tuple[set[str], set[str]
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_conffiles_agree_with_dpkg_verify(shell: list[str], tmp_path: Path) -> None:
-    """Issue 9 §2/§3: this machine's real dpkg database, one md5sum and one stat."""
+    """Conffile digest, mode and owner as peers compare them: this machine's real dpkg database,
+    one md5sum and one stat."""
     require(shutil.which("dpkg-query") is not None, "needs dpkg")
     require(shutil.which(shell[0]) is not None, f"needs {shell[0]}")
     observed = run(shell, DeclaredState(modified_config="report"), tmp_path)

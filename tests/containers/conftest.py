@@ -1,4 +1,4 @@
-"""A private podman with the containers of issue 4's cases, made once per session."""
+"""A private podman with one container per container drift case, made once per session."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def images(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> Podman:
 
 @pytest.fixture(scope="session")
 def fleet(images: Podman, tmp_path_factory: pytest.TempPathFactory) -> Podman:
-    """Each case of issue 4, made the way drift happens: by hand on running containers."""
+    """Each container drift case, made the way drift happens: by hand on running containers."""
     p = images
     p.run("app", DEB_IMAGE, "sleep", "infinity")
     deb = build_deb(tmp_path_factory.mktemp("deb"), "drift-tool", "0.1")

@@ -1,4 +1,4 @@
-"""Issue 4's cases on real podman containers on this machine, audited through the one host
+"""Container drift cases on real podman containers on this machine, audited through the one host
 round trip (ansible_connection=local): the right findings, one exec per audited container
 (counted in podman's own event log), and nothing left behind in any container."""
 

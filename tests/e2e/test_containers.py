@@ -1,4 +1,4 @@
-"""Issue 4 in the lab: podman inside hosts (ctr01) and the docker command of podman-docker
+"""Containers in the lab: podman inside hosts (ctr01) and the docker command of podman-docker
 (ctr02). The scan's exact findings for them are checked by test_scan.py with every other host;
 here one audit of the container hosts must leave no process and no zombie behind in any
 container, and exec exactly once into each running container that has a declared state,

@@ -1,4 +1,4 @@
-"""Issue 9 on real hosts: `scan --peers` with (almost) no declared state, against the lab's peer
+"""`scan --peers` on real hosts, with (almost) no declared state, against the lab's peer
 group (tests/lab/scenario.py PEERS: 7 hosts, 4 of them with one drift each).
 
 Every expected finding is written out whole: category, item, kind, expected (the majority and
@@ -133,7 +133,7 @@ def test_modified_config_alone_on_a_real_dpkg_conffile_edit(lab: Lab, tmp_path: 
 
 
 def test_capture_a_golden_host_then_scan_it_and_a_sibling(lab: Lab, tmp_path: Path) -> None:
-    """Issue 9 §4: the captured state passes on the golden host; a sibling with one drift
+    """Capture, then scan: the captured state passes on the golden host; a sibling with one drift
     (web03: acme-debug installed by hand) shows exactly that drift."""
     known = tmp_path / "known_hosts"
     shutil.copy(lab.known_hosts, known)

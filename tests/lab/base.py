@@ -27,7 +27,7 @@ PACKAGES = (
     "openssh-server",
     "sudo",
     "procps",  # ps: people poking at a lab host expect it; drift injection polls with it
-    # Container hosts (issue 4): podman with crun (LAB.md), `docker` on top of it, and a static
+    # Container hosts: podman with crun (configured below), `docker` on top of it, and a static
     # busybox to make a busybox-only image from. Installed in the chroot: `debootstrap
     # --include=podman` fails to configure.
     "podman",

@@ -76,7 +76,7 @@ AGENT = "acme-agent.service"
 
 
 def default() -> Scenario:
-    """Every kind of drift and every hostile host of issue 3, one host each."""
+    """Every kind of drift and every hostile host the scan must survive, one host each."""
     specs = [
         *plain_hosts(),
         *drifted_hosts(),
@@ -97,7 +97,7 @@ def bench(count: int) -> Scenario:
     return Scenario(f"bench:{count}", hosts, exit_code=0)
 
 
-# Issue 9: a peer group of real hosts, each drift on one of them (tests/e2e/test_peers.py).
+# Peers: a peer group of real hosts, each drift on one of them (tests/e2e/test_peers.py).
 # Most members are hosts of the other scenarios, whose drift is the kind peers must find.
 PEERS = "peers"
 PEER_DRIFT = {"web03": "extra package", "web04": "other version", "app01": "edited conffile",

@@ -127,7 +127,7 @@ DEBIAN_IMAGE = "localhost/debian:12"
 APP_CONF_PATH = "/etc/app.conf"
 APP_CONF = "listen 80\n"
 
-# ctr01 runs podman, ctr02 the docker command (podman-docker); the containers are issue 4's cases.
+# ctr01 runs podman, ctr02 the docker command (podman-docker); each container is one drift case.
 CTR01_YML = f"""# podman by hand: a wrong image, a file and a package changed inside, a zombie leak.
 containers:
   web: {{image: "localhost/app:1.4", running: true}}
