@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from driftcheck.errors import DriftcheckError, StateError
 from driftcheck.jinjaenv import sandbox
 from driftcheck.models import Origin
-from driftcheck.state import sources
+from driftcheck.state import containment
 from driftcheck.templating import raw_variables
 
 
@@ -34,7 +34,7 @@ class TemplateRefused(jinja2.TemplateError):
 
 
 class StatesLoader(jinja2.BaseLoader):
-    """Loads templates from one directory by *real* path, never from outside it (sources.py:
+    """Loads templates from one directory by *real* path, never from outside it (containment.py:
     the rules, which a plain file read without Jinja2 follows too)."""
 
     def __init__(self, root: str) -> None:
@@ -45,12 +45,12 @@ class StatesLoader(jinja2.BaseLoader):
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         try:
-            shown = sources.shown_path(self.root, template)
-            real = sources.resolve(shown, self.real_root, template)
-            source, mtime = sources.read_regular(real, template)
-        except sources.SourceMissing:
+            shown = containment.shown_path(self.root, template)
+            real = containment.resolve(shown, self.real_root, template)
+            source, mtime = containment.read_regular(real, template)
+        except containment.SourceMissing:
             raise jinja2.TemplateNotFound(template) from None
-        except sources.SourceRefused as exc:
+        except containment.SourceRefused as exc:
             raise TemplateRefused(str(exc)) from None
 
         def uptodate() -> bool:
@@ -117,7 +117,7 @@ class TemplateRenderer:
             raise StateError(where.path, where.line or None, _describe(exc)) from None
 
     def _name(self, path: Path, referrer: Origin | None) -> str:
-        return sources.template_name(self._root, self.states_dir, path, referrer)
+        return containment.template_name(self._root, self.states_dir, path, referrer)
 
     def _where(self, exc: Exception, path: Path, referrer: Origin | None) -> Origin:
         """The line that asked for a template: an `{% include %}` frame, else the referrer."""

@@ -10,7 +10,7 @@ import jinja2
 import pytest
 from jinja2.loaders import split_template_path
 
-from driftcheck.state import sources
+from driftcheck.state import containment
 from driftcheck.state.render import environment
 from driftcheck.state.sources import Renderer, is_plain
 
@@ -62,11 +62,11 @@ def test_names_are_split_as_jinja2_splits_them(name: str) -> None:
     try:
         expected: object = os.path.join("/r", *split_template_path(name))
     except jinja2.TemplateNotFound:
-        expected = sources.SourceMissing
+        expected = containment.SourceMissing
     try:
-        got: object = sources.shown_path("/r", name)
-    except sources.SourceMissing:
-        got = sources.SourceMissing
+        got: object = containment.shown_path("/r", name)
+    except containment.SourceMissing:
+        got = containment.SourceMissing
     assert got == expected
 
 
