@@ -1,5 +1,5 @@
-"""Jinja2's side of templating (templating.py): the sandbox, lazy contexts, and rendering one
-templated value. Imported only when a value or a state file holds template markup, so a run
+"""Jinja2's side of templating (templating.py): the sandbox, lazy contexts, and rendering
+templated values. Imported only when a value or a state file holds template markup, so a run
 without templates never loads Jinja2.
 """
 
@@ -13,7 +13,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.models import Vaulted
-from driftcheck.templating import Variables, render_value
+from driftcheck.templated import Variables, is_templated
 
 # names being rendered in this thread/context, to stop `a: "{{ a }}"` as Ansible does
 _RENDERING: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
@@ -57,6 +57,18 @@ def sandbox(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
 
 
 _INVENTORY_ENV = sandbox()
+
+
+def render_value(value: Any, name: str, variables: Variables, env: Any = None) -> Any:
+    """A variable's value with its templates rendered (strings, and inside lists and dicts).
+    A value without any template is returned as it is: a container without a copy."""
+    if not is_templated(value):
+        return value
+    if isinstance(value, str):
+        return render_text(value, name, variables, env)
+    if isinstance(value, list):
+        return [render_value(item, name, variables, env) for item in value]
+    return {k: render_value(item, name, variables, env) for k, item in value.items()}
 
 
 def render_text(text: str, name: str, variables: Variables, env: Any = None) -> Any:

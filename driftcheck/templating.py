@@ -1,6 +1,7 @@
 """Jinja2 as both the states and the inventory use it: sandboxed, StrictUndefined, and lazy.
-This module decides what needs rendering; Jinja2 itself (jinjaenv.py) is loaded only when a
-value holds template markup, so an inventory without templates never imports it.
+What needs rendering is decided without Jinja2 (templated.py); Jinja2 itself (jinjaenv.py) is
+loaded only when a value holds template markup, so an inventory without templates never imports
+it.
 
 Ansible renders an inventory variable when it is used, with the host's other variables (which
 may be templates themselves). Here the same happens: `HostVars` renders a templated string
@@ -11,53 +12,12 @@ they are an error naming the variable. A `Vaulted` value without secrets stays u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from driftcheck.errors import InventoryError
-from driftcheck.models import Unsafe, secrets_in
-
-_MARKERS = ("{{", "{%", "{#")
-
-
-Variables = Callable[[], Mapping[str, Any]]  # called only when a template is rendered
-
-
-def render_value(value: Any, name: str, variables: Variables, env: Any = None) -> Any:
-    """A variable's value with its templates rendered (strings, and inside lists and dicts).
-    A container without any template is returned as it is, without a copy."""
-    if isinstance(value, str) and not isinstance(value, Unsafe):
-        if not any(marker in value for marker in _MARKERS):
-            return value
-        from driftcheck.jinjaenv import render_text  # noqa: PLC0415 - Jinja2 only when needed
-
-        return render_text(value, name, variables, env)
-    if not isinstance(value, (list, dict)) or not _templated(value):
-        return value
-    if isinstance(value, list):
-        return [render_value(item, name, variables, env) for item in value]
-    return {k: render_value(item, name, variables, env) for k, item in value.items()}
-
-
-# id -> (the container, whether it holds a template). Group variables are the same objects
-# for every host: walked once, not once per host. The container is kept so its id stays its.
-_TEMPLATED: dict[int, tuple[Any, bool]] = {}
-
-
-def _templated(value: Any) -> bool:
-    if isinstance(value, str):
-        return not isinstance(value, Unsafe) and any(marker in value for marker in _MARKERS)
-    if not isinstance(value, (list, dict)):
-        return False
-    known = _TEMPLATED.get(id(value))
-    if known is not None and known[0] is value:
-        return known[1]
-    items = value.values() if isinstance(value, dict) else value
-    found = any(_templated(item) for item in items)
-    if len(_TEMPLATED) > 4096:
-        _TEMPLATED.clear()
-    _TEMPLATED[id(value)] = (value, found)
-    return found
+from driftcheck.models import secrets_in
+from driftcheck.templated import is_templated
 
 
 class HostVars(Mapping[str, Any]):
@@ -72,11 +32,12 @@ class HostVars(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key not in self._done:
             value = self.raw[key]
-            self._done[key] = self._render(key, value) if _templated(value) else value
+            self._done[key] = self._render(key, value) if is_templated(value) else value
         return self._done[key]
 
     def _render(self, key: str, value: Any) -> Any:
-        from driftcheck.jinjaenv import TemplateVarError  # noqa: PLC0415 - as above
+        # Jinja2 only when needed: a value reaches here only when it holds template markup
+        from driftcheck.jinjaenv import TemplateVarError, render_value  # noqa: PLC0415
 
         try:
             return render_value(value, key, lambda: self.raw)
