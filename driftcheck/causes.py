@@ -26,7 +26,7 @@ from driftcheck.errors import (
     HostKeyUnknownError,
     UnreachableError,
 )
-from driftcheck.models import NOT_AUDITED
+from driftcheck.model.vocab import NOT_AUDITED, Status
 
 # In the order the report lists them when counts are equal. A new cause is one entry here (and,
 # if it has its own exception class, one line in `cause_of_exception`).
@@ -45,7 +45,7 @@ CAUSES = (
     "other",
 )
 # Statuses of hosts that were not audited, and the statuses that are their own cause.
-STATUS_CAUSES = {"unchecked": "unchecked"}
+STATUS_CAUSES = {Status.UNCHECKED.value: "unchecked"}
 
 # Message fallback, first match wins: order matters ("no SSH handshake before the deadline" is
 # a handshake, not the per-host deadline).

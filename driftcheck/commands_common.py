@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from driftcheck.argtypes import MAX_TIMEOUT, positive
 from driftcheck.errors import UsageError
-from driftcheck.report.timeline import DEFAULT_TREND, TRAIL_MAX
+from driftcheck.limits import TRAIL_MAX
+from driftcheck.report.timeline import DEFAULT_TREND
 
 if TYPE_CHECKING:
     from driftcheck.backends.options import TransportOptions

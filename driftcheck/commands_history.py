@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from driftcheck.argtypes import MAX_COUNT, positive
+from driftcheck.model.vocab import STATUSES
 
 
 def history_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,18 +20,7 @@ def history_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
-HISTORY_COLUMNS = (
-    "id",
-    "started",
-    "hosts",
-    "compliant",
-    "snowflake",
-    "unreachable",
-    "error",
-    "findings",
-    "new",
-    "resolved",
-)
+HISTORY_COLUMNS = ("id", "started", "hosts", *STATUSES, "findings", "new", "resolved")
 
 
 def history(args: argparse.Namespace) -> int:

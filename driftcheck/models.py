@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from driftcheck.errors import VaultError
+from driftcheck.model.vocab import Status
 
 T = TypeVar("T")
 
@@ -330,27 +331,6 @@ class Observed:
 
 
 # --- results -----------------------------------------------------------------------------
-
-
-class Status(StrEnum):
-    """The one list of host statuses: reports, metrics and history all iterate over it."""
-
-    COMPLIANT = "compliant"
-    SNOWFLAKE = "snowflake"
-    UNCHECKED = "unchecked"  # audited, but nothing applied to it: no declared, peer or config check
-    UNREACHABLE = "unreachable"
-    ERROR = "error"
-
-
-# Finding kinds that say a check could not be made: never a pass, never waived, always `error`.
-UNKNOWN_KINDS = ("unknown", "truncated", "limit")
-STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
-# The usual finding categories, in report order (a finding may carry others: collector, waiver).
-CATEGORIES = ("package", "file", "service", "host", "container")
-# Hosts whose state is not known to be anything: listed apart in every report, exit code 2.
-NOT_AUDITED: tuple[str, ...] = tuple(
-    s.value for s in (Status.UNREACHABLE, Status.ERROR, Status.UNCHECKED)
-)
 
 
 @dataclass(frozen=True, order=True)

@@ -6,6 +6,8 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from driftcheck.model.vocab import Status
+
 if TYPE_CHECKING:
     from driftcheck.scan import Audit
 
@@ -31,7 +33,7 @@ class Progress:
 
     def __call__(self, audit: Audit) -> None:
         self.done += 1
-        self.failed += audit.result.status.value in ("unreachable", "error")
+        self.failed += audit.result.status in (Status.UNREACHABLE, Status.ERROR)
         if self.enabled:
             self.stream.write(f"\r{self.done}/{self.total} hosts, {self.failed} not audited ")
             self.stream.flush()

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.models import NOT_AUDITED
+from driftcheck.model.vocab import NOT_AUDITED
 from driftcheck.nightly.history import History, HostState, RunState, finding_key
 
 UNAUDITED = NOT_AUDITED

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import InputError, OutputError, UsageError
-from driftcheck.models import STATUSES
+from driftcheck.limits import TRAIL_MAX
+from driftcheck.model.vocab import STATUSES, Status
 from driftcheck.nightly.trails import Trend, code, read_trend, trails
-from driftcheck.report.timeline import TRAIL_MAX
 from driftcheck.reportdir import ReportDir, storage_failure
 
 HISTORY_FILE = "history.sqlite"
@@ -308,7 +308,8 @@ class History:
     def runs_since(self, host: str, first_seen: str) -> int:
         """Recorded runs that audited `host` since `first_seen`: the run count of a finding
         recorded before the count was (schema 1), where it is the best estimate there is."""
-        row = self._db.execute(_RUNS_SINCE, (host, first_seen)).fetchone()
+        failed = (Status.UNREACHABLE.value, Status.ERROR.value)
+        row = self._db.execute(_RUNS_SINCE, (host, first_seen, *failed)).fetchone()
         return int(row[0])
 
     def trend(
@@ -362,7 +363,7 @@ class History:
 
 _RUNS_SINCE = """
 SELECT COUNT(*) FROM hosts h JOIN runs r ON r.seq = h.run_seq
-WHERE h.name = ? AND r.started >= ? AND h.status NOT IN ('unreachable', 'error')
+WHERE h.name = ? AND r.started >= ? AND h.status NOT IN (?, ?)
 """
 
 _HOST_RUNS = """

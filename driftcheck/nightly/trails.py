@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftcheck.report.timeline import ABSENT, STATUS_CODES, STATUS_ORDER, TRAIL_MAX
+from driftcheck.limits import TRAIL_MAX
+from driftcheck.model.vocab import ABSENT, LETTERS, STATUSES
 
 _MAX_SEQ = 1 << 62
 
@@ -22,7 +23,7 @@ _MAX_SEQ = 1 << 62
 @dataclass(frozen=True)
 class Trend:
     """Recorded runs oldest first (their summary counts), and per host its status letter in
-    each of them (driftcheck.report.timeline.STATUS_CODES; `-`: not in that run)."""
+    each of them (model.vocab.LETTERS; `-`: not in that run)."""
 
     runs: tuple[Mapping[str, Any], ...]
     statuses: Mapping[str, str]
@@ -47,13 +48,13 @@ def read_trend(
 
 
 def _trend_run(row: sqlite3.Row) -> dict[str, Any]:
-    names = ("id", "started", "hosts", *STATUS_ORDER, "findings", "waived")
+    names = ("id", "started", "hosts", *STATUSES, "findings", "waived")
     columns = set(row.keys())  # `unchecked` is a status added after schema 1: 0 where absent
     return {name: row[name] if name in columns else 0 for name in names}
 
 
 def code(status: object) -> str:
-    return STATUS_CODES.get(str(status), "?")
+    return LETTERS.get(str(status), "?")
 
 
 def trails(db: sqlite3.Connection, names: Iterable[str] | None, upto: int | None) -> dict[str, str]:

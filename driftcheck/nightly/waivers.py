@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import WaiverError
-from driftcheck.models import NOT_AUDITED, UNKNOWN_KINDS, Origin
+from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS, Status
+from driftcheck.models import Origin
 from driftcheck.report import summarize
 from driftcheck.state.yamlload import YList, YMap, load_yaml
 from driftcheck.yamlsafe import excerpt
@@ -206,4 +207,5 @@ def _status(host: Mapping[str, Any]) -> str:
     """Waivers never make an unaudited host compliant; they only settle snowflake/compliant."""
     if host["status"] in UNAUDITED:
         return str(host["status"])
-    return "snowflake" if any(not f.get("waived") for f in host["findings"]) else "compliant"
+    drift = any(not f.get("waived") for f in host["findings"])
+    return Status.SNOWFLAKE.value if drift else Status.COMPLIANT.value

@@ -11,7 +11,8 @@ from typing import Any
 
 from driftcheck import __version__
 from driftcheck.errors import ExitStatus, InputError
-from driftcheck.models import NOT_AUDITED, STATUSES, Finding, HostResult
+from driftcheck.model.vocab import NOT_AUDITED, STATUSES
+from driftcheck.models import Finding, HostResult
 
 SCHEMA = "driftcheck.report/1"
 Report = dict[str, Any]

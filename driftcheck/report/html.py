@@ -26,32 +26,23 @@ import jinja2
 from markupsafe import Markup
 
 from driftcheck.causes import group_by_cause
-from driftcheck.models import CATEGORIES, NOT_AUDITED
+from driftcheck.model.vocab import (
+    CATEGORIES,
+    FINDING_FIELDS,
+    HOST_COLUMNS,
+    NOT_AUDITED,
+    SIGNATURE_FIELDS,
+    WORDS,
+    WORST_FIRST,
+)
 from driftcheck.report.newdrift import became_snowflake, drift_label
 from driftcheck.report.timeline import CODE_STATUS, runs_of, strip_of
 from driftcheck.report.trend import LABELS, trend_chart
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Worst first: the fleet table's default order and its status filter.
-STATUSES = ("error", "unreachable", "unchecked", "snowflake", "compliant")
-MARKS = {"compliant": "✓", "snowflake": "❄", "unchecked": "∅", "unreachable": "⚠", "error": "✖"}
-# The order of a finding's fields in the embedded data; trailing nulls are dropped.
-FINDING_FIELDS = (
-    "target",
-    "category",
-    "item",
-    "kind",
-    "expected",
-    "actual",
-    "diff",
-    "detail",
-    "new",
-    "first_seen",
-    "last_seen",
-    "waived",
-    "runs",
-)
-SIGNATURE_FIELDS = FINDING_FIELDS[:6]
+STATUSES = WORST_FIRST
+MARKS = {status.value: said.symbol for status, said in WORDS.items()}
 CLUSTERS_SHOWN = 50
 HOSTS_SHOWN = 40
 LIST_CAP = 100
@@ -381,12 +372,13 @@ def page_data(
     cluster_of = {name: c.number for c in clusters for name in c.hosts}
     packed = [pack_host(h, values, findings, cluster_of) for h in hosts]
     runs = runs_of(report or {})
-    if runs:  # row[12], after the fields pack_host gives every host (report.js reads it there)
+    if runs:  # the last of HOST_COLUMNS, after the fields pack_host gives every host
         for row, host in zip(packed, hosts, strict=True):
             row.append(strip_of(report or {}, str(host.get("name"))))
     return {
         "runs": [[visible(str(r.get("id"))), visible(str(r.get("started")))] for r in runs],
         "fields": FINDING_FIELDS,
+        "host_columns": HOST_COLUMNS,
         "categories": CATEGORIES,
         "statuses": STATUSES,
         "marks": MARKS,
@@ -406,21 +398,23 @@ def pack_host(
     findings: FindingTable,
     cluster_of: Mapping[str, int],
 ) -> list[Any]:
+    """The host's row, in HOST_COLUMNS order (the strip, when there is history, comes last)."""
     name = str(host.get("name"))
-    return [
-        visible(name),
-        host_id(name),
-        values(host.get("address")),
-        str(host.get("status")),
-        [values(g) for g in host.get("groups") or []],
-        visible(host.get("error")),
-        host.get("duration"),
-        [values(s) for s in host.get("state_files") or []],
-        {visible(str(k)): values(v) for k, v in (host.get("facts") or {}).items()},
-        [findings(f) for f in host.get("findings") or []],
-        cluster_of.get(name, 0),
-        visible(peers_text(host.get("peers"))),
-    ]
+    cells = {
+        "name": visible(name),
+        "id": host_id(name),
+        "address": values(host.get("address")),
+        "status": str(host.get("status")),
+        "groups": [values(g) for g in host.get("groups") or []],
+        "error": visible(host.get("error")),
+        "duration": host.get("duration"),
+        "state_files": [values(s) for s in host.get("state_files") or []],
+        "facts": {visible(str(k)): values(v) for k, v in (host.get("facts") or {}).items()},
+        "findings": [findings(f) for f in host.get("findings") or []],
+        "cluster": cluster_of.get(name, 0),
+        "peers": visible(peers_text(host.get("peers"))),
+    }
+    return [cells[column] for column in HOST_COLUMNS if column in cells]
 
 
 def peers_text(note: object) -> str:

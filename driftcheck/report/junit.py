@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any
 
-from driftcheck.models import NOT_AUDITED, UNKNOWN_KINDS
+from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS
 
 _COUNTS = (("failure", "failures"), ("error", "errors"), ("skipped", "skipped"))
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from driftcheck.models import CATEGORIES, STATUSES
+from driftcheck.model.vocab import CATEGORIES, STATUSES, words
 
 Sample = tuple[Mapping[str, str], float]
 
@@ -101,7 +101,8 @@ def _change_metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[
 
 
 def _findings(host: Mapping[str, Any], *, waived: bool) -> list[Sample]:
-    if host["status"] in ("unreachable", "unchecked"):  # nothing checked: a 0 would read as clean
+    said = words(host["status"])
+    if said is not None and not said.checked:  # nothing checked: a 0 would read as clean
         return []
     counts = Counter(f["category"] for f in host["findings"] if bool(f.get("waived")) == waived)
     categories = sorted(set(CATEGORIES) | set(counts)) if not waived else sorted(counts)

@@ -14,12 +14,12 @@ from typing import Any
 from tabulate import tabulate
 
 from driftcheck.causes import causes_line, group_by_cause
-from driftcheck.models import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS
+from driftcheck.model.vocab import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS, WORDS
 from driftcheck.report.newdrift import callout, fresh_groups
 from driftcheck.report.timeline import strip_legend, strip_of
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-MARK = {"compliant": "ok", "snowflake": "SNOWFLAKE"} | {s: s.upper() for s in NOT_AUDITED}
+MARK = {status.value: said.mark for status, said in WORDS.items()}
 START = (
     "nothing is declared for any host: start with `driftcheck scan --peers` or `driftcheck capture`"
 )

@@ -12,21 +12,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-# One letter per status; a status added later is one entry here (and one in STATUS_ORDER).
-STATUS_CODES = {
-    "compliant": "c",
-    "snowflake": "s",
-    "unchecked": "n",
-    "unreachable": "u",
-    "error": "e",
-}
-ABSENT = "-"  # the host was not in that run (a --limit run, or not yet in the inventory)
-CODE_STATUS = {code: status for status, code in STATUS_CODES.items()}
+from driftcheck.model.vocab import ABSENT, LETTERS, STATUS_OF_LETTER, STATUSES
+
+# One letter per status (model.vocab); `ABSENT`: the host was not in that run (a --limit run,
+# or not yet in the inventory).
+STATUS_CODES = LETTERS
+CODE_STATUS = STATUS_OF_LETTER
 # Bottom to top in the chart; the not-audited statuses stacked last, where they catch the eye.
-STATUS_ORDER = ("compliant", "snowflake", "unchecked", "unreachable", "error")
+STATUS_ORDER = STATUSES
 RUN_FIELDS = ("id", "started", "hosts", *STATUS_ORDER, "findings")
 DEFAULT_TREND = 30
-TRAIL_MAX = 100  # letters kept per history row: the longest strip a report can show (--trend)
 
 
 def history_block(

@@ -11,17 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from driftcheck.model.vocab import WORDS
 from driftcheck.report.timeline import STATUS_ORDER, change_summary
 
 WIDTH, HEIGHT = 760.0, 230.0
 LEFT, RIGHT, TOP, BOTTOM = 52.0, 52.0, 14.0, 34.0
-LABELS = {
-    "compliant": "compliant",
-    "snowflake": "snowflake",
-    "unchecked": "unchecked",
-    "unreachable": "unreachable (not audited)",
-    "error": "error (not audited)",
-}
+LABELS = {status.value: said.label for status, said in WORDS.items()}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from driftcheck.collectors.packages import parse_apk, parse_dpkg, parse_rpm
 from driftcheck.compare import compare
 from driftcheck.errors import DeadlineError, LimitError
 from driftcheck.limits import MAX_FINDINGS, MAX_PACKAGES
+from driftcheck.model.vocab import Status
 from driftcheck.models import (
     ContainerSpec,
     ContainerState,
@@ -28,7 +29,6 @@ from driftcheck.models import (
     Section,
     ServiceSpec,
     ServiceState,
-    Status,
 )
 from driftcheck.scan import classify, in_time, limit_finding, within_limits
 

@@ -13,7 +13,8 @@ import pytest
 
 from driftcheck.fleet.shard import shard_of
 from driftcheck.fleet.spread import merge_groups, merge_spread, package_groups, package_spread
-from driftcheck.models import Host, HostResult, Status
+from driftcheck.model.vocab import Status
+from driftcheck.models import Host, HostResult
 from driftcheck.scan import Audit
 
 

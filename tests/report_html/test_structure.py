@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.models import Status
+from driftcheck.model.vocab import Status
 from driftcheck.report import html
 from driftcheck.report.timeline import history_block
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report, nightly_lab

@@ -8,6 +8,8 @@
   var V = data.values;
   var FIELD = {};
   data.fields.forEach(function (name, i) { FIELD[name] = i; });
+  var COL = {}; // a host row's slots by name (model/vocab.py: HOST_COLUMNS)
+  data.host_columns.forEach(function (name, i) { COL[name] = i; });
   var CATEGORIES = data.categories;
   var STATUS_ORDER = {};
   data.statuses.forEach(function (name, i) { STATUS_ORDER[name] = i; });
@@ -26,12 +28,15 @@
   }
 
   function unpackHost(row, index) {
+    var strip = row[COL.strip];
     var host = {
-      index: index, name: row[0], id: row[1], address: V[row[2]], status: row[3],
-      groups: row[4].map(function (g) { return String(V[g]); }), error: row[5],
-      duration: row[6], stateFiles: row[7].map(function (s) { return V[s]; }),
-      facts: row[8], refs: row[9], cluster: row[10], peers: row[11] || "", counts: {}, total: 0,
-      haystack: null, strip: typeof row[12] === "string" ? row[12] : null,
+      index: index, name: row[COL.name], id: row[COL.id], address: V[row[COL.address]],
+      status: row[COL.status], groups: row[COL.groups].map(function (g) { return String(V[g]); }),
+      error: row[COL.error], duration: row[COL.duration],
+      stateFiles: row[COL.state_files].map(function (s) { return V[s]; }),
+      facts: row[COL.facts], refs: row[COL.findings], cluster: row[COL.cluster],
+      peers: row[COL.peers] || "", counts: {}, total: 0, haystack: null,
+      strip: typeof strip === "string" ? strip : null,
     };
     host.os = fact(host, "os");
     host.age = fact(host, "age_days");

@@ -1,0 +1,1 @@
+"""The typed records every stage passes on, and the words they share (vocab)."""
