@@ -12,10 +12,21 @@ version of every package is known: from the shard's spread if it differs there, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # scan imports the transports; a merge needs none of them
-    from driftcheck.scan import Audit
+from driftcheck.models import HostResult
+
+
+class Audited(Protocol):
+    """What the spread reads of one host's audit (scan.Audit is one). A Protocol, not scan's
+    class: fleet stands below scan, which imports the transports, and a merge needs none."""
+
+    @property
+    def result(self) -> HostResult: ...
+
+    @property
+    def packages(self) -> Mapping[str, str] | None: ...  # None: the host was not audited
+
 
 Spread = dict[str, dict[str, dict[str, str | None]]]
 
@@ -23,7 +34,7 @@ Spread = dict[str, dict[str, dict[str, str | None]]]
 Members = list[tuple[str, Mapping[str, str]]]  # (host, package -> versions) per audited host
 
 
-def members_by_group(audits: Iterable[Audit]) -> dict[str, Members]:
+def members_by_group(audits: Iterable[Audited]) -> dict[str, Members]:
     """Each group's audited hosts with their packages, groups sorted by name."""
     by_group: dict[str, Members] = {}
     for audit in audits:
@@ -34,7 +45,7 @@ def members_by_group(audits: Iterable[Audit]) -> dict[str, Members]:
     return dict(sorted(by_group.items()))
 
 
-def package_spread(audits: Iterable[Audit]) -> Spread:
+def package_spread(audits: Iterable[Audited]) -> Spread:
     """Per group: the packages whose installed versions differ between its audited hosts."""
     spread: Spread = {}
     for group, members in members_by_group(audits).items():
@@ -52,7 +63,7 @@ def package_spread(audits: Iterable[Audit]) -> Spread:
     return spread
 
 
-def package_groups(audits: Iterable[Audit]) -> dict[str, dict[str, Any]]:
+def package_groups(audits: Iterable[Audited]) -> dict[str, dict[str, Any]]:
     """Per group: {"members": audited hosts, "uniform": {package: version on every member}}."""
     return {
         group: {"members": [name for name, _ in members], "uniform": _uniform(members)}
