@@ -299,9 +299,9 @@ class ConfFile:
     mode: str | None = None
     owner: str | None = None
     group: str | None = None
-    type: str = "file"  # what it is now: a conffile that is no regular file has no digest
     error: str = ""  # "missing" or why it could not be read
     missing_ok: bool = False  # rpm %config(missingok): its absence is no drift
+    type: str = "file"  # what it is now: a conffile that is no regular file has no digest
 
     @property
     def modified(self) -> bool:
