@@ -186,9 +186,12 @@ def logins_permitted(record: dict[str, object]) -> bool:
 
 
 def permit_logins(record: dict[str, object]) -> None:
-    """Start systemd-user-sessions again: at boot it can fail with 219/CGROUP on nspawn hosts (the
-    cgroup hierarchy is read-only inside them), and then /run/nologin stays for good."""
-    in_host(record, ["systemctl", "start", "systemd-user-sessions.service"])
+    """Run systemd-user-sessions again: at boot it can fail with 219/CGROUP on nspawn hosts (the
+    cgroup hierarchy is read-only inside them), and then /run/nologin stays for good. Restart,
+    not start: when systemd-tmpfiles-setup (failed the same way) wrote /run/nologin after
+    user-sessions had already run, a start is a no-op on the active unit; a restart's stop
+    writes the file again and its start removes it."""
+    in_host(record, ["systemctl", "restart", "systemd-user-sessions.service"])
 
 
 # Failed units whose last run exited 219 (EXIT_CGROUP): systemd could not place the process in
