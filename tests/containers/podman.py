@@ -1,7 +1,7 @@
 """A private podman on this machine for the container tests: its own containers.conf, storage,
 tmp dir and events log under one root, so setup is idempotent and teardown removes all of it.
 
-Outside nspawn (LAB.md): runtime runc, cgroupfs, no default ulimits. Images come from root
+On the machine itself: runtime runc, cgroupfs, no default ulimits. Images come from root
 filesystems: a busybox-only one (busybox-static's binary, downloaded with `apt-get download`,
 never installed) and a Debian one (`debootstrap --variant=minbase`, cached).
 """

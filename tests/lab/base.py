@@ -41,7 +41,8 @@ BUILD_STEPS_VERSION = 2
 # Keeps package scripts from starting daemons inside the build (there is no init to own them).
 POLICY_RC_D = "#!/bin/sh\nexit 101\n"
 
-# Plain podman fails inside nspawn hosts on this kernel; this works (LAB.md).
+# Plain podman fails inside nspawn hosts on this kernel (read-only cgroups and /proc/sys, no
+# keyctl, no setrlimit NOFILE); this works.
 CONTAINERS_CONF = """[containers]
 default_ulimits = []      # setrlimit(RLIMIT_NOFILE) is not permitted
 default_sysctls = []      # /proc/sys is read-only inside nspawn

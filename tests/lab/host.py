@@ -30,7 +30,7 @@ class HostSetup:
     etc_hosts: str = ""  # lines appended to /etc/hosts
     files: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> (content, mode)
     upper_on_loop: bool = False  # an upper fs that records no birth time (an old ext3-era host)
-    containers: bool = False  # runs podman (LAB.md): real storage bound in, CAP_NET_ADMIN
+    containers: bool = False  # runs podman: real storage bound in, CAP_NET_ADMIN
 
 
 def host_dir(run_dir: Path, name: str) -> Path:

@@ -196,7 +196,7 @@ def c(name: str, category: str, item: str, kind: str) -> FINDING:
     return (f"container:{name}", category, item, kind)
 
 
-# Images without a registry (LAB.md): `podman import` of root filesystems made on the host.
+# Images without a registry: `podman import` of root filesystems made on the host.
 # app:1.4 and app:1.3 are busybox-only (the base's busybox-static and its applets) with an
 # /etc/app.conf; debian:12 is the base's debootstrap minbase (a real dpkg inside).
 BUSYBOX_APPLETS = "sh sleep cat ls stat sha256sum head base64 date uname id ps sed"
