@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from driftcheck.model.document import summarize
 from driftcheck.nightly.history import History
 from driftcheck.nightly.trails import trails
-from driftcheck.report import summarize
 from driftcheck.report.html import render_html
 from driftcheck.report.timeline import history_block
 from tests.report_html.chromium import CHROMIUM, CHROMIUM_ARGS

@@ -14,9 +14,8 @@ import errno
 import re
 import socket
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from driftcheck.errors import (
     AuthError,
@@ -26,6 +25,7 @@ from driftcheck.errors import (
     HostKeyUnknownError,
     UnreachableError,
 )
+from driftcheck.model.document import HostEntry
 from driftcheck.model.vocab import NOT_AUDITED, Status
 
 # In the order the report lists them when counts are equal. A new cause is one entry here (and,
@@ -125,22 +125,23 @@ def cause_of_message(message: str | None) -> str:
     return "other"
 
 
-def host_cause(host: Mapping[str, Any]) -> str | None:
-    """A report host's cause: None when it was audited; the recorded cause, else the message's."""
-    status = str(host.get("status"))
+def host_cause(host: HostEntry) -> str | None:
+    """A report host's cause: None when it was audited; the recorded cause, else the message's
+    (reports written before the cause was recorded have none)."""
+    status = host["status"]
     if status not in NOT_AUDITED:
         return None
     if status in STATUS_CAUSES:
         return STATUS_CAUSES[status]
     recorded = host.get("cause")
-    if isinstance(recorded, str) and recorded in CAUSES:
+    if recorded in CAUSES:
         return recorded
-    return cause_of_message(host.get("error") if isinstance(host.get("error"), str) else None)
+    return cause_of_message(host["error"])
 
 
-def jump_host(host: Mapping[str, Any]) -> str | None:
+def jump_host(host: HostEntry) -> str | None:
     """The jump host a failure happened behind, when the message names one."""
-    match = _JUMP.search(str(host.get("error") or ""))
+    match = _JUMP.search(host["error"] or "")
     if match is None:
         return None
     port = match.group(2) or ""
@@ -153,7 +154,7 @@ class CauseGroup:
 
     cause: str
     behind: str | None
-    hosts: tuple[Mapping[str, Any], ...]
+    hosts: tuple[HostEntry, ...]
 
     @property
     def label(self) -> str:
@@ -161,9 +162,9 @@ class CauseGroup:
         return f"behind {self.behind} {self.cause}" if self.behind else self.cause
 
 
-def group_by_cause(hosts: Iterable[Mapping[str, Any]]) -> list[CauseGroup]:
+def group_by_cause(hosts: Iterable[HostEntry]) -> list[CauseGroup]:
     """Hosts not audited grouped by (cause, jump host), most hosts first."""
-    groups: dict[tuple[str, str | None], list[Mapping[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str | None], list[HostEntry]] = defaultdict(list)
     for host in hosts:
         cause = host_cause(host)
         if cause is not None:
@@ -173,7 +174,7 @@ def group_by_cause(hosts: Iterable[Mapping[str, Any]]) -> list[CauseGroup]:
         key=lambda item: (-len(item[1]), CAUSES.index(item[0][0]), item[0][1] or ""),
     )
     return [
-        CauseGroup(cause, behind, tuple(sorted(members, key=lambda h: str(h.get("name")))))
+        CauseGroup(cause, behind, tuple(sorted(members, key=lambda h: h["name"])))
         for (cause, behind), members in ordered
     ]
 

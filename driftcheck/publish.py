@@ -17,14 +17,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from driftcheck.atomic import write_atomic
 from driftcheck.errors import UsageError
-from driftcheck.nightly.deltas import annotate, diff_runs
+from driftcheck.model.document import Report
+from driftcheck.nightly.deltas import RunDiff, annotate, diff_runs
 from driftcheck.nightly.history import HISTORY_FILE, History
 from driftcheck.nightly.replay import recorded_report
 from driftcheck.nightly.runs import (
@@ -37,7 +37,6 @@ from driftcheck.nightly.runs import (
 )
 from driftcheck.nightly.steps import reached
 from driftcheck.nightly.waivers import Waiver, apply_waivers
-from driftcheck.report import Report
 from driftcheck.report.formats import render
 from driftcheck.report.timeline import DEFAULT_TREND, history_block
 from driftcheck.reportdir import ReportDir, open_report_dir, output_errors
@@ -117,7 +116,7 @@ def with_history(
     report: Report, history: History, root: ReportDir, options: PublishOptions
 ) -> Report:
     """`report` with its `history` block (trend and host strips) when there are past runs."""
-    names = [str(h["name"]) for h in report["hosts"]]
+    names = [h["name"] for h in report["hosts"]]
     past = history.trend(options.trend - 1, hosts=names) if options.trend > 1 else None
     if past is None or not past.runs:
         return report
@@ -187,7 +186,11 @@ def _reading_dir(report_dir: Path) -> Iterator[tuple[ReportDir, History]]:
             history.close()
 
 
-def history_rows(report_dir: Path, host: str | None, limit: int) -> list[Mapping[str, Any]]:
+# A line of `driftcheck history` by field name: a RunSummary's fields, all scalars.
+HistoryRow = dict[str, str | int | float | None]
+
+
+def history_rows(report_dir: Path, host: str | None, limit: int) -> list[HistoryRow]:
     with _reading(report_dir) as history:
         return [vars(row) for row in history.runs(host, limit)]
 
@@ -205,6 +208,6 @@ def host_strip(report_dir: Path, host: str, limit: int) -> str:
     return trend.statuses.get(host, "")
 
 
-def run_diff(report_dir: Path, run_a: str, run_b: str) -> dict[str, Any]:
+def run_diff(report_dir: Path, run_a: str, run_b: str) -> RunDiff:
     with _reading(report_dir) as history:
         return diff_runs(history.findings_of(run_a), history.findings_of(run_b))

@@ -11,17 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal, cast
 
 from driftcheck import __version__
 from driftcheck.errors import UsageError
 from driftcheck.fleet.shard import shard_of
 from driftcheck.fleet.spread import merge_groups, merge_spread
-from driftcheck.report import Report, summarize
+from driftcheck.model.document import (
+    ExpiredWaiver,
+    FindingEntry,
+    HostEntry,
+    MergedPart,
+    PackageSpread,
+    Report,
+    RunEntry,
+    WaiversBlock,
+    summarize,
+)
 
 # Added by publishing (history, waivers): the merge's own publishing recomputes them.
 _PUBLISHED = ("changes", "waivers")
-_STAMPS = ("first_seen", "last_seen", "new")
+# What `merge` compares between the parts, and how a message names it.
+_DIGESTS: tuple[tuple[Literal["inventory_digest", "states_digest"], str], ...] = (
+    ("inventory_digest", "inventory"),
+    ("states_digest", "declared states"),
+)
 
 
 class MergeError(UsageError):
@@ -31,7 +45,7 @@ class MergeError(UsageError):
 @dataclass(frozen=True)
 class Part:
     source: str  # the file it came from, for messages
-    report: Mapping[str, Any]
+    report: Report
 
 
 def merge_reports(
@@ -55,7 +69,7 @@ def merge_reports(
 
 def _same_fleet(parts: Sequence[Part]) -> None:
     first = parts[0]
-    for key, what in (("inventory_digest", "inventory"), ("states_digest", "declared states")):
+    for key, what in _DIGESTS:
         for part in parts:
             if not part.report["run"].get(key):
                 raise MergeError(
@@ -90,6 +104,8 @@ def _same_cut(parts: Sequence[Part]) -> None:
     if not any(shards):
         return
     first = shards[0]
+    if not first:
+        raise MergeError(f"{parts[0].source}: not a --shard report; the others are")
     seen: dict[int, str] = {}
     for part, shard in zip(parts, shards, strict=True):
         if not shard:
@@ -115,7 +131,8 @@ def _selection(
     if not first:
         return {}, []
     count = first["count"]
-    present = {part.report["run"]["shard"]["number"] for part in parts}
+    # every part is a shard report (_same_cut)
+    present = {shard["number"] for part in parts if (shard := part.report["run"].get("shard"))}
     absent = sorted(set(range(1, count + 1)) - present)
     if absent and not allow_partial:
         names = ", ".join(f"{n}/{count}" for n in absent)
@@ -129,20 +146,29 @@ def _selection(
     return missing, list(first["selection"])
 
 
-def _clean_host(host: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(host)
-    out["findings"] = [
-        {k: v for k, v in f.items() if k not in _STAMPS} for f in host.get("findings", [])
-    ]
+def _clean_host(host: HostEntry) -> HostEntry:
+    out = host.copy()
+    out["findings"] = [_unstamped(f) for f in host.get("findings", [])]
+    return out
+
+
+def _unstamped(finding: FindingEntry) -> FindingEntry:
+    """Without the history's stamps: the merge's own publishing sets them again."""
+    out = finding.copy()
+    out.pop("first_seen", None)
+    out.pop("last_seen", None)
+    out.pop("new", None)
     return out
 
 
 def _selection_groups(parts: Sequence[Part]) -> dict[str, list[str]]:
-    shard = parts[0].report["run"].get("shard") or {}
+    shard = parts[0].report["run"].get("shard")
+    if not shard:
+        return {}
     return dict(zip(shard.get("selection", []), shard.get("groups", []), strict=False))
 
 
-def _not_audited(name: str, shard: str, groups: list[str]) -> dict[str, Any]:
+def _not_audited(name: str, shard: str, groups: list[str]) -> HostEntry:
     return {
         "name": name,
         "address": name,
@@ -158,33 +184,35 @@ def _not_audited(name: str, shard: str, groups: list[str]) -> dict[str, Any]:
 
 def _assemble(
     parts: Sequence[Part],
-    hosts: list[dict[str, Any]],
+    hosts: list[HostEntry],
     run_id: str,
     position: Mapping[str, int],
     missing: Mapping[str, str],
 ) -> Report:
     runs = [part.report["run"] for part in parts]
+    reports = [part.report for part in parts]
+    grouped = all("package_groups" in report for report in reports)
     report: Report = {
         "schema": parts[0].report["schema"],
         "run": _run(runs, run_id, parts, missing),
         "summary": summarize(hosts),
         "hosts": hosts,
+        "package_spread": merge_spread(reports, position) if grouped else _union_spread(parts),
     }
-    if all("package_groups" in part.report for part in parts):
-        reports = [part.report for part in parts]
-        report["package_spread"] = merge_spread(reports, position)
+    if grouped:
         report["package_groups"] = merge_groups(reports)
-    else:
-        report["package_spread"] = _union_spread(parts)
     waivers = [part.report["waivers"] for part in parts if part.report.get("waivers")]
     if waivers:  # applied by the scans: keep what they say, counted over the fleet
         report["waivers"] = _merge_waivers(waivers, report["summary"]["waived"])
+    # The first part's other keys as they are (history, and those of a newer driftcheck this one
+    # does not know), after the merge's own: hence a plain dict, typed back as the Report it is.
     extra = {k: v for k, v in parts[0].report.items() if k not in report and k not in _PUBLISHED}
-    return {**report, **extra}
+    merged: dict[str, object] = {**report, **extra}
+    return cast(Report, merged)
 
 
-def _merge_waivers(blocks: Sequence[Mapping[str, Any]], applied: int) -> dict[str, Any]:
-    expired: dict[str, dict[str, Any]] = {}
+def _merge_waivers(blocks: Sequence[WaiversBlock], applied: int) -> WaiversBlock:
+    expired: dict[str, ExpiredWaiver] = {}
     for block in blocks:
         for entry in block.get("expired", []):
             key = repr(sorted((k, str(v)) for k, v in entry.items() if k != "hosts"))
@@ -199,13 +227,14 @@ def applied_waivers(parts: Sequence[Part]) -> list[str]:
 
 
 def _run(
-    runs: Sequence[Mapping[str, Any]],
+    runs: Sequence[RunEntry],
     run_id: str,
     parts: Sequence[Part],
     missing: Mapping[str, str],
-) -> dict[str, Any]:
-    started = min(r["started"] for r in runs)
-    finished = max(r["finished"] for r in runs)
+) -> RunEntry:
+    # None only in a run rebuilt from history, which has no report to merge
+    started = min((r["started"] for r in runs if r["started"] is not None), default=None)
+    finished = max((r["finished"] for r in runs if r["finished"] is not None), default=None)
     duration = max(float(r.get("duration") or 0.0) for r in runs)
     limits = [r.get("limit") for r in runs]
     return {
@@ -227,7 +256,7 @@ def _run(
     }
 
 
-def _part_entry(part: Part) -> dict[str, Any]:
+def _part_entry(part: Part) -> MergedPart:
     run = part.report["run"]
     shard = run.get("shard")
     return {
@@ -239,9 +268,9 @@ def _part_entry(part: Part) -> dict[str, Any]:
     }
 
 
-def _union_spread(parts: Sequence[Part]) -> dict[str, Any]:
+def _union_spread(parts: Sequence[Part]) -> PackageSpread:
     """Without `package_groups` (full-run reports) only what each part saw can be kept."""
-    spread: dict[str, dict[str, dict[str, Any]]] = {}
+    spread: PackageSpread = {}
     for part in parts:
         for group, packages in part.report.get("package_spread", {}).items():
             for name, row in packages.items():

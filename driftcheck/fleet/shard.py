@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from driftcheck.errors import UsageError
-from driftcheck.models import Host, Vaulted
+from driftcheck.model.document import ShardEntry
+from driftcheck.models import Host, Vars, Vaulted
 
 _SHARD = re.compile(r"(\d+)/(\d+)")
 
@@ -72,7 +72,7 @@ def inventory_digest(hosts: Iterable[Host]) -> str:
 _WHERE = frozenset({"inventory_file", "inventory_dir"})
 
 
-def _placeless(variables: Mapping[str, Any]) -> dict[str, Any]:
+def _placeless(variables: Vars) -> Vars:
     return {k: v for k, v in variables.items() if k not in _WHERE}
 
 
@@ -108,7 +108,7 @@ def _state_files(states_dir: Path) -> list[Path]:
     )
 
 
-def shard_entry(shard: Shard, selection: Sequence[Host]) -> dict[str, Any]:
+def shard_entry(shard: Shard, selection: Sequence[Host]) -> ShardEntry:
     """report["run"]["shard"]: which shard, and the whole selection it was cut from (in order,
     with each host's groups), so a merge can list the hosts of a missing shard without the
     inventory."""

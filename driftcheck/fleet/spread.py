@@ -12,8 +12,9 @@ version of every package is known: from the shard's spread if it differs there, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+from driftcheck.model.document import PackageGroup, PackageSpread, Report
 from driftcheck.models import HostResult
 
 
@@ -28,7 +29,7 @@ class Audited(Protocol):
     def packages(self) -> Mapping[str, str] | None: ...  # None: the host was not audited
 
 
-Spread = dict[str, dict[str, dict[str, str | None]]]
+Spread = PackageSpread  # report["package_spread"]: group -> package -> host -> version
 
 
 Members = list[tuple[str, Mapping[str, str]]]  # (host, package -> versions) per audited host
@@ -63,7 +64,7 @@ def package_spread(audits: Iterable[Audited]) -> Spread:
     return spread
 
 
-def package_groups(audits: Iterable[Audited]) -> dict[str, dict[str, Any]]:
+def package_groups(audits: Iterable[Audited]) -> dict[str, PackageGroup]:
     """Per group: {"members": audited hosts, "uniform": {package: version on every member}}."""
     return {
         group: {"members": [name for name, _ in members], "uniform": _uniform(members)}
@@ -87,9 +88,10 @@ def _distinct(members: Sequence[tuple[str, Mapping[str, str]]]) -> list[Mapping[
     return list({id(pkgs): pkgs for _, pkgs in members}.values())
 
 
-def merge_spread(parts: Sequence[Mapping[str, Any]], order: Mapping[str, int]) -> Spread:
-    """The fleet's package spread from each part's `package_groups` and `package_spread`;
-    hosts within a package's row in `order` (the fleet's host order), as one run lists them."""
+def merge_spread(parts: Sequence[Report], order: Mapping[str, int]) -> Spread:
+    """The fleet's package spread from each part's `package_groups` (every part has them) and
+    `package_spread`; hosts within a package's row in `order` (the fleet's host order), as one
+    run lists them."""
     groups = sorted({g for part in parts for g in part["package_groups"]})
     spread: Spread = {}
     for group in groups:
@@ -102,9 +104,9 @@ def merge_spread(parts: Sequence[Mapping[str, Any]], order: Mapping[str, int]) -
     return spread
 
 
-def merge_groups(parts: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def merge_groups(parts: Sequence[Report]) -> dict[str, PackageGroup]:
     """The parts' `package_groups` as one, so a merged report can be merged again."""
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, PackageGroup] = {}
     for group in sorted({g for part in parts for g in part["package_groups"]}):
         infos = [part["package_groups"][group] for part in parts if group in part["package_groups"]]
         common = set(infos[0]["uniform"].items())
@@ -115,7 +117,7 @@ def merge_groups(parts: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]
     return merged
 
 
-def _group_versions(group: str, parts: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+def _group_versions(group: str, parts: Sequence[Report]) -> dict[str, dict[str, str | None]] | None:
     slices = [
         (part["package_groups"][group], part["package_spread"].get(group, {}))
         for part in parts
@@ -125,7 +127,7 @@ def _group_versions(group: str, parts: Sequence[Mapping[str, Any]]) -> dict[str,
     if len(members) < 2:
         return None
     names = sorted({n for info, differing in slices for n in (*info["uniform"], *differing)})
-    differing: dict[str, Any] = {}
+    differing: dict[str, dict[str, str | None]] = {}
     for name in names:
         row: dict[str, str | None] = {}
         for info, part_spread in slices:
@@ -136,7 +138,7 @@ def _group_versions(group: str, parts: Sequence[Mapping[str, Any]]) -> dict[str,
 
 
 def _member_versions(
-    name: str, info: Mapping[str, Any], part_spread: Mapping[str, Mapping[str, str | None]]
+    name: str, info: PackageGroup, part_spread: Mapping[str, Mapping[str, str | None]]
 ) -> dict[str, str | None]:
     if name in part_spread:
         return dict(part_spread[name])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from driftcheck.models import ConfFile, DeclaredState, Observed, Outcome, Section, ServiceState
 
@@ -40,7 +39,7 @@ class PeerValues:
 
 def peer_values(host: str, state: DeclaredState, observed: Observed) -> PeerValues:
     values: dict[Item, str] = {}
-    sections: dict[str, Section[Any]] = {
+    sections: dict[str, Section[object]] = {
         "package": observed.packages,
         "service": observed.units,
         "file": observed.conffiles,

@@ -17,55 +17,69 @@ On the very first recorded run nothing is marked new: there is nothing to be new
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from driftcheck.model.vocab import NOT_AUDITED
+from driftcheck.model.document import Changes, FindingEntry, HostEntry, Report
+from driftcheck.model.vocab import NOT_AUDITED, Status
 from driftcheck.nightly.history import History, HostState, RunState, finding_key
 
 UNAUDITED = NOT_AUDITED
-_INTERNAL = ("new", "carried")
+
+
+class RunDiff(Changes):
+    """`driftcheck diff A B`: the changes from run A to run B, and B's id."""
+
+    run: str
 
 
 @dataclass
 class HostDelta:
-    new: list[dict[str, Any]] = field(default_factory=list)
-    resolved: list[dict[str, Any]] = field(default_factory=list)
-    carried: list[dict[str, Any]] = field(default_factory=list)
+    new: list[FindingEntry] = field(default_factory=list)
+    resolved: list[FindingEntry] = field(default_factory=list)
+    carried: list[FindingEntry] = field(default_factory=list)
     became: str | None = None  # "unreachable" | "error" | "unchecked" when the host newly is so
 
 
-def annotate(report: Mapping[str, Any], history: History) -> dict[str, Any]:
-    """A copy of `report` with first_seen/last_seen/new on every finding and `changes`."""
-    out = copy.deepcopy(dict(report))
+def annotate(report: Report, history: History) -> Report:
+    """A copy of `report` with first_seen/last_seen/new/runs on every finding and `changes`;
+    `report` itself is left as it was."""
     previous = history.previous_run()
     baselines = history.baselines() if previous else {}
-    seen = out["run"]["started"]
+    seen = report["run"]["started"]
+    hosts: list[HostEntry] = []
     deltas = {}
-    for host in out["hosts"]:
+    for host in report["hosts"]:
         baseline = baselines.get(host["name"])
-        _stamp(host["findings"], baseline, seen, has_history=previous is not None)
-        _count_runs(host, baseline, history)
-        deltas[host["name"]] = host_delta(host["status"], host["findings"], baseline)
-    out["changes"] = _changes(previous.id if previous else None, deltas)
-    return out
+        findings = [
+            _stamped(f, baseline, seen, history, host["name"], has_history=previous is not None)
+            for f in host["findings"]
+        ]
+        hosts.append({**host, "findings": findings})
+        deltas[host["name"]] = host_delta(host["status"], findings, baseline)
+    return {
+        **report,
+        "hosts": hosts,
+        "changes": _changes(previous.id if previous else None, deltas),
+    }
 
 
-def diff_runs(a: RunState, b: RunState) -> dict[str, Any]:
+def diff_runs(a: RunState, b: RunState) -> RunDiff:
     """`driftcheck diff A B`: the changes from run A to run B, shaped like report["changes"]."""
+    return {**run_changes(a, b), "run": b.id}
+
+
+def run_changes(a: RunState, b: RunState) -> Changes:
+    """Run B's `changes` against run A, as if B had been annotated right after A."""
     deltas = {
         name: host_delta(state.status, _observed(state), a.hosts.get(name))
         for name, state in sorted(b.hosts.items())
     }
-    changes = _changes(a.id, deltas)
-    changes["run"] = b.id
-    return changes
+    return _changes(a.id, deltas)
 
 
 def host_delta(
-    status: str, findings: Iterable[Mapping[str, Any]], baseline: HostState | None
+    status: str, findings: Iterable[FindingEntry], baseline: HostState | None
 ) -> HostDelta:
     """One host's new, resolved and carried findings against its baseline (None: no baseline)."""
     findings = list(findings)
@@ -83,7 +97,7 @@ def host_delta(
     return delta
 
 
-def summary_line(changes: Mapping[str, Any]) -> str:
+def summary_line(changes: Changes) -> str:
     """What the text summary leads with, e.g. "3 new findings on 2 hosts, 1 resolved"."""
     if changes.get("previous_run") is None:
         return "first recorded run"
@@ -92,8 +106,9 @@ def summary_line(changes: Mapping[str, Any]) -> str:
         f"{_n(len(new), 'new finding')} on {_n(len({f['host'] for f in new}), 'host')}, "
         f"{len(changes['resolved'])} resolved"
     )
+    newly = _newly(changes)
     for status in UNAUDITED:
-        hosts = changes.get(f"newly_{status}") or []
+        hosts = newly[status]
         if hosts:
             line += f", {_n(len(hosts), 'host')} newly {status} ({', '.join(hosts)})"
     if changes.get("carried"):
@@ -101,51 +116,75 @@ def summary_line(changes: Mapping[str, Any]) -> str:
     return line
 
 
-def _stamp(
-    findings: list[dict[str, Any]], baseline: HostState | None, seen: str, *, has_history: bool
-) -> None:
-    before = baseline.findings if baseline else {}
-    for finding in findings:
-        old = before.get(finding_key(finding))
-        finding["first_seen"] = old["first_seen"] if old else seen
-        finding["last_seen"] = seen
-        finding["new"] = has_history and old is None
+def _newly(changes: Changes) -> dict[str, list[str]]:
+    """`newly_<status>` per not-audited status (model.vocab.NOT_AUDITED); a report written
+    before `unchecked` existed has no `newly_unchecked`."""
+    return {
+        Status.UNREACHABLE.value: changes.get("newly_unreachable") or [],
+        Status.ERROR.value: changes.get("newly_error") or [],
+        Status.UNCHECKED.value: changes.get("newly_unchecked") or [],
+    }
 
 
-def _count_runs(host: dict[str, Any], baseline: HostState | None, history: History) -> None:
-    """`runs`: how many audited runs each finding has been there, this one included."""
-    before = baseline.findings if baseline else {}
-    for finding in host["findings"]:
-        old = before.get(finding_key(finding))
-        if old is None:
-            finding["runs"] = 1
-        elif old.get("runs") is not None:
-            finding["runs"] = int(old["runs"]) + 1
-        else:  # recorded before the count was: estimated once, then carried
-            finding["runs"] = history.runs_since(host["name"], old["first_seen"]) + 1
+def _stamped(
+    finding: FindingEntry,
+    baseline: HostState | None,
+    seen: str | None,
+    history: History,
+    host: str,
+    *,
+    has_history: bool,
+) -> FindingEntry:
+    """`finding` with first_seen, last_seen, new and runs (how many audited runs it has been
+    there, this one included)."""
+    old = baseline.findings.get(finding_key(finding)) if baseline else None
+    counted = None if old is None else old.get("runs")
+    if old is None:
+        runs = 1
+    elif counted is not None:
+        runs = counted + 1
+    else:  # recorded before the count was: estimated once, then carried
+        runs = history.runs_since(host, old.get("first_seen") or "") + 1  # never NULL there
+    return {
+        **finding,
+        "first_seen": old["first_seen"] if old else seen,
+        "last_seen": seen,
+        "new": has_history and old is None,
+        "runs": runs,
+    }
 
 
-def _changes(previous: str | None, deltas: Mapping[str, HostDelta]) -> dict[str, Any]:
-    def collect(attribute: str) -> list[dict[str, Any]]:
-        return [{"host": name, **f} for name, d in deltas.items() for f in getattr(d, attribute)]
+def _changes(previous: str | None, deltas: Mapping[str, HostDelta]) -> Changes:
+    def collect(found: Iterable[tuple[str, list[FindingEntry]]]) -> list[FindingEntry]:
+        return [{"host": name, **f} for name, findings in found for f in findings]
 
-    changes: dict[str, Any] = {
+    def became(status: Status) -> list[str]:
+        return [n for n, d in deltas.items() if d.became == status.value]
+
+    changes: Changes = {
         "previous_run": previous,
-        "new": collect("new") if previous else [],
-        "resolved": collect("resolved"),
-        "carried": collect("carried"),
-        **{f"newly_{s}": [n for n, d in deltas.items() if d.became == s] for s in UNAUDITED},
+        "new": collect((n, d.new) for n, d in deltas.items()) if previous else [],
+        "resolved": collect((n, d.resolved) for n, d in deltas.items()),
+        "carried": collect((n, d.carried) for n, d in deltas.items()),
+        "newly_unreachable": became(Status.UNREACHABLE),
+        "newly_error": became(Status.ERROR),
+        "newly_unchecked": became(Status.UNCHECKED),
+        "line": "",
     }
     changes["line"] = summary_line(changes)
     return changes
 
 
-def _observed(state: HostState) -> list[Mapping[str, Any]]:
+def _observed(state: HostState) -> list[FindingEntry]:
     return [f for f in state.findings.values() if not f.get("carried")]
 
 
-def _public(finding: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in finding.items() if k not in _INTERNAL}
+def _public(finding: FindingEntry) -> FindingEntry:
+    """`finding` without what only the history keeps (new, carried)."""
+    public = finding.copy()
+    public.pop("new", None)
+    public.pop("carried", None)
+    return public
 
 
 def _n(count: int, noun: str) -> str:

@@ -25,13 +25,13 @@ from typing import Any
 
 from driftcheck.errors import InputError, OutputError, UsageError
 from driftcheck.limits import TRAIL_MAX
+from driftcheck.model.document import FindingEntry, HostEntry, Report
 from driftcheck.model.vocab import STATUSES, Status
 from driftcheck.nightly.trails import Trend, code, read_trend, trails
 from driftcheck.reportdir import ReportDir, storage_failure
 
 HISTORY_FILE = "history.sqlite"
 Key = tuple[str, str, str, str]
-FINDING_FIELDS = ("target", "category", "item", "kind", "expected", "actual", "detail")
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: runs, hosts per run, findings per host and run
@@ -71,11 +71,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 @dataclass(frozen=True)
 class HostState:
-    """One host in one recorded run. `findings` maps a finding's key to its dict (the report's
-    fields plus first_seen, last_seen, new, waived, carried)."""
+    """One host in one recorded run. `findings` maps a finding's key to its entry as recorded:
+    the report's fields but `diff`, plus first_seen, last_seen, new, waived, carried, runs."""
 
     status: str
-    findings: Mapping[Key, Mapping[str, Any]]
+    findings: Mapping[Key, FindingEntry]
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class RunSummary:
     status: str | None = None
 
 
-def finding_key(finding: Mapping[str, Any]) -> Key:
+def finding_key(finding: FindingEntry) -> Key:
     return (finding["target"], finding["category"], finding["item"], finding["kind"])
 
 
@@ -203,7 +203,7 @@ class History:
 
     # --- writing -----------------------------------------------------------------------
 
-    def record(self, report: Mapping[str, Any]) -> None:
+    def record(self, report: Report) -> None:
         """Append a complete run (one transaction). Run it after deltas.annotate()."""
         _check_complete(report)
         with self._transaction():
@@ -211,9 +211,8 @@ class History:
             self._insert_hosts(seq, report["hosts"])
             self._insert_findings(seq, report)
 
-    def _insert_run(self, report: Mapping[str, Any]) -> int:
-        run, summary = report["run"], report["summary"]
-        changes = report.get("changes") or {}
+    def _insert_run(self, report: Report) -> int:
+        run, summary, changes = report["run"], report["summary"], report.get("changes")
         cursor = self._db.execute(
             "INSERT INTO runs (id, started, finished, duration, inventory, run_limit, version,"  # noqa: S608 - column names are constants
             f" hosts, {', '.join(STATUSES)}, findings, waived, new, resolved)"
@@ -222,12 +221,13 @@ class History:
                 run["id"], run["started"], run["finished"], run.get("duration"),
                 run.get("inventory"), run.get("limit"), run.get("version"),
                 *(summary.get(name, 0) for name in ("hosts", *STATUSES, "findings", "waived")),
-                _count(changes, "new"), _count(changes, "resolved"),
+                None if changes is None else len(changes["new"]),
+                None if changes is None else len(changes["resolved"]),
             ),
         )  # fmt: skip
         return int(cursor.lastrowid or 0)
 
-    def _insert_hosts(self, seq: int, hosts: list[Mapping[str, Any]]) -> None:
+    def _insert_hosts(self, seq: int, hosts: list[HostEntry]) -> None:
         before = trails(self._db, [h["name"] for h in hosts], seq - 1)
         self._db.executemany(
             "INSERT INTO hosts (run_seq, name, status, error, trail) VALUES (?, ?, ?, ?, ?)",
@@ -238,14 +238,15 @@ class History:
             ],
         )  # fmt: skip
 
-    def _insert_findings(self, seq: int, report: Mapping[str, Any]) -> None:
+    def _insert_findings(self, seq: int, report: Report) -> None:
         seen = report["run"]["started"]
         rows = [
             _finding_row(seq, host["name"], f, seen, carried=False)
             for host in report["hosts"]
             for f in host["findings"]
         ]
-        carried = (report.get("changes") or {}).get("carried") or []
+        changes = report.get("changes")
+        carried = [] if changes is None else changes["carried"]
         rows += [_finding_row(seq, f["host"], f, seen, carried=True) for f in carried]
         self._db.executemany(
             "INSERT OR REPLACE INTO findings (run_seq, host, target, category, item, kind,"
@@ -322,7 +323,8 @@ class History:
 
     def run_record(self, run_ref: str) -> tuple[dict[str, Any], dict[str, str | None]]:
         """A recorded run's row (id, started, finished, duration, inventory, run_limit,
-        version, counts) and each of its hosts' error message, for re-rendering it."""
+        version, counts) and each of its hosts' error message, for re-rendering it. The row
+        stays a dict of Any: its columns are those of the file's schema version (MIGRATIONS)."""
         seq = self._resolve(run_ref)
         run = self._db.execute("SELECT * FROM runs WHERE seq = ?", (seq,)).fetchone()
         hosts = self._db.execute("SELECT name, error FROM hosts WHERE run_seq = ?", (seq,))
@@ -402,25 +404,27 @@ def _open_error(path: Path, exc: sqlite3.DatabaseError) -> Exception:
     return InputError(str(path), None, f"not a usable history database: {exc}")
 
 
-def _check_complete(report: Mapping[str, Any]) -> None:
-    run = report.get("run") or {}
-    if not run.get("id") or not run.get("started") or not run.get("finished"):
+def _check_complete(report: Report) -> None:
+    run = report.get("run")
+    if not run or not run.get("id") or not run.get("started") or not run.get("finished"):
         raise ValueError("only a complete run (with run.id, run.started, run.finished) is recorded")
 
 
-def _count(changes: Mapping[str, Any], name: str) -> int | None:
-    value = changes.get(name)
-    return None if value is None else len(value)
-
-
 def _finding_row(
-    seq: int, host: str, finding: Mapping[str, Any], seen: str, *, carried: bool
-) -> tuple[Any, ...]:
+    seq: int, host: str, finding: FindingEntry, seen: str | None, *, carried: bool
+) -> tuple[str | int | None, ...]:
     waived = finding.get("waived")
     return (
         seq,
         host,
-        *(finding.get(name) for name in FINDING_FIELDS),
+        # .get: a finding without its identity fails as the NOT NULL columns say, in the insert
+        finding.get("target"),
+        finding.get("category"),
+        finding.get("item"),
+        finding.get("kind"),
+        finding.get("expected"),
+        finding.get("actual"),
+        finding.get("detail"),
         finding.get("first_seen") or seen,
         finding.get("last_seen") or seen,
         int(bool(finding.get("new"))),
@@ -431,22 +435,32 @@ def _finding_row(
 
 
 def _host_states(hosts: list[sqlite3.Row], findings: list[sqlite3.Row]) -> dict[str, HostState]:
-    by_host: dict[str, dict[Key, dict[str, Any]]] = {row["name"]: {} for row in hosts}
+    by_host: dict[str, dict[Key, FindingEntry]] = {row["name"]: {} for row in hosts}
     for row in findings:
         finding = _finding_dict(row)
         by_host.setdefault(row["host"], {})[finding_key(finding)] = finding
     return {row["name"]: HostState(row["status"], by_host[row["name"]]) for row in hosts}
 
 
-def _finding_dict(row: sqlite3.Row) -> dict[str, Any]:
-    finding = {name: row[name] for name in FINDING_FIELDS}
-    finding["first_seen"] = row["first_seen"]
-    finding["last_seen"] = row["last_seen"]
-    finding["new"] = bool(row["new"])
-    finding["waived"] = json.loads(row["waived"]) if row["waived"] else None
-    finding["carried"] = bool(row["carried"])
-    finding["runs"] = row["runs"]
-    return finding
+def _finding_dict(row: sqlite3.Row) -> FindingEntry:
+    """A `findings` row back as a finding entry (the fields _finding_row wrote: no `diff`). The
+    row's values are untyped; the schema's columns are the entry's types (TEXT, INTEGER, and
+    `waived` the JSON of a WaivedEntry), so they are taken as they are."""
+    return {
+        "target": row["target"],
+        "category": row["category"],
+        "item": row["item"],
+        "kind": row["kind"],
+        "expected": row["expected"],
+        "actual": row["actual"],
+        "detail": row["detail"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "new": bool(row["new"]),
+        "waived": json.loads(row["waived"]) if row["waived"] else None,
+        "carried": bool(row["carried"]),
+        "runs": row["runs"],
+    }
 
 
 def _run_summary(row: sqlite3.Row) -> RunSummary:

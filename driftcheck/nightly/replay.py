@@ -11,10 +11,17 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from driftcheck.nightly.deltas import diff_runs
+from driftcheck.model.document import (
+    SCHEMA,
+    FindingEntry,
+    HostEntry,
+    Report,
+    load_report,
+    summarize,
+)
+from driftcheck.nightly.deltas import run_changes
 from driftcheck.nightly.history import History
 from driftcheck.nightly.runs import RUNS, complete_runs
-from driftcheck.report import SCHEMA, Report, load_report, summarize
 from driftcheck.report.timeline import history_block
 from driftcheck.reportdir import ReportDir
 
@@ -27,11 +34,12 @@ REBUILT = (
 def recorded_report(root: ReportDir, history: History, run_ref: str, trend: int) -> Report:
     """Run `run_ref` as a report, with its trend up to and including it (`trend` runs)."""
     run, errors = history.run_record(run_ref)
-    saved = _saved(root, str(run["id"]))
+    run_id = str(run["id"])
+    saved = _saved(root, run_id)
     report = saved if saved is not None else _rebuild(history, run, errors)
     report.pop("history", None)  # rebuilt below: the links follow what is kept now
-    names = [str(h.get("name")) for h in report.get("hosts") or []]
-    past = history.trend(trend - 1, before=str(run["id"]), hosts=names) if trend > 1 else None
+    names = [h["name"] for h in report["hosts"]]
+    past = history.trend(trend - 1, before=run_id, hosts=names) if trend > 1 else None
     if past is None or not past.runs:
         return report
     kept = [p.name for p in complete_runs(root)]
@@ -55,8 +63,10 @@ def _saved(root: ReportDir, run_id: str) -> Report | None:
 
 
 def _rebuild(history: History, run: Mapping[str, Any], errors: Mapping[str, str | None]) -> Report:
+    """The report of a pruned run from its history rows. `run` is its `runs` row
+    (History.run_record: untyped, its columns those of the file's schema version)."""
     state = history.findings_of(str(run["id"]))
-    hosts: list[dict[str, Any]] = [
+    hosts: list[HostEntry] = [
         {
             "name": name,
             "address": None,
@@ -66,11 +76,7 @@ def _rebuild(history: History, run: Mapping[str, Any], errors: Mapping[str, str 
             "duration": None,
             "state_files": [],
             "facts": {},
-            "findings": [
-                {k: v for k, v in f.items() if k != "carried"}
-                for f in host.findings.values()
-                if not f.get("carried")
-            ],
+            "findings": [_observed(f) for f in host.findings.values() if not f.get("carried")],
         }
         for name, host in sorted(state.hosts.items())
     ]
@@ -93,7 +99,12 @@ def _rebuild(history: History, run: Mapping[str, Any], errors: Mapping[str, str 
     }
     previous = history.previous_of(str(run["id"]))
     if previous is not None:
-        changes = diff_runs(history.findings_of(previous), state)
-        changes.pop("run", None)
-        report["changes"] = changes
+        report["changes"] = run_changes(history.findings_of(previous), state)
     return report
+
+
+def _observed(finding: FindingEntry) -> FindingEntry:
+    """A recorded finding as the run reported it: without the history's `carried` mark."""
+    observed = finding.copy()
+    observed.pop("carried", None)
+    return observed

@@ -17,9 +17,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from driftcheck.errors import ReportDirError
+from driftcheck.model.document import Report
 from driftcheck.reportdir import ReportDir
 
 RUNS = "runs"
@@ -35,7 +35,7 @@ def _nothing(step: str) -> None:
 
 def write_run_folder(
     root: ReportDir,
-    report: Mapping[str, Any],
+    report: Report,
     files: Mapping[str, bytes],
     reached: Callable[[str], None] = _nothing,
 ) -> Path:
@@ -68,7 +68,7 @@ def point_latest(root: ReportDir, run_id: str) -> None:
     root.link(LATEST, f"{RUNS}/{_plain_name(run_id)}")
 
 
-def write_run(root: ReportDir, report: Mapping[str, Any], files: Mapping[str, bytes]) -> Path:
+def write_run(root: ReportDir, report: Report, files: Mapping[str, bytes]) -> Path:
     """write_run_folder, then `latest`: for a run that no history records."""
     folder = write_run_folder(root, report, files)
     point_latest(root, folder.name)
@@ -126,8 +126,8 @@ def _run_names(root: ReportDir) -> list[str]:
         return [n for n in runs.names() if not n.startswith(".") and runs.is_dir(n)]
 
 
-def _run_id(report: Mapping[str, Any]) -> str:
-    run_id = str(report["run"]["id"])
+def _run_id(report: Report) -> str:
+    run_id = str(report["run"]["id"])  # a report read back could hold anything there
     if not _is_plain(run_id):
         raise ValueError(f"not a usable run id: {run_id!r}")
     return run_id

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from driftcheck.limits import TRAIL_MAX
+from driftcheck.model.document import HistoryRun
 from driftcheck.model.vocab import ABSENT, LETTERS, STATUSES
 
 _MAX_SEQ = 1 << 62
@@ -25,7 +25,7 @@ class Trend:
     """Recorded runs oldest first (their summary counts), and per host its status letter in
     each of them (model.vocab.LETTERS; `-`: not in that run)."""
 
-    runs: tuple[Mapping[str, Any], ...]
+    runs: tuple[HistoryRun, ...]
     statuses: Mapping[str, str]
 
 
@@ -47,7 +47,9 @@ def read_trend(
     )
 
 
-def _trend_run(row: sqlite3.Row) -> dict[str, Any]:
+def _trend_run(row: sqlite3.Row) -> HistoryRun:
+    """A `runs` row as a trend run: its columns are the schema's (TEXT id and started, INTEGER
+    counts), so the row's untyped values are taken as they are."""
     names = ("id", "started", "hosts", *STATUSES, "findings", "waived")
     columns = set(row.keys())  # `unchecked` is a status added after schema 1: 0 where absent
     return {name: row[name] if name in columns else 0 for name in names}

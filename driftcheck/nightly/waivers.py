@@ -21,18 +21,24 @@ An expired waiver stops applying, and is reported twice over: in report["waivers
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import WaiverError
+from driftcheck.model.document import (
+    ExpiredWaiver,
+    FindingEntry,
+    HostEntry,
+    Report,
+    WaivedEntry,
+    summarize,
+)
 from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS, Status
 from driftcheck.models import Origin
-from driftcheck.report import summarize
 from driftcheck.state.yamlload import YList, YMap, load_yaml
 from driftcheck.yamlsafe import excerpt
 
@@ -54,7 +60,7 @@ class Waiver:
     by: str | None
     origin: Origin
 
-    def matches(self, host: str, finding: Mapping[str, Any]) -> bool:
+    def matches(self, host: str, finding: FindingEntry) -> bool:
         if finding["kind"] in NEVER_WAIVED:
             return False
         pairs = (
@@ -66,7 +72,7 @@ class Waiver:
         )
         return all(fnmatchcase(value, pattern) for value, pattern in pairs)
 
-    def entry(self) -> dict[str, Any]:
+    def entry(self) -> WaivedEntry:
         return {
             "reason": self.reason,
             "expires": self.expires.isoformat(),
@@ -97,9 +103,11 @@ def load_waivers(path: Path) -> list[Waiver]:
     return [_waiver(item, origin) for item, origin in zip(root, root.item_origins, strict=True)]
 
 
-def _waiver(node: Any, origin: Origin) -> Waiver:
+def _waiver(node: object, origin: Origin) -> Waiver:
     if not isinstance(node, YMap):
         raise WaiverError(origin.path, origin.line, "a waiver is a mapping (host, category, ...)")
+    # Waiver's fields by name, each checked by _checked (strings, `expires` a date): Any, so
+    # they can be passed on as keywords
     fields: dict[str, Any] = dict(OPTIONAL)
     for key, value in node.items():
         where = node.where(key)
@@ -121,16 +129,16 @@ _MISSING = {
 }
 
 
-def _checked(key: str, value: Any, where: Origin) -> Any:
+def _checked(key: str, value: object, where: Origin) -> str | dt.date | None:
     if key == "expires":
         return _date(value, where)
     if value is not None and not isinstance(value, str):
         message = f"`{key}` must be a string, not {excerpt(value)} (quote it)"
         raise WaiverError(where.path, where.line, message)
-    return value.strip() if isinstance(value, str) else value
+    return value.strip() if isinstance(value, str) else None
 
 
-def _date(value: Any, where: Origin) -> dt.date | None:
+def _date(value: object, where: Origin) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if value is None or isinstance(value, dt.date):
@@ -147,46 +155,52 @@ def _date(value: Any, where: Origin) -> dt.date | None:
 # --- applying ----------------------------------------------------------------------------
 
 
-def apply_waivers(
-    report: Mapping[str, Any], waivers: Sequence[Waiver], today: dt.date
-) -> dict[str, Any]:
-    """A copy of `report` with waivers applied, statuses and summary recomputed."""
-    out = copy.deepcopy(dict(report))
+def apply_waivers(report: Report, waivers: Sequence[Waiver], today: dt.date) -> Report:
+    """A copy of `report` with waivers applied, statuses and summary recomputed; `report`
+    itself is left as it was."""
     active = [w for w in waivers if w.expires >= today]
     expired = [w for w in waivers if w.expires < today]
-    expired_hosts: dict[int, list[str]] = {index: [] for index in range(len(expired))}
-    for host in out["hosts"]:
-        _waive_host(host, active)
-        for index, waiver in enumerate(expired):
-            if _report_expired(host, waiver):
-                expired_hosts[index].append(host["name"])
-        host["status"] = _status(host)
-    out["summary"] = summarize(out["hosts"])
-    out["waivers"] = {
-        "active": len(active),
-        "applied": out["summary"]["waived"],
-        "expired": [{**w.entry(), "hosts": expired_hosts[i]} for i, w in enumerate(expired)],
+    expired_hosts: list[list[str]] = [[] for _ in expired]
+    hosts: list[HostEntry] = []
+    for host in report["hosts"]:
+        findings = [_waived(host["name"], f, active) for f in host["findings"]]
+        for waiver, matched in zip(expired, expired_hosts, strict=True):
+            if _report_expired(host["name"], findings, waiver):
+                matched.append(host["name"])
+        hosts.append({**host, "findings": findings, "status": _status(host["status"], findings)})
+    summary = summarize(hosts)
+    return {
+        **report,
+        "summary": summary,
+        "hosts": hosts,
+        "waivers": {
+            "active": len(active),
+            "applied": summary["waived"],
+            "expired": [_expired(w, h) for w, h in zip(expired, expired_hosts, strict=True)],
+        },
     }
-    return out
 
 
-def _waive_host(host: dict[str, Any], active: Sequence[Waiver]) -> None:
-    for finding in host["findings"]:
-        waiver = next((w for w in active if w.matches(host["name"], finding)), None)
-        finding["waived"] = waiver.entry() if waiver else None
+def _waived(host: str, finding: FindingEntry, active: Sequence[Waiver]) -> FindingEntry:
+    waiver = next((w for w in active if w.matches(host, finding)), None)
+    return {**finding, "waived": waiver.entry() if waiver else None}
 
 
-def _report_expired(host: dict[str, Any], waiver: Waiver) -> bool:
-    """Add a `waiver expired` finding to `host` if `waiver` would have matched one of its
-    findings; say whether it did."""
-    if not any(waiver.matches(host["name"], f) for f in host["findings"]):
+def _report_expired(host: str, findings: list[FindingEntry], waiver: Waiver) -> bool:
+    """Add a `waiver expired` finding to `findings` (the host's, being built) if `waiver`
+    would have matched one of them; say whether it did."""
+    if not any(waiver.matches(host, f) for f in findings):
         return False
-    host["findings"].append(expired_finding(waiver))
-    host["findings"].sort(key=lambda f: (f["target"], f["category"], str(f["item"]), f["kind"]))
+    findings.append(expired_finding(waiver))
+    findings.sort(key=lambda f: (f["target"], f["category"], str(f["item"]), f["kind"]))
     return True
 
 
-def expired_finding(waiver: Waiver) -> dict[str, Any]:
+def _expired(waiver: Waiver, hosts: list[str]) -> ExpiredWaiver:
+    return {**waiver.entry(), "hosts": hosts}
+
+
+def expired_finding(waiver: Waiver) -> FindingEntry:
     return {
         "target": "host",
         "category": "waiver",
@@ -203,9 +217,9 @@ def expired_finding(waiver: Waiver) -> dict[str, Any]:
     }
 
 
-def _status(host: Mapping[str, Any]) -> str:
+def _status(status: str, findings: Sequence[FindingEntry]) -> str:
     """Waivers never make an unaudited host compliant; they only settle snowflake/compliant."""
-    if host["status"] in UNAUDITED:
-        return str(host["status"])
-    drift = any(not f.get("waived") for f in host["findings"])
+    if status in UNAUDITED:
+        return status
+    drift = any(not f.get("waived") for f in findings)
     return Status.SNOWFLAKE.value if drift else Status.COMPLIANT.value

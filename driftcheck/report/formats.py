@@ -1,24 +1,23 @@
-"""Every output format, by name. Each renders the JSON-shaped report dict."""
+"""Every output format, by name. Each renders the report document (model/document.py)."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
-from driftcheck.report import Renderer
+from driftcheck.model.document import Renderer, Report
 
 # name -> (module, function); imported on use so `scan --format text` never loads jinja2.
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("driftcheck.report.text", "render_text"),
-    "json": ("driftcheck.report", "render_json"),
+    "json": ("driftcheck.model.document", "render_json"),
     "html": ("driftcheck.report.html", "render_html"),
     "junit": ("driftcheck.report.junit", "render_junit"),
     "prometheus": ("driftcheck.report.prometheus", "render_prometheus"),
 }
 
 
-def render(fmt: str, report: Mapping[str, Any]) -> str:
+def render(fmt: str, report: Report) -> str:
     module, function = FORMATS[fmt]
     renderer = cast(Renderer, getattr(importlib.import_module(module), function))
     return renderer(report)

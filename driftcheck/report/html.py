@@ -1,4 +1,4 @@
-"""The HTML report: one self-contained page rendered from the JSON report dict.
+"""The HTML report: one self-contained page rendered from the report document.
 
 Everything in the report may come from a hostile host, so the page is built defensively:
 Jinja2 autoescapes every value, data for the script is embedded only through `|tojson` in a
@@ -20,12 +20,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import overload
 
 import jinja2
 from markupsafe import Markup
 
 from driftcheck.causes import group_by_cause
+from driftcheck.model.document import (
+    Changes,
+    FindingEntry,
+    HostEntry,
+    PackageSpread,
+    PeersEntry,
+    Report,
+)
 from driftcheck.model.vocab import (
     CATEGORIES,
     FINDING_FIELDS,
@@ -52,15 +60,20 @@ _ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _DIGITS = re.compile(r"(\d+)")
 _PLAIN = frozenset({str, int, float, bool})
-Signature = tuple[tuple[Any, ...], ...]
+# A host's drift: its unwaived findings' SIGNATURE_FIELDS values (read by name: `object`).
+Row = tuple[object, ...]
+Signature = tuple[Row, ...]
 
 
-def render_html(report: Mapping[str, Any]) -> str:
+def render_html(report: Report) -> str:
     """The report as one HTML page (no external resource, strict CSP)."""
-    hosts: list[Mapping[str, Any]] = list(report.get("hosts") or [])
+    hosts = report["hosts"]
     groups = drift_groups(hosts)
     clusters, unique = drift_clusters(groups)
     runs = runs_of(report)
+    # .get(): load_report checks only the schema, and the page renders any saved report that
+    # has hosts, even one without its run or package spread (test_minimal_and_empty_reports).
+    spread: PackageSpread = report.get("package_spread") or {}
     context = {
         "run": report.get("run") or {},
         "trend": trend_chart(runs),
@@ -70,7 +83,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         "not_audited_statuses": NOT_AUDITED,
         "statuses": STATUSES,
         "categories": CATEGORIES,
-        "start_hint": bool(hosts) and all(h.get("status") == "unchecked" for h in hosts),
+        "start_hint": bool(hosts) and all(h["status"] == "unchecked" for h in hosts),
         "causes": group_by_cause(hosts),
         "list_cap": LIST_CAP,
         "clusters": clusters[:CLUSTERS_SHOWN],
@@ -79,8 +92,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         "widespread": widespread(groups),
         "changes": changes_view(report.get("changes")),
         "new_clusters": new_clusters(report),
-        "spread_groups": spread_overview(report.get("package_spread") or {}),
-        "data": page_data(hosts, clusters, report.get("package_spread") or {}, report),
+        "spread_groups": spread_overview(spread),
+        "data": page_data(hosts, clusters, spread, report),
         "hosts_shown": HOSTS_SHOWN,
         "csp": content_security_policy(),
         # Our own package assets, never data (asset() refuses a closing tag inside them).
@@ -90,7 +103,11 @@ def render_html(report: Mapping[str, Any]) -> str:
     return environment().get_template("report.html.j2").render(context)
 
 
-def visible(value: Any) -> Any:
+@overload
+def visible(value: str) -> str: ...
+@overload
+def visible(value: object) -> object: ...
+def visible(value: object) -> object:
     """`value` with control and bidi-override characters shown as `\\xNN`: escaping stops
     markup, this stops a host name that reads right-to-left or hides characters. Applied to
     every expression of the templates (finalize) and to every value of the embedded data."""
@@ -176,10 +193,10 @@ def status_mark(status: object) -> str:
 # --- what is rendered server-side: summary, not audited, clusters, changes ----------------
 
 
-def summary_cards(hosts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def summary_cards(hosts: Sequence[HostEntry]) -> dict[str, int]:
     """Counted from the hosts themselves: a host that was not audited is never compliant."""
-    counts = Counter(str(h.get("status")) for h in hosts)
-    findings = [f for h in hosts for f in h.get("findings") or []]
+    counts = Counter(h["status"] for h in hosts)
+    findings = [f for h in hosts for f in h["findings"]]
     waived = sum(1 for f in findings if f.get("waived"))
     cards = {"hosts": len(hosts), **{s: counts.get(s, 0) for s in STATUSES}}
     cards["audited"] = cards["compliant"] + cards["snowflake"]
@@ -189,14 +206,14 @@ def summary_cards(hosts: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return cards
 
 
-def not_audited(hosts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    failed = [h for h in hosts if h.get("status") in NOT_AUDITED]
-    return sorted(failed, key=lambda h: (str(h.get("status")), str(h.get("name"))))
+def not_audited(hosts: Iterable[HostEntry]) -> list[HostEntry]:
+    failed = [h for h in hosts if h["status"] in NOT_AUDITED]
+    return sorted(failed, key=lambda h: (h["status"], h["name"]))
 
 
-def signature(host: Mapping[str, Any]) -> Signature:
+def signature(host: HostEntry) -> Signature:
     """A host's drift: the set of (target, category, item, kind, expected, actual), unwaived."""
-    rows = {_key(f, SIGNATURE_FIELDS) for f in host.get("findings") or [] if not f.get("waived")}
+    rows = {_key(f, SIGNATURE_FIELDS) for f in host["findings"] if not f.get("waived")}
     return tuple(sorted(rows, key=lambda row: tuple(map(str, row))))
 
 
@@ -207,14 +224,14 @@ class Cluster:
     drift: Signature
 
 
-def drift_groups(hosts: Iterable[Mapping[str, Any]]) -> dict[Signature, list[str]]:
+def drift_groups(hosts: Iterable[HostEntry]) -> dict[Signature, list[str]]:
     """Snowflakes by drift signature: every distinct drift and the hosts that have it."""
     groups: dict[Signature, list[str]] = defaultdict(list)
     for host in hosts:
-        if host.get("status") == "snowflake":
+        if host["status"] == "snowflake":
             drift = signature(host)
             if drift:
-                groups[drift].append(str(host.get("name")))
+                groups[drift].append(host["name"])
     return groups
 
 
@@ -233,22 +250,20 @@ def drift_clusters(groups: Mapping[Signature, list[str]]) -> tuple[list[Cluster]
     return clusters, unique
 
 
-def widespread(
-    groups: Mapping[Signature, list[str]], top: int = 10
-) -> list[tuple[tuple[Any, ...], int]]:
+def widespread(groups: Mapping[Signature, list[str]], top: int = 10) -> list[tuple[Row, int]]:
     """The single drift items found on the most hosts (a rollout shows up here first)."""
-    counts: Counter[tuple[Any, ...]] = Counter()
+    counts: Counter[Row] = Counter()
     for drift, names in groups.items():
         for row in drift:
             counts[row] += len(names)
     return [(row, n) for row, n in counts.most_common(top) if n > 1]
 
 
-def finding_text(row: Sequence[Any] | Mapping[str, Any]) -> str:
-    """One drift item as a fragment: `package acme-agent: version (1.2.0 instead of 1.3.0)`."""
-    if isinstance(row, Mapping):
-        row = [row.get(k) for k in SIGNATURE_FIELDS]
-    target, category, item, kind, expected, actual = row[:6]
+def finding_text(row: Row | FindingEntry) -> str:
+    """One drift item as a fragment: `package acme-agent: version (1.2.0 instead of 1.3.0)`;
+    a drift row of a cluster, or a finding of `changes`."""
+    values = [row.get(k) for k in SIGNATURE_FIELDS] if isinstance(row, Mapping) else row
+    target, category, item, kind, expected, actual = values[:6]
     where = "" if target in ("host", None) else f"[{target}] "
     what = f"{where}{category} {item}: {kind}"
     if expected is not None or actual is not None:
@@ -260,34 +275,40 @@ def _show(value: object) -> str:
     return "nothing" if value is None else str(value)
 
 
-def changes_view(changes: object) -> dict[str, Any] | None:
+def changes_view(changes: Changes | None) -> dict[str, object] | None:
     """The optional `changes` block of a nightly run, with its lists capped for the page."""
-    if not isinstance(changes, Mapping):
+    if changes is None:
         return None
-    view: dict[str, Any] = {
+    view: dict[str, object] = {
         "previous_run": changes.get("previous_run"),
         "line": changes.get("line"),
     }
-    for key in ("new", "resolved", "newly_unreachable", "newly_error"):
-        items = list(changes.get(key) or [])
-        view[key] = items[:LIST_CAP]
+    # .get(): the page's own fixture (tests/report_html) writes a partial block
+    lists: dict[str, Sequence[FindingEntry | str]] = {
+        "new": changes.get("new") or [],
+        "resolved": changes.get("resolved") or [],
+        "newly_unreachable": changes.get("newly_unreachable") or [],
+        "newly_error": changes.get("newly_error") or [],
+    }
+    for key, items in lists.items():
+        view[key] = list(items[:LIST_CAP])
         view[key + "_count"] = len(items)
     return view
 
 
-def new_clusters(report: Mapping[str, Any]) -> list[Cluster]:
+def new_clusters(report: Report) -> list[Cluster]:
     """Clusters of hosts that became snowflakes this run with the same drift (needs history)."""
-    if not isinstance(report.get("changes"), Mapping):
+    if report.get("changes") is None:
         return []
-    fresh = [h for h in report.get("hosts") or [] if became_snowflake(h)]
+    fresh = [h for h in report["hosts"] if became_snowflake(h)]
     return drift_clusters(drift_groups(fresh))[0][:CLUSTERS_SHOWN]
 
 
-def spread_overview(spread: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for group in sorted(spread, key=str):
-        packages = spread[group] or {}
-        names = {str(h) for versions in packages.values() for h in (versions or {})}
+def spread_overview(spread: PackageSpread) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for group in sorted(spread):
+        packages = spread[group]
+        names = {h for versions in packages.values() for h in versions}
         rows.append({"group": group, "packages": len(packages), "hosts": len(names)})
     return rows
 
@@ -298,7 +319,7 @@ def natural(value: object) -> tuple[tuple[int, int | str], ...]:
     return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts if p)
 
 
-def _key(finding: Mapping[str, Any], fields: Sequence[str]) -> tuple[Any, ...]:
+def _key(finding: FindingEntry, fields: Sequence[str]) -> Row:
     """The finding's values for `fields` as a hashable tuple (fast when they are all plain)."""
     key = tuple(map(finding.get, fields))
     try:
@@ -308,7 +329,7 @@ def _key(finding: Mapping[str, Any], fields: Sequence[str]) -> tuple[Any, ...]:
     return key
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: object) -> object:
     """A value usable in a set: mappings and lists become sorted tuples."""
     if value is None or type(value) in _PLAIN:
         return value
@@ -326,10 +347,10 @@ class Interner:
     """A table of distinct JSON values; the page refers to them by index (0 is null)."""
 
     def __init__(self) -> None:
-        self.values: list[Any] = [None]
-        self._index: dict[tuple[type, Any], int] = {(type(None), None): 0}
+        self.values: list[object] = [None]
+        self._index: dict[tuple[type, object], int] = {(type(None), None): 0}
 
-    def __call__(self, value: Any) -> int:
+    def __call__(self, value: object) -> int:
         key = (type(value), _scalar(value))
         index = self._index.get(key)
         if index is None:
@@ -345,9 +366,9 @@ class FindingTable:
     def __init__(self, values: Interner) -> None:
         self.values = values
         self.rows: list[list[int]] = []
-        self._index: dict[tuple[Any, ...], int] = {}
+        self._index: dict[Row, int] = {}
 
-    def __call__(self, finding: Mapping[str, Any]) -> int:
+    def __call__(self, finding: FindingEntry) -> int:
         key = _key(finding, FINDING_FIELDS)
         index = self._index.get(key)
         if index is None:
@@ -360,21 +381,21 @@ class FindingTable:
 
 
 def page_data(
-    hosts: Sequence[Mapping[str, Any]],
+    hosts: Sequence[HostEntry],
     clusters: Sequence[Cluster],
-    spread: Mapping[str, Any],
-    report: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    spread: PackageSpread,
+    report: Report | None = None,
+) -> dict[str, object]:
     """The embedded data: values interned once, findings deduplicated across hosts; with
     history, the runs of the trend (id, started) and each host's status letters over them."""
     values = Interner()
     findings = FindingTable(values)
     cluster_of = {name: c.number for c in clusters for name in c.hosts}
     packed = [pack_host(h, values, findings, cluster_of) for h in hosts]
-    runs = runs_of(report or {})
-    if runs:  # the last of HOST_COLUMNS, after the fields pack_host gives every host
+    runs = [] if report is None else runs_of(report)
+    if report is not None and runs:  # the last of HOST_COLUMNS, after pack_host's fields
         for row, host in zip(packed, hosts, strict=True):
-            row.append(strip_of(report or {}, str(host.get("name"))))
+            row.append(strip_of(report, host["name"]))
     return {
         "runs": [[visible(str(r.get("id"))), visible(str(r.get("started")))] for r in runs],
         "fields": FINDING_FIELDS,
@@ -393,47 +414,49 @@ def page_data(
 
 
 def pack_host(
-    host: Mapping[str, Any],
+    host: HostEntry,
     values: Interner,
     findings: FindingTable,
     cluster_of: Mapping[str, int],
-) -> list[Any]:
+) -> list[object]:
     """The host's row, in HOST_COLUMNS order (the strip, when there is history, comes last)."""
-    name = str(host.get("name"))
-    cells = {
+    name = host["name"]
+    # .get() for what a host not audited may lack in a hand-written report (the page's own
+    # tests list such hosts by name, status, cause, error and findings only)
+    cells: dict[str, object] = {
         "name": visible(name),
         "id": host_id(name),
         "address": values(host.get("address")),
-        "status": str(host.get("status")),
+        "status": host["status"],
         "groups": [values(g) for g in host.get("groups") or []],
-        "error": visible(host.get("error")),
+        "error": visible(host["error"]),
         "duration": host.get("duration"),
         "state_files": [values(s) for s in host.get("state_files") or []],
-        "facts": {visible(str(k)): values(v) for k, v in (host.get("facts") or {}).items()},
-        "findings": [findings(f) for f in host.get("findings") or []],
+        "facts": {visible(k): values(v) for k, v in (host.get("facts") or {}).items()},
+        "findings": [findings(f) for f in host["findings"]],
         "cluster": cluster_of.get(name, 0),
         "peers": visible(peers_text(host.get("peers"))),
     }
     return [cells[column] for column in HOST_COLUMNS if column in cells]
 
 
-def peers_text(note: object) -> str:
+def peers_text(note: PeersEntry | None) -> str:
     """Whom the host was compared with (`--peers`), or why with nobody; "" without peers."""
-    if not isinstance(note, Mapping):
+    if note is None:
         return ""
-    if note.get("group") is None:
-        return str(note.get("reason") or "compared with nothing")
-    return f"{note.get('group')} ({note.get('voters')} audited hosts)"
+    if note["group"] is None:
+        return note["reason"] or "compared with nothing"
+    return f"{note['group']} ({note['voters']} audited hosts)"
 
 
-def pack_spread(spread: Mapping[str, Any], values: Interner) -> list[dict[str, Any]]:
+def pack_spread(spread: PackageSpread, values: Interner) -> list[dict[str, object]]:
     """Per group (sorted by name, as on the page): packages, hosts, a hosts x packages matrix."""
-    packed = []
-    for group in sorted(spread, key=str):
-        packages = spread[group] or {}
-        names = sorted(packages, key=str)
-        hosts = sorted({str(h) for versions in packages.values() for h in (versions or {})})
-        cells = [[values((packages[p] or {}).get(h)) for p in names] for h in hosts]
+    packed: list[dict[str, object]] = []
+    for group in sorted(spread):
+        packages = spread[group]
+        names = sorted(packages)
+        hosts = sorted({h for versions in packages.values() for h in versions})
+        cells = [[values(packages[p].get(h)) for p in names] for h in hosts]
         ids = [host_id(h) for h in hosts]
         majority = [majority_of([row[col] for row in cells]) for col in range(len(names))]
         packed.append(

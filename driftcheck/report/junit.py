@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from itertools import groupby
-from typing import Any
 
+from driftcheck.model.document import FindingEntry, HostEntry, Report, RunEntry
 from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS
 
 _COUNTS = (("failure", "failures"), ("error", "errors"), ("skipped", "skipped"))
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def render_junit(report: Mapping[str, Any]) -> str:
+def render_junit(report: Report) -> str:
     root = ET.Element("testsuites", name="driftcheck", time=_seconds(report["run"]["duration"]))
     for host in report["hosts"]:
         root.append(host_suite(host, report["run"]))
@@ -35,10 +35,10 @@ def render_junit(report: Mapping[str, Any]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
-def host_suite(host: Mapping[str, Any], run: Mapping[str, Any]) -> ET.Element:
+def host_suite(host: HostEntry, run: RunEntry) -> ET.Element:
     suite = ET.Element("testsuite", name=_text(host["name"]), hostname=_text(host["address"]))
     suite.set("timestamp", str(run["started"] or ""))
-    suite.set("time", _seconds(host.get("duration")))
+    suite.set("time", _seconds(host["duration"]))
     properties = ET.SubElement(suite, "properties")
     for name, value in (("run", run["id"]), ("status", host["status"])):
         ET.SubElement(properties, "property", name=name, value=_text(value))
@@ -51,27 +51,27 @@ def host_suite(host: Mapping[str, Any], run: Mapping[str, Any]) -> ET.Element:
     return suite
 
 
-def audit_case(host: Mapping[str, Any]) -> ET.Element:
+def audit_case(host: HostEntry) -> ET.Element:
     """The host as a whole: passes when compliant, an error when it could not be audited."""
     case = ET.Element("testcase", name="audit", classname=_classname(host["name"]))
-    case.set("time", _seconds(host.get("duration")))
+    case.set("time", _seconds(host["duration"]))
     if host["status"] in NOT_AUDITED:
-        message = f"{host['status']}: {host.get('error') or 'not audited'}"
+        message = f"{host['status']}: {host['error'] or 'not audited'}"
         error = ET.SubElement(case, "error", type=host["status"], message=_text(message))
         error.text = _text(message)
     return case
 
 
-def check_case(host: str, findings: list[Mapping[str, Any]]) -> ET.Element:
+def check_case(host: str, findings: list[FindingEntry]) -> ET.Element:
     first = findings[0]
     name = f"{first['category']} {first['item']}"
     if first["target"] != "host":
         name = f"{first['target']} {name}"
     case = ET.Element("testcase", name=_text(name), classname=_classname(host))
     live = [f for f in findings if not f.get("waived")]
-    if not live:
-        reason = findings[0]["waived"]
-        message = f"waived until {reason.get('expires')} by {reason.get('by')}: {reason['reason']}"
+    waiver = first.get("waived")
+    if not live and waiver is not None:  # every finding of the check is waived, the first too
+        message = f"waived until {waiver['expires']} by {waiver['by']}: {waiver['reason']}"
         ET.SubElement(case, "skipped", message=_text(message))
         return case
     outcome = "error" if any(f["kind"] in UNKNOWN_KINDS for f in live) else "failure"
@@ -81,16 +81,16 @@ def check_case(host: str, findings: list[Mapping[str, Any]]) -> ET.Element:
     return case
 
 
-def _checks(findings: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    def check(f: Mapping[str, Any]) -> tuple[str, str, str]:
-        return (f["target"], f["category"], str(f["item"]))
+def _checks(findings: Iterable[FindingEntry]) -> list[list[FindingEntry]]:
+    def check(f: FindingEntry) -> tuple[str, str, str]:
+        return (f["target"], f["category"], f["item"])
 
     return [list(group) for _, group in groupby(sorted(findings, key=check), key=check)]
 
 
-def _describe(finding: Mapping[str, Any]) -> str:
+def _describe(finding: FindingEntry) -> str:
     lines = [f"{finding['kind']}: expected {finding['expected']}, actual {finding['actual']}"]
-    lines += [str(finding[name]) for name in ("detail", "diff") if finding.get(name)]
+    lines += [text for text in (finding["detail"], finding["diff"]) if text]
     if finding.get("first_seen"):
         new = " (new)" if finding.get("new") else ""
         lines.append(f"first seen {finding['first_seen']}{new}")

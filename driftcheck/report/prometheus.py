@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
 
+from driftcheck.model.document import HostEntry, Report
 from driftcheck.model.vocab import CATEGORIES, STATUSES, words
 
 Sample = tuple[Mapping[str, str], float]
 
 
-def render_prometheus(report: Mapping[str, Any]) -> str:
+def render_prometheus(report: Report) -> str:
     lines: list[str] = []
     for name, help_text, samples in metrics(report):
         lines += [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} gauge"]
@@ -31,12 +31,12 @@ def render_prometheus(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[Sample]]]:
+def metrics(report: Report) -> Iterator[tuple[str, str, list[Sample]]]:
     run, summary, hosts = report["run"], report["summary"], report["hosts"]
     yield (
         "driftcheck_last_run_timestamp_seconds",
         "When the last driftcheck scan finished (Unix time).",
-        [({}, _epoch(run["finished"]))],
+        _finished(run["finished"]),
     )
     yield (
         "driftcheck_run_duration_seconds",
@@ -67,13 +67,13 @@ def metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[Sample]]
     yield from _change_metrics(report)
 
 
-def _host_metrics(hosts: list[Mapping[str, Any]]) -> Iterator[tuple[str, str, list[Sample]]]:
+def _host_metrics(hosts: list[HostEntry]) -> Iterator[tuple[str, str, list[Sample]]]:
     yield (
         "driftcheck_host_audit_duration_seconds",
         "How long auditing the host took.",
-        [({"host": h["name"]}, float(h.get("duration") or 0)) for h in hosts],
+        [({"host": h["name"]}, float(h["duration"] or 0)) for h in hosts],
     )
-    ages = [(h["name"], (h.get("facts") or {}).get("age_days")) for h in hosts]
+    ages = [(h["name"], h["facts"].get("age_days")) for h in hosts]
     yield (
         "driftcheck_host_age_seconds",
         "Time since the host was provisioned, where known.",
@@ -81,9 +81,9 @@ def _host_metrics(hosts: list[Mapping[str, Any]]) -> Iterator[tuple[str, str, li
     )
 
 
-def _change_metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[Sample]]]:
+def _change_metrics(report: Report) -> Iterator[tuple[str, str, list[Sample]]]:
     changes = report.get("changes")
-    if changes and changes.get("previous_run"):
+    if changes and changes["previous_run"]:
         new = [f for f in changes["new"] if not f.get("waived")]
         yield ("driftcheck_new_findings", "Findings new since the previous run.", [({}, len(new))])
         yield (
@@ -96,11 +96,11 @@ def _change_metrics(report: Mapping[str, Any]) -> Iterator[tuple[str, str, list[
         yield (
             "driftcheck_expired_waivers",
             "Waivers past their expiry date (no longer applied).",
-            [({}, len(waivers.get("expired") or []))],
+            [({}, len(waivers["expired"]))],
         )
 
 
-def _findings(host: Mapping[str, Any], *, waived: bool) -> list[Sample]:
+def _findings(host: HostEntry, *, waived: bool) -> list[Sample]:
     said = words(host["status"])
     if said is not None and not said.checked:  # nothing checked: a 0 would read as clean
         return []
@@ -128,5 +128,7 @@ def _number(value: float) -> str:
     return str(int(value)) if isinstance(value, int) else repr(float(value))
 
 
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
+def _finished(iso: str | None) -> list[Sample]:
+    """No sample for a run without a finish time (a merge of runs that recorded none): an
+    absent series, not a made-up time."""
+    return [] if iso is None else [({}, datetime.fromisoformat(iso).timestamp())]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from tabulate import tabulate
 
 from driftcheck.causes import causes_line, group_by_cause
+from driftcheck.model.document import FindingEntry, HostEntry, Report
 from driftcheck.model.vocab import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS, WORDS
 from driftcheck.report.newdrift import callout, fresh_groups
 from driftcheck.report.timeline import strip_legend, strip_of
@@ -31,7 +31,7 @@ def clean(value: object) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def summary_line(report: Mapping[str, Any]) -> str:
+def summary_line(report: Report) -> str:
     s = report["summary"]
     parts = [f"{s['hosts']} hosts: {s['compliant']} compliant, {s['snowflake']} snowflake"]
     if any(s.get(status) for status in NOT_AUDITED):
@@ -39,7 +39,7 @@ def summary_line(report: Mapping[str, Any]) -> str:
         counts = ", ".join(f"{s.get(st, 0)} {st}" for st in shown)
         causes = causes_line(group_by_cause(report["hosts"]))
         parts.append(f"{counts} (NOT AUDITED: {causes})")
-    alone = [h for h in report["hosts"] if (h.get("peers") or {}).get("reason")]
+    alone = [h for h in report["hosts"] if _peers_reason(h)]
     if alone:
         parts.append(f"{len(alone)} not compared with peers")
     parts.append(f"{s['findings']} findings")
@@ -48,11 +48,11 @@ def summary_line(report: Mapping[str, Any]) -> str:
     if s.get("waived"):
         parts.append(f"{s['waived']} waived")
     changes = report.get("changes")
-    lead = f"{changes['line']}. " if changes and changes.get("line") else ""
+    lead = f"{changes['line']}. " if changes and changes["line"] else ""
     return lead + "; ".join(parts) + f" ({report['run']['duration']:.1f}s)"
 
 
-def render_text(report: Mapping[str, Any]) -> str:
+def render_text(report: Report) -> str:
     out = [summary_line(report)]
     fresh = callout(fresh_groups(report["hosts"])) if report.get("changes") else ""
     if fresh:  # a rollout gone wrong last night, said first
@@ -60,22 +60,22 @@ def render_text(report: Mapping[str, Any]) -> str:
     out += [*not_audited_lines(report["hosts"]), "", host_table(report["hosts"])]
     for host in report["hosts"]:
         if host["status"] != "compliant":
-            out += ["", *host_details(host, strip_of(report, str(host["name"])))]
+            out += ["", *host_details(host, strip_of(report, host["name"]))]
     return "\n".join(out) + "\n"
 
 
-def not_audited_lines(hosts: list[Mapping[str, Any]]) -> Iterator[str]:
+def not_audited_lines(hosts: list[HostEntry]) -> Iterator[str]:
     """Hosts not audited by cause, count first, every host named once."""
     groups = group_by_cause(hosts)
     if groups:
         yield ""
         yield f"NOT AUDITED, by cause ({sum(len(g.hosts) for g in groups)} hosts):"
     for group in groups:
-        names = ", ".join(clean(h.get("name")) for h in group.hosts)
+        names = ", ".join(clean(h["name"]) for h in group.hosts)
         yield f"  {len(group.hosts)} {clean(group.label)}: {names}"
 
 
-def host_table(hosts: list[Mapping[str, Any]]) -> str:
+def host_table(hosts: list[HostEntry]) -> str:
     rows = []
     for host in hosts:
         counts = Counter(f["category"] for f in host["findings"] if not f.get("waived"))
@@ -89,15 +89,15 @@ def host_table(hosts: list[Mapping[str, Any]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="simple")
 
 
-def host_details(host: Mapping[str, Any], strip: str | None = None) -> Iterator[str]:
+def host_details(host: HostEntry, strip: str | None = None) -> Iterator[str]:
     yield f"== {clean(host['name'])} ({clean(host['address'])}): {MARK[host['status']]}"
     if strip:
         yield f"   over the last {len(strip)} runs, oldest first: {strip} ({strip_legend(strip)})"
     if host["error"]:
         yield f"   {clean(host['error'])}"
-    note = host.get("peers") or {}
-    if note.get("reason"):
-        yield f"   peers: {clean(note['reason'])}"
+    reason = _peers_reason(host)
+    if reason:
+        yield f"   peers: {clean(reason)}"
     rows = [
         [
             _target(f),
@@ -115,9 +115,9 @@ def host_details(host: Mapping[str, Any], strip: str | None = None) -> Iterator[
         headers = ["target", "category", "item", "kind", "expected", "actual"]
         yield from tabulate(rows, headers=headers, tablefmt="simple").splitlines()
     for f in host["findings"]:
-        if f.get("detail") and f["kind"] in (*UNKNOWN_KINDS, "expired"):
+        if f["detail"] and f["kind"] in (*UNKNOWN_KINDS, "expired"):
             yield f"   {clean(f['item'])}: {clean(f['detail'])}"
-        if f.get("diff"):
+        if f["diff"]:
             yield f"   --- diff of {clean(f['item'])}"
             yield from (f"   {clean(line)}" for line in f["diff"].splitlines())
 
@@ -130,5 +130,11 @@ def short(value: object) -> str:
     return _DIGEST.sub(r"\1…", clean(value))
 
 
-def _target(finding: Mapping[str, Any]) -> str:
+def _target(finding: FindingEntry) -> str:
     return "" if finding["target"] == "host" else clean(finding["target"])
+
+
+def _peers_reason(host: HostEntry) -> str:
+    """Why the host was compared with no peers; "" when it was, or without --peers."""
+    note = host.get("peers")
+    return note["reason"] if note else ""

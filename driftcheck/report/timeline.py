@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
+from driftcheck.model.document import FindingEntry, HistoryBlock, HistoryRun, Report
 from driftcheck.model.vocab import ABSENT, LETTERS, STATUS_OF_LETTER, STATUSES
 
 # One letter per status (model.vocab); `ABSENT`: the host was not in that run (a --limit run,
@@ -22,68 +22,67 @@ CODE_STATUS = STATUS_OF_LETTER
 STATUS_ORDER = STATUSES
 RUN_FIELDS = ("id", "started", "hosts", *STATUS_ORDER, "findings")
 DEFAULT_TREND = 30
+# A recorded run as history.sqlite gives it (nightly.trails.Trend.runs): RUN_FIELDS and more.
+PastRun = Mapping[str, str | int | bool | None]
 
 
 def history_block(
-    report: Mapping[str, Any],
-    past_runs: Sequence[Mapping[str, Any]],
+    report: Report,
+    past_runs: Sequence[PastRun],
     past_statuses: Mapping[str, str],
     kept: Iterable[str] = (),
-) -> dict[str, Any]:
+) -> HistoryBlock:
     """`report["history"]`: the past runs (oldest first) then this one, each with its counts
     and whether its run folder is kept (this run's is being written); per host its status
     letters over those runs."""
-    hosts = list(report.get("hosts") or [])
     keep = set(kept)
     runs = [_run_entry(run, keep) for run in past_runs]
     runs.append({**_run_entry(current_run(report), keep), "kept": True})
     width = len(past_runs)
     statuses: dict[str, str] = {}
-    for host in hosts:
-        name = str(host.get("name"))
+    for host in report["hosts"]:
+        name = host["name"]
         past = past_statuses.get(name) or ""
-        statuses[name] = ABSENT * (width - len(past)) + past[-width:] + _code(host.get("status"))
+        statuses[name] = ABSENT * (width - len(past)) + past[-width:] + _code(host["status"])
     return {"runs": runs, "statuses": statuses}
 
 
-def current_run(report: Mapping[str, Any]) -> dict[str, Any]:
+def current_run(report: Report) -> HistoryRun:
     """This run's trend counts, taken from its hosts (a summary is never trusted over them)."""
-    run = report.get("run") or {}
-    hosts = list(report.get("hosts") or [])
-    counts = Counter(str(h.get("status")) for h in hosts)
-    findings = sum(1 for h in hosts for f in h.get("findings") or [] if not f.get("waived"))
+    run, hosts = report["run"], report["hosts"]
+    counts = Counter(h["status"] for h in hosts)
+    findings = sum(1 for h in hosts for f in h["findings"] if not f.get("waived"))
     return {
-        "id": run.get("id"),
-        "started": run.get("started"),
+        "id": run["id"],
+        "started": run["started"],
         "hosts": len(hosts),
         **{status: counts.get(status, 0) for status in STATUS_ORDER},
         "findings": findings,
     }
 
 
-def _run_entry(run: Mapping[str, Any], kept: set[str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {name: run.get(name) for name in RUN_FIELDS}
+def _run_entry(run: PastRun, kept: set[str]) -> HistoryRun:
+    entry: HistoryRun = {name: run.get(name) for name in RUN_FIELDS}
     for status in STATUS_ORDER:  # a status the run's driftcheck did not know: none of it
         entry[status] = entry[status] or 0
     entry["kept"] = str(run.get("id")) in kept
     return entry
 
 
-def _code(status: object) -> str:
-    return ABSENT if status is None else STATUS_CODES.get(str(status), "?")
+def _code(status: str) -> str:
+    return STATUS_CODES.get(status, "?")
 
 
-def runs_of(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def runs_of(report: Report) -> list[HistoryRun]:
+    """The trend's runs, oldest first; none without history."""
     block = report.get("history")
-    runs = block.get("runs") if isinstance(block, Mapping) else None
-    return [r for r in runs if isinstance(r, Mapping)] if isinstance(runs, list) else []
+    return [] if block is None else list(block["runs"])
 
 
-def strip_of(report: Mapping[str, Any], host: str) -> str | None:
+def strip_of(report: Report, host: str) -> str | None:
+    """The host's status letters over the trend's runs; None without history."""
     block = report.get("history")
-    statuses = block.get("statuses") if isinstance(block, Mapping) else None
-    strip = statuses.get(host) if isinstance(statuses, Mapping) else None
-    return strip if isinstance(strip, str) else None
+    return None if block is None else block["statuses"].get(host)
 
 
 def strip_legend(strip: str) -> str:
@@ -93,7 +92,7 @@ def strip_legend(strip: str) -> str:
     return ", ".join(f"{code} {names[code]}" for code in present)
 
 
-def change_summary(runs: Sequence[Mapping[str, Any]]) -> str:
+def change_summary(runs: Sequence[HistoryRun]) -> str:
     """ "snowflakes 12 → 9, not audited 3 → 0, findings 40 → 31 over 30 runs"."""
     if not runs:
         return ""
@@ -108,20 +107,20 @@ def change_summary(runs: Sequence[Mapping[str, Any]]) -> str:
     return ", ".join(parts) + f" over {len(runs)} {plural}"
 
 
-def _n(run: Mapping[str, Any], key: str) -> int:
+def _n(run: HistoryRun, key: str) -> int:
     value = run.get(key)
     return value if isinstance(value, int) else 0
 
 
-def _not_audited(run: Mapping[str, Any]) -> int:
+def _not_audited(run: HistoryRun) -> int:
     return _n(run, "unreachable") + _n(run, "error")
 
 
-def since_text(finding: Mapping[str, Any]) -> str | None:
+def since_text(finding: FindingEntry) -> str | None:
     """ "since 2026-11-03, 27 runs" for a finding that carries first_seen (and runs)."""
     first = finding.get("first_seen")
-    if not isinstance(first, str):
+    if first is None:
         return None
     runs = finding.get("runs")
-    count = f", {runs} run{'s' if runs != 1 else ''}" if isinstance(runs, int) else ""
+    count = "" if runs is None else f", {runs} run{'s' if runs != 1 else ''}"
     return f"since {first[:10]}{count}"

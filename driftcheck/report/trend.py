@@ -7,10 +7,10 @@ titles are autoescaped by the template like every other value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from driftcheck.model.document import HistoryRun
 from driftcheck.model.vocab import WORDS
 from driftcheck.report.timeline import STATUS_ORDER, change_summary
 
@@ -28,7 +28,7 @@ class Segment:
 
 @dataclass(frozen=True)
 class Bar:
-    run: Mapping[str, Any]
+    run: HistoryRun
     x: float
     width: float
     segments: tuple[Segment, ...]
@@ -50,7 +50,7 @@ class Chart:
     last: str
 
 
-def trend_chart(runs: Sequence[Mapping[str, Any]]) -> Chart | None:
+def trend_chart(runs: Sequence[HistoryRun]) -> Chart | None:
     """The chart of `runs` (oldest first), or None when there is no past to compare with."""
     if len(runs) < 2:
         return None
@@ -71,7 +71,7 @@ def trend_chart(runs: Sequence[Mapping[str, Any]]) -> Chart | None:
     )
 
 
-def _bar(run: Mapping[str, Any], index: int, slot: float, hosts: int, findings: int) -> Bar:
+def _bar(run: HistoryRun, index: int, slot: float, hosts: int, findings: int) -> Bar:
     plot = HEIGHT - TOP - BOTTOM
     x = LEFT + index * slot
     width = max(1.0, slot * 0.72)
@@ -88,7 +88,7 @@ def _bar(run: Mapping[str, Any], index: int, slot: float, hosts: int, findings: 
     return Bar(run, x, width, tuple(segments), x + width / 2, cy, _title(run), href)
 
 
-def _title(run: Mapping[str, Any]) -> str:
+def _title(run: HistoryRun) -> str:
     counts = ", ".join(f"{_int(run, s)} {s}" for s in STATUS_ORDER if _int(run, s))
     return (
         f"run {run.get('id')} · {run.get('started')} · {_int(run, 'hosts')} hosts: "
@@ -96,7 +96,7 @@ def _title(run: Mapping[str, Any]) -> str:
     )
 
 
-def _int(run: Mapping[str, Any], key: str) -> int:
+def _int(run: HistoryRun, key: str) -> int:
     value = run.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from driftcheck.report import SCHEMA, summarize
+from driftcheck.model.document import SCHEMA, summarize
 
 
 def finding(

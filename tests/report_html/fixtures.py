@@ -11,9 +11,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from driftcheck.model.document import summarize
 from driftcheck.nightly.lock import locked_report_dir
 from driftcheck.publish import PublishOptions, publish
-from driftcheck.report import summarize
 
 HOSTILE = (
     "<script>alert(1)</script>",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from driftcheck.report import summarize
+from driftcheck.model.document import summarize
 from driftcheck.report.text import render_text
 
 
