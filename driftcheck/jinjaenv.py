@@ -12,7 +12,7 @@ import jinja2
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from driftcheck.models import Vaulted
+from driftcheck.models import VarsDict, Vaulted
 from driftcheck.templated import Variables, is_templated
 
 # names being rendered in this thread/context, to stop `a: "{{ a }}"` as Ansible does
@@ -34,7 +34,7 @@ class LazyContext(Context):
     render (a loop reading `users` 3,000 times walks it once)."""
 
     def resolve_or_missing(self, key: str) -> Any:
-        done: dict[str, Any] = self.__dict__.setdefault("_rendered", {})
+        done: VarsDict = self.__dict__.setdefault("_rendered", {})  # name -> rendered value
         if key not in done:
             value = super().resolve_or_missing(key)
             if value is jinja2.utils.missing or isinstance(value, Vaulted):
@@ -59,7 +59,9 @@ def sandbox(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
 _INVENTORY_ENV = sandbox()
 
 
-def render_value(value: Any, name: str, variables: Variables, env: Any = None) -> Any:
+def render_value(
+    value: Any, name: str, variables: Variables, env: jinja2.Environment | None = None
+) -> Any:
     """A variable's value with its templates rendered (strings, and inside lists and dicts).
     A value without any template is returned as it is: a container without a copy."""
     if not is_templated(value):
@@ -71,7 +73,9 @@ def render_value(value: Any, name: str, variables: Variables, env: Any = None) -
     return {k: render_value(item, name, variables, env) for k, item in value.items()}
 
 
-def render_text(text: str, name: str, variables: Variables, env: Any = None) -> Any:
+def render_text(
+    text: str, name: str, variables: Variables, env: jinja2.Environment | None = None
+) -> Any:
     """A templated string rendered with `variables` (the inventory's sandbox unless `env`)."""
     env = env or _INVENTORY_ENV
     stack = _RENDERING.get()
@@ -92,7 +96,7 @@ def render_text(text: str, name: str, variables: Variables, env: Any = None) -> 
         _RENDERING.reset(token)
 
 
-def _single_expression(text: str, env: Any) -> str | None:
+def _single_expression(text: str, env: jinja2.Environment) -> str | None:
     """The expression of a template that is one `{{ ... }}` and nothing else: Ansible (2.19)
     keeps its value's type (`"{{ 2200 + 22 }}"` is the int 2222), as jinja2 native does."""
     tokens = [kind for _line, kind, _value in env.lex(text)]

@@ -9,18 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from driftcheck.errors import VaultError
 from driftcheck.model.vocab import Status
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from driftcheck.model.document import Fact
+
+T_co = TypeVar("T_co", covariant=True)  # a Section of a narrower value is a Section of a wider one
 
 
 # --- inventory ---------------------------------------------------------------------------
 
 
 NO_VAULT_SECRET = "no vault secret was given (--vault-password-file or --vault-id)"  # noqa: S105 - a message, not a password
+
+# Ansible variables are open-ended: a value is whatever YAML or JSON said (a string, a number, a
+# list, a mapping, None; or a Vaulted, Unsafe or Secret string), kept as Ansible keeps it, and
+# whoever needs one checks its type where it reads it. So Any, named here once.
+Vars = Mapping[str, Any]  # a group's or a host's variables, read
+VarsDict = dict[str, Any]  # the same while they are being read and merged
 
 
 class Secret(str):
@@ -30,7 +39,7 @@ class Secret(str):
     __slots__ = ()
 
 
-def secrets_in(value: Any) -> set[str]:
+def secrets_in(value: object) -> set[str]:
     """Every Secret inside a variable's value (strings, lists, mappings)."""
     if isinstance(value, Secret):
         return {str(value)} if value else set()
@@ -78,7 +87,7 @@ class Host:
 
     name: str
     groups: tuple[str, ...] = ()
-    vars: Mapping[str, Any] = field(default_factory=dict)
+    vars: Vars = field(default_factory=dict)
 
     @property
     def connection(self) -> str:
@@ -215,9 +224,9 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class Section(Generic[T]):
+class Section(Generic[T_co]):
     outcome: Outcome
-    value: T
+    value: T_co
     reason: str = ""  # why it is not collected
 
     @property
@@ -311,7 +320,16 @@ class ConfFile:
         return self.digest is not None and self.digest != self.recorded
 
 
-_NOT_RUN: Section[Any] = Section(Outcome.UNSUPPORTED, None, "not collected")
+# A section not collected (failed, unsupported, not run) has no value (None), whatever the type
+# of the value it stands in for: Any lets it stand in for a section of every type.
+Uncollected = Section[Any]
+
+
+def uncollected(outcome: Outcome, reason: str) -> Uncollected:
+    return Section(outcome, None, reason)
+
+
+_NOT_RUN = uncollected(Outcome.UNSUPPORTED, "not collected")
 
 
 @dataclass(frozen=True)
@@ -356,7 +374,7 @@ class HostResult:
     status: Status
     findings: tuple[Finding, ...] = ()
     error: str | None = None
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Fact] = field(default_factory=dict)
     duration: float = 0.0
     state_files: tuple[str, ...] = ()
     peers: PeerNote | None = None  # None: peers were not asked for this host

@@ -8,21 +8,20 @@ the other for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from driftcheck.models import Unsafe
+from driftcheck.models import Unsafe, Vars
 
 MARKERS = ("{{", "{%", "{#")
 
-Variables = Callable[[], Mapping[str, Any]]  # called only when a template is rendered
+Variables = Callable[[], Vars]  # called only when a template is rendered
 
 # id -> (the container, whether it holds a template). Group variables are the same objects
 # for every host: walked once, not once per host. The container is kept so its id stays its.
-_TEMPLATED: dict[int, tuple[Any, bool]] = {}
+_TEMPLATED: dict[int, tuple[object, bool]] = {}
 
 
-def is_templated(value: Any) -> bool:
+def is_templated(value: object) -> bool:
     """True when `value` is, or holds in its lists and dicts, a string with template markup
     (an `Unsafe` string is never a template)."""
     if isinstance(value, str):

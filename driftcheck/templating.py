@@ -12,22 +12,22 @@ they are an error naming the variable. A `Vaulted` value without secrets stays u
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from driftcheck.errors import InventoryError
-from driftcheck.models import secrets_in
+from driftcheck.models import Vars, VarsDict, secrets_in
 from driftcheck.templated import is_templated
 
 
-class HostVars(Mapping[str, Any]):
+class HostVars(Vars):
     """A host's merged variables; reading one renders it. `raw` is what the files say."""
 
-    def __init__(self, raw: Mapping[str, Any], where: str, secrets: Collection[str] = ()) -> None:
-        self.raw = dict(raw)
+    def __init__(self, raw: Vars, where: str, secrets: Collection[str] = ()) -> None:
+        self.raw: VarsDict = dict(raw)
         self.secrets = secrets  # plain texts of the inventory's vaulted values (shared)
         self._where = where  # the inventory, for errors
-        self._done: dict[str, Any] = {}
+        self._done: VarsDict = {}
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._done:
@@ -62,11 +62,11 @@ class HostVars(Mapping[str, Any]):
         return f"HostVars({len(self.raw)} variables)"
 
 
-def secrets_of(variables: Mapping[str, Any]) -> Collection[str]:
+def secrets_of(variables: Vars) -> Collection[str]:
     """The vault plain texts a template may have put into declared content."""
     return variables.secrets if isinstance(variables, HostVars) else secrets_in(variables)
 
 
-def raw_variables(variables: Mapping[str, Any]) -> Mapping[str, Any]:
+def raw_variables(variables: Vars) -> Vars:
     """What a template context starts from: unrendered, so rendering stays lazy."""
     return variables.raw if isinstance(variables, HostVars) else variables

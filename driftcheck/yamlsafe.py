@@ -20,7 +20,8 @@ that a hostile file exploits:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import yaml
@@ -33,6 +34,12 @@ MAX_EXPANDED_NODES = 1_000_000
 # constructing mappings recurses in Python, a few frames per level, under its limit of 1000.
 MAX_DEPTH = 100
 EXCERPT = 80
+
+# A YAML mapping and sequence as loaded: keys and items of any YAML type (a string, a number, a
+# date, None, another collection), so open; whoever reads one checks what it needs (a state's
+# schema, the inventory's rules). The loaders' own collections are subclasses of these.
+YamlMapping = dict[Any, Any]
+YamlList = list[Any]
 
 # libyaml's parser with PyYAML's safe constructors: same marks, several times faster.
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -124,7 +131,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _construct_timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
+def _construct_timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> date:
     try:
         return SafeConstructor.construct_yaml_timestamp(loader, node)
     except ValueError as exc:
@@ -132,7 +139,7 @@ def _construct_timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
         raise ConstructorError(None, None, message, node.start_mark) from None
 
 
-def _construct_int(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
+def _construct_int(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
     try:
         return SafeConstructor.construct_yaml_int(loader, node)
     except ValueError as exc:
@@ -151,12 +158,12 @@ class _Text(str):
     """Punctuation emitted by the walker, as opposed to a string value to be quoted."""
 
 
-def excerpt(value: Any, limit: int = EXCERPT) -> str:
+def excerpt(value: object, limit: int = EXCERPT) -> str:
     """A repr-like text of `value`, at most `limit` characters, built without walking more of
     the value than it shows: a shared-alias structure of billions of nodes costs nothing."""
     parts: list[str] = []
     size = 0
-    stack: list[Iterator[Any]] = [iter((value,))]
+    stack: list[Iterator[object]] = [iter((value,))]
     while stack and size <= limit:
         item = next(stack[-1], _END)
         if item is _END:
@@ -172,7 +179,7 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
 _END = object()
 
 
-def _piece(item: Any, stack: list[Iterator[Any]], limit: int) -> str:
+def _piece(item: object, stack: list[Iterator[object]], limit: int) -> str:
     if isinstance(item, _Text):
         return str(item)
     if isinstance(item, Mapping):
@@ -184,14 +191,14 @@ def _piece(item: Any, stack: list[Iterator[Any]], limit: int) -> str:
     return _scalar(item, limit)
 
 
-def _mapping(value: Mapping[Any, Any]) -> Iterator[Any]:
+def _mapping(value: Mapping[object, object]) -> Iterator[object]:
     yield _Text("{")
     for index, (key, item) in enumerate(value.items()):
         yield from (_Text(", "), key, _Text(": "), item) if index else (key, _Text(": "), item)
     yield _Text("}")
 
 
-def _sequence(value: Any) -> Iterator[Any]:
+def _sequence(value: Collection[object]) -> Iterator[object]:
     opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
     if isinstance(value, (set, frozenset)):
         opening, closing = "{", "}"
@@ -201,7 +208,7 @@ def _sequence(value: Any) -> Iterator[Any]:
     yield _Text(closing)
 
 
-def _scalar(value: Any, limit: int) -> str:
+def _scalar(value: object, limit: int) -> str:
     if isinstance(value, (str, bytes)):
         return repr(value[: limit + 1])
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:

@@ -21,9 +21,8 @@ import re
 import shlex
 import socket
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import paramiko
 
@@ -42,6 +41,19 @@ _LIST_KEYS = ("identityfile",)
 _FLAGS = {"-J": "proxyjump", "-i": "identityfile", "-l": "user", "-p": "port"}
 _FLAGS_WITH_VALUE = set("BbcDEeFIiJLlmOopQRSWw")
 _SETTING = re.compile(r"(\w+)(?:\s*=\s*|\s+)(.+)")  # `Key=Value` or `Key Value`, as in the file
+
+# ssh_config options, lowercased keyword -> value, as paramiko's SSHConfigDict holds them: a str,
+# a list of str (IdentityFile), None (an explicit `ProxyCommand none`); any keyword of OpenSSH's.
+# Its stubs say str only; they go into one, and are read as the keyword says, so open as it is.
+Options = dict[str, Any]
+
+
+class Criterion(TypedDict):
+    """One criterion of a `Match` line, as paramiko parses it."""
+
+    type: str
+    param: str | None  # None for all, canonical and final
+    negate: bool
 
 
 def load_config(path: Path | None) -> paramiko.SSHConfig:
@@ -65,20 +77,20 @@ def load_config(path: Path | None) -> paramiko.SSHConfig:
 
 
 def lookup(
-    config: paramiko.SSHConfig, name: str, seed: Mapping[str, Any], deadline: float
+    config: paramiko.SSHConfig, name: str, seed: Options, deadline: float
 ) -> paramiko.SSHConfigDict:
     """The options for destination `name`: `seed` (command-line options) first, then the file."""
     return _Lookup(config, seed, deadline).lookup(name)
 
 
-def ssh_args(text: str) -> dict[str, Any]:
+def ssh_args(text: str) -> Options:
     """Options from ansible_ssh_common_args / ansible_ssh_extra_args: `-o Key=Value` (or
     `-oKey=Value`, `-o "Key Value"`), and -J, -i, -l, -p. First one wins, as with ssh."""
     try:
         words = shlex.split(text)
     except ValueError as exc:
         raise TransportError(f"cannot split ssh arguments {text!r}: {exc}") from exc
-    options: dict[str, Any] = {}
+    options: Options = {}
     i = 0
     while i < len(words):
         flag, value, i = _next_option(words, i)
@@ -111,7 +123,7 @@ def _next_option(words: list[str], i: int) -> tuple[str, str, int]:
     return flag, words[i + 1], i + 2
 
 
-def _set(options: dict[str, Any], key: str, value: str) -> None:
+def _set(options: Options, key: str, value: str) -> None:
     if key in _LIST_KEYS:
         options.setdefault(key, []).append(value)
     elif key == "proxycommand" and value.lower() == "none":
@@ -126,7 +138,7 @@ class _Lookup(paramiko.SSHConfig):
     """One lookup over an already parsed config (its blocks are shared, read only). It calls
     paramiko's private matching helpers: the stubs do not declare them, hence the ignores."""
 
-    def __init__(self, parsed: paramiko.SSHConfig, seed: Mapping[str, Any], deadline: float):
+    def __init__(self, parsed: paramiko.SSHConfig, seed: Options, deadline: float):
         super().__init__()
         self._config = vars(parsed)["_config"]
         # Never let paramiko expand these: their names are checked first (see target.py).
@@ -162,20 +174,20 @@ class _Lookup(paramiko.SSHConfig):
 
     def _does_match(
         self,
-        match_list: list[dict[str, Any]],
+        match_list: list[Criterion],
         target_hostname: str,
         canonical: bool,
         final: bool,
         options: paramiko.SSHConfigDict,
-    ) -> bool | list[dict[str, Any]]:
+    ) -> bool | list[Criterion]:
         """paramiko's, one criterion at a time, except `exec`, which is run here."""
-        matched: list[dict[str, Any]] = []
+        matched: list[Criterion] = []
         for candidate in match_list:
             if candidate["type"] not in _CRITERIA:
                 raise TransportError(f"ssh_config `Match {candidate['type']}` is not supported")
             if candidate["type"] == "exec":
-                passed = self._exec(candidate["param"], target_hostname, options)
-                found: bool | list[dict[str, Any]] = (
+                passed = self._exec(candidate["param"] or "", target_hostname, options)
+                found: bool | list[Criterion] = (
                     [candidate] if passed != candidate["negate"] else False
                 )
             else:
@@ -200,7 +212,7 @@ class _Lookup(paramiko.SSHConfig):
         return self._tests[cmd]
 
 
-def _apply(options: dict[str, Any], block: Mapping[str, Any]) -> None:
+def _apply(options: Options, block: Options) -> None:
     """Merge one matching block: first value wins, IdentityFile accumulates, and ProxyCommand
     and ProxyJump are one setting (whichever comes first), as in OpenSSH's readconf.c."""
     for key, value in block.items():

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import paramiko
 
 from driftcheck.backends.names import check_hostname, check_user, percent_expand
-from driftcheck.backends.sshconfig import load_config, lookup, ssh_args
+from driftcheck.backends.sshconfig import Options, load_config, lookup, ssh_args
 from driftcheck.errors import TransportError
-from driftcheck.models import Host
+from driftcheck.models import Host, Vars
 
 __all__ = ["Route", "Target", "load_config", "resolve"]
 
@@ -77,9 +77,9 @@ def resolve(host: Host, config_path: Path | None, deadline: float | None = None)
     return Route(jumps, target)
 
 
-def _seed(hostvars: Mapping[str, Any]) -> dict[str, Any]:
+def _seed(hostvars: Vars) -> Options:
     """The options Ansible puts on ssh's command line, in its order (first wins)."""
-    seed: dict[str, Any] = {}
+    seed: Options = {}
     if _var(hostvars, "port"):
         seed["port"] = str(_var(hostvars, "port"))
     if hostvars.get("ansible_ssh_private_key_file"):
@@ -97,7 +97,7 @@ def _seed(hostvars: Mapping[str, Any]) -> dict[str, Any]:
     return seed
 
 
-def _has_proxy(options: Mapping[str, Any]) -> bool:
+def _has_proxy(options: Options) -> bool:
     return "proxycommand" in options or "proxyjump" in options
 
 
@@ -149,7 +149,7 @@ def _cert_files(found: paramiko.SSHConfigDict, tokens: Mapping[str, str]) -> tup
     return (Path(percent_expand(str(value), path_tokens)).expanduser(),)
 
 
-def _var(hostvars: Mapping[str, Any], name: str) -> Any:
+def _var(hostvars: Vars, name: str) -> Any:
     """ansible_ssh_NAME, else ansible_NAME: Ansible's ssh plugin lists both and the later one in
     its list (the ssh_ spelling) wins when a host has both (ansible-core 2.19, checked)."""
     return hostvars.get(f"ansible_ssh_{name}") or hostvars.get(f"ansible_{name}")

@@ -15,9 +15,13 @@ from driftcheck.collectors.procs import Proc, ProcessTree, descendants, process_
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_CONTAINERS, MAX_JSON_VALUES
-from driftcheck.models import ContainerState, Outcome, Section
+from driftcheck.models import ContainerState, Outcome, Section, Uncollected, uncollected
 
 ENGINES = ("podman", "docker")
+
+# A JSON object of `container inspect` as the engine printed it: open-ended (each engine and
+# version adds its own keys, of any JSON type), so every value is checked where it is read.
+JsonObject = Mapping[str, Any]
 
 
 def inner_nonce(nonce: str, index: int) -> str:
@@ -42,7 +46,7 @@ def parse_inspect(raw: bytes, engine: str) -> list[ContainerState]:
     return [_container(record, engine) for record in records]
 
 
-def _container(record: Any, engine: str) -> ContainerState:
+def _container(record: object, engine: str) -> ContainerState:
     if not isinstance(record, dict) or not isinstance(record.get("Name"), str):
         raise ParseError(f"{engine} container inspect: a record without a Name")
     state, config, host = _map(record, "State"), _map(record, "Config"), _map(record, "HostConfig")
@@ -61,27 +65,27 @@ def _container(record: Any, engine: str) -> ContainerState:
     )
 
 
-def _map(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def _map(record: JsonObject, key: str) -> JsonObject:
     value = record.get(key)
     return value if isinstance(value, dict) else {}
 
 
-def _str(value: Any) -> str:
+def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _started(state: Mapping[str, Any]) -> str:
+def _started(state: JsonObject) -> str:
     started = _str(state.get("StartedAt"))
     return "" if started.startswith("0001-01-01") else started  # Go's zero time: never started
 
 
-def _command(record: Mapping[str, Any]) -> str:
+def _command(record: JsonObject) -> str:
     args = record.get("Args")
     words = [_str(record.get("Path")), *(_str(a) for a in (args if isinstance(args, list) else []))]
     return " ".join(w for w in words if w)
 
 
-def _digests(record: Mapping[str, Any]) -> tuple[str, ...]:
+def _digests(record: JsonObject) -> tuple[str, ...]:
     found = {_str(record.get("ImageDigest"))}  # podman
     reference = _str(_map(record, "Config").get("Image"))
     if "@" in reference:  # run by digest: the reference names it
@@ -132,5 +136,5 @@ def containers_section(
     return Section(Outcome.COLLECTED, dict(sorted(found.items())))
 
 
-def _section(outcome: Outcome, reason: str) -> Section[Any]:
-    return Section(outcome, None, reason)
+def _section(outcome: Outcome, reason: str) -> Uncollected:
+    return uncollected(outcome, reason)

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any
 
 from driftcheck.collectors.containers import ENGINES, containers_section, inner_nonce
 from driftcheck.collectors.facts import host_facts
@@ -55,6 +54,8 @@ from driftcheck.models import (
     Package,
     Section,
     ServiceState,
+    Uncollected,
+    uncollected,
 )
 from driftcheck.shell import bounded_sh, join, quote
 
@@ -268,7 +269,7 @@ def _inner_output(raw: RawSection, inner: DeclaredState, nonce: str) -> Observed
 
 
 def _not_audited(reason: str) -> Observed:
-    failed: Section[Any] = _failed(reason)
+    failed = _failed(reason)
     return Observed(packages=failed, files=failed, services=failed, facts=failed)
 
 
@@ -284,12 +285,12 @@ def _broken(result: CommandResult, sections: Mapping[str, RawSection]) -> str:
     return ""
 
 
-def _failed(reason: str) -> Section[Any]:
-    return Section(Outcome.FAILED, None, reason)
+def _failed(reason: str) -> Uncollected:
+    return uncollected(Outcome.FAILED, reason)
 
 
-def _unsupported(reason: str) -> Section[Any]:
-    return Section(Outcome.UNSUPPORTED, None, reason)
+def _unsupported(reason: str) -> Uncollected:
+    return uncollected(Outcome.UNSUPPORTED, reason)
 
 
 def _packages(out: _Output) -> Section[Mapping[str, tuple[Package, ...]]]:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from driftcheck.models import VarsDict
+
 
 class GraphError(ValueError):
     """A rule of the inventory broken; the parser adds file and line."""
@@ -24,14 +26,14 @@ class GroupNode:
     hosts: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
     parents: list[str] = field(default_factory=list)
-    vars: dict[str, Any] = field(default_factory=dict)
+    vars: VarsDict = field(default_factory=dict)
     priority: int = 1
 
 
 @dataclass
 class HostNode:
     name: str
-    vars: dict[str, Any] = field(default_factory=dict)
+    vars: VarsDict = field(default_factory=dict)
     direct: list[str] = field(default_factory=list)  # groups it was put in by name
 
 

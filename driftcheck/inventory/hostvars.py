@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
 
-from driftcheck.models import Host, Vaulted
+from driftcheck.models import Host, VarsDict, Vaulted
 
 # what the backends read (the ssh_ spellings are Ansible's older aliases)
 CONNECTION_VARS = (
@@ -38,12 +37,12 @@ def check_connection_vars(hosts: Iterable[Host]) -> None:
             plain(host.vars.get(key))
 
 
-def plain_vars(host: Host) -> dict[str, Any]:
+def plain_vars(host: Host) -> VarsDict:
     """Every variable rendered and opened, as JSON can print it."""
     return {str(key): plain(value) for key, value in host.vars.items()}
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> object:
     if isinstance(value, Vaulted):
         raise value.error()
     if isinstance(value, Mapping):

@@ -133,7 +133,7 @@ class _IniReader:
             raise self.fail("host pattern '---' looks like YAML, not INI")
         return names, port
 
-    def _assignment(self, token: str) -> tuple[str, Any]:
+    def _assignment(self, token: str) -> tuple[str, object]:
         if "=" not in token:
             raise self.fail(f"expected key=value host variable, got {token!r}")
         key, value = token.split("=", 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.external import (
@@ -28,7 +27,7 @@ from driftcheck.inventory.varsfiles import VarsFiles
 from driftcheck.inventory.vault import HEADER, Vault, open_file
 from driftcheck.inventory.yamldata import load_data
 from driftcheck.inventory.yamlinv import is_yaml_inventory, parse_yaml
-from driftcheck.models import Host
+from driftcheck.models import Host, VarsDict
 from driftcheck.templating import HostVars
 
 # Ansible skips these in an inventory directory (IGNORED_ALWAYS, REJECT_EXTS and
@@ -155,7 +154,7 @@ def _group(graph: Graph, name: str, depth: int, varsfiles: VarsFiles) -> Group:
 def _host(graph: Graph, name: str, depths: dict[str, int], varsfiles: VarsFiles) -> Host:
     mine = graph.groups_of(name) - {"all"}
     ordered = sorted(mine, key=lambda g: (depths[g], graph.groups[g].priority, g))
-    merged: dict[str, Any] = dict(graph.groups["all"].vars)
+    merged: VarsDict = dict(graph.groups["all"].vars)
     for group in ordered:
         merged.update(graph.groups[group].vars)
     merged.update(varsfiles.group("all"))
@@ -170,7 +169,7 @@ def _host(graph: Graph, name: str, depths: dict[str, int], varsfiles: VarsFiles)
     return Host(name=name, groups=tuple(ordered), vars=HostVars(merged, where, opened))
 
 
-def magic_vars(name: str, groups: set[str]) -> dict[str, Any]:
+def magic_vars(name: str, groups: set[str]) -> dict[str, str | list[str]]:
     """The variables Ansible's Host.get_magic_vars adds (they override inventory host vars)."""
     return {
         "inventory_hostname": name,

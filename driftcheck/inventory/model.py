@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from driftcheck.models import Host
+from driftcheck.models import Host, Vars
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class Group:
     parents: tuple[str, ...]
     children: tuple[str, ...]
     hosts: tuple[str, ...]
-    vars: Mapping[str, Any]
+    vars: Vars
     depth: int
     priority: int
 

@@ -13,11 +13,14 @@ from typing import Any
 
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.graph import Graph, GraphError
+from driftcheck.models import Vars
 
-HostVarsOf = Callable[[str], Any]
+HostVarsOf = Callable[[str], object]  # `SCRIPT --host NAME`'s JSON, checked: must be an object
+# `_meta.hostvars`: host -> its variables, each checked where it is read (must be an object)
+HostVarsTable = Mapping[str, object]
 
 
-def is_script_output(data: Any) -> bool:
+def is_script_output(data: object) -> bool:
     """`ansible-inventory --list` output saved to a file: it always has `_meta.hostvars`.
     (Without it, `hosts: [a, b]` is a broken YAML inventory, refused as Ansible refuses it.)"""
     if not isinstance(data, Mapping):
@@ -27,11 +30,11 @@ def is_script_output(data: Any) -> bool:
 
 
 def parse_script_data(
-    graph: Graph, path: str, data: Any, host_vars_of: HostVarsOf | None = None
+    graph: Graph, path: str, data: object, host_vars_of: HostVarsOf | None = None
 ) -> None:
     if not isinstance(data, Mapping):
         raise InventoryError(path, None, f"expected a JSON object, got {type(data).__name__}")
-    meta: Mapping[str, Any] | None = None
+    meta: HostVarsTable | None = None
     hosts: dict[str, None] = {}
     try:
         for group, body in data.items():
@@ -45,9 +48,11 @@ def parse_script_data(
         raise InventoryError(path, None, str(exc)) from None
 
 
-def _hostvars(path: str, meta: Any) -> Mapping[str, Any] | None:
+def _hostvars(path: str, meta: object) -> HostVarsTable | None:
     found = meta.get("hostvars") if isinstance(meta, Mapping) else None
-    if found is not None and not isinstance(found, Mapping):
+    if found is None:
+        return None
+    if not isinstance(found, Mapping):
         raise InventoryError(path, None, "'_meta.hostvars' must be an object")
     return found
 
@@ -75,8 +80,8 @@ def _group(graph: Graph, path: str, name: str, body: Any) -> list[str]:
 
 
 def _vars_of(
-    path: str, host: str, meta: Mapping[str, Any] | None, host_vars_of: HostVarsOf | None
-) -> Mapping[str, Any]:
+    path: str, host: str, meta: HostVarsTable | None, host_vars_of: HostVarsOf | None
+) -> Vars:
     if meta is not None:
         found = meta.get(host) or {}
     elif host_vars_of is not None:

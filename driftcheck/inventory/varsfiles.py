@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.vault import Vault
 from driftcheck.inventory.yamldata import load_data, read_text
+from driftcheck.models import Vars, VarsDict
 
 EXTENSIONS = (".yml", ".yaml", ".json")
 
@@ -25,30 +25,30 @@ class VarsFiles:
         self.root = root
         self.vault = vault
         self.read: list[str] = []
-        self._cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self._cache: dict[tuple[str, str], VarsDict] = {}
 
-    def group(self, name: str) -> dict[str, Any]:
+    def group(self, name: str) -> VarsDict:
         return self._vars("group_vars", name)
 
-    def host(self, name: str) -> dict[str, Any]:
+    def host(self, name: str) -> VarsDict:
         return self._vars("host_vars", name)
 
-    def _vars(self, subdir: str, name: str) -> dict[str, Any]:
+    def _vars(self, subdir: str, name: str) -> VarsDict:
         key = (subdir, name)
         if key not in self._cache:
             self._cache[key] = self._load(subdir, name)
         return self._cache[key]
 
-    def _load(self, subdir: str, name: str) -> dict[str, Any]:
+    def _load(self, subdir: str, name: str) -> VarsDict:
         folder = os.path.join(self.root, subdir)
-        merged: dict[str, Any] = {}
+        merged: VarsDict = {}
         if name.startswith(os.sep) or not os.path.isdir(folder):
             return merged
         for path in find_vars_files(folder, name):
             merged.update(self._file(path))
         return merged
 
-    def _file(self, path: str) -> Mapping[str, Any]:
+    def _file(self, path: str) -> Vars:
         self.read.append(path)
         data = load_data(read_text(path), path, self.vault)
         if not data:

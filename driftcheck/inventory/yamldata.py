@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -21,10 +22,10 @@ import yaml
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.vault import Vault, mark_secret, open_file, seal
 from driftcheck.models import Unsafe, Vaulted
-from driftcheck.yamlsafe import GuardedLoader
+from driftcheck.yamlsafe import GuardedLoader, YamlMapping
 
 
-class LineMap(dict[Any, Any]):
+class LineMap(YamlMapping):
     """A mapping that remembers the (1-based) line of itself and of each key."""
 
     def __init__(self, line: int | None = None) -> None:
@@ -70,8 +71,8 @@ def _construct_vault(loader: _Loader, node: yaml.Node) -> Vaulted:
     return Vaulted(text, loader.path, node.start_mark.line + 1)
 
 
-def _json_object(path: str) -> Any:
-    def hook(pairs: dict[str, Any]) -> Any:
+def _json_object(path: str) -> Callable[[dict[str, object]], object]:
+    def hook(pairs: dict[str, object]) -> object:
         if set(pairs) == {"__ansible_vault"} and isinstance(pairs["__ansible_vault"], str):
             return Vaulted(pairs["__ansible_vault"], path)
         if set(pairs) == {"__ansible_unsafe"} and isinstance(pairs["__ansible_unsafe"], str):

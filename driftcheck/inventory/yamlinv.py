@@ -18,12 +18,12 @@ from driftcheck.inventory.yamldata import line_of
 _SECTIONS = ("vars", "children", "hosts")
 
 
-def is_yaml_inventory(data: Any) -> bool:
+def is_yaml_inventory(data: object) -> bool:
     """Ansible's yaml plugin accepts a non-empty mapping that is not a plugin config."""
     return isinstance(data, Mapping) and bool(data) and not data.get("plugin")
 
 
-def parse_yaml(graph: Graph, path: str, data: Mapping[Any, Any]) -> None:
+def parse_yaml(graph: Graph, path: str, data: Mapping[object, object]) -> None:
     reader = _YamlReader(graph, path)
     for name, body in data.items():
         reader.group(name, body, line_of(data, name))

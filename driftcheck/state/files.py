@@ -48,7 +48,7 @@ def normalise_paths(tree: YMap) -> YMap:
 
 def _normalised(section: YMap) -> YMap:
     result = YMap(section.origin)
-    written: dict[Any, Any] = {}
+    written: dict[object, object] = {}  # a normal path -> the key as written
     for key, value in section.items():
         origin = section.where(key)
         path = normal_path(key, origin)

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.errors import DriftcheckError, StateError
 from driftcheck.jinjaenv import sandbox
-from driftcheck.models import Origin
+from driftcheck.models import Origin, Vars
 from driftcheck.state import containment
 from driftcheck.templating import raw_variables
 
@@ -75,7 +74,7 @@ class TemplateRenderer:
     """Renders templated files of one states directory with one host's variables (a plain
     file never comes here: sources.Renderer returns it as it is)."""
 
-    def __init__(self, states_dir: Path, variables: Mapping[str, Any]) -> None:
+    def __init__(self, states_dir: Path, variables: Vars) -> None:
         self.states_dir = states_dir
         self._root = os.path.normpath(os.path.abspath(states_dir))
         self._vars = dict(raw_variables(variables))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from driftcheck.models import (
     ContainerSpec,
@@ -77,11 +77,14 @@ def _section(tree: YMap, key: str) -> YMap:
     return as_map(value, tree.where(key), f"{key}: ", "a mapping")
 
 
+Spec = TypeVar("Spec")
+
+
 def _each(
-    tree: YMap, key: str, build: Callable[[str, Any, Origin, str | None], Any]
-) -> dict[str, Any]:
+    tree: YMap, key: str, build: Callable[[str, object, Origin, str | None], Spec]
+) -> dict[str, Spec]:
     section = _section(tree, key)
-    result = {}
+    result: dict[str, Spec] = {}
     for raw_name, value in section.items():
         origin = section.where(raw_name)
         name = text(raw_name, origin, f"{key}: a name: ", str(raw_name))

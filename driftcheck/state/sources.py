@@ -9,11 +9,10 @@ is then imported.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from driftcheck.models import Origin
+from driftcheck.models import Origin, Vars
 from driftcheck.state.containment import (
     SourceMissing,
     SourceRefused,
@@ -39,7 +38,7 @@ class Renderer:
     """Renders files of one states directory with one host's variables: a plain file is its
     own rendering; anything else goes to Jinja2 (render.TemplateRenderer)."""
 
-    def __init__(self, states_dir: Path, variables: Mapping[str, Any]) -> None:
+    def __init__(self, states_dir: Path, variables: Vars) -> None:
         self.states_dir = states_dir
         self._root = os.path.normpath(os.path.abspath(states_dir))
         self._real_root = os.path.realpath(self._root)

@@ -14,10 +14,10 @@ import yaml
 
 from driftcheck.errors import InputError, StateError
 from driftcheck.models import Origin
-from driftcheck.yamlsafe import GuardedLoader, excerpt
+from driftcheck.yamlsafe import GuardedLoader, YamlList, YamlMapping, excerpt
 
 
-class YMap(dict[Any, Any]):
+class YMap(YamlMapping):
     """A YAML mapping plus the origin of the mapping, of each key, and the raw text of scalars.
 
     `raw` keeps what the user wrote (`1.10`, `0644`, `no`) so that a YAML trap can be
@@ -34,7 +34,7 @@ class YMap(dict[Any, Any]):
         return self.key_origins.get(key, self.origin)
 
 
-class YList(list[Any]):
+class YList(YamlList):
     """A YAML sequence plus its origin and the origin of each item."""
 
     def __init__(self, origin: Origin) -> None:
