@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.progress import new_run_id
+from driftcheck.model.document import new_run_id
 from tests.cli import driftcheck, write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.cli import build_parser
-from driftcheck.commands import COMMANDS
+from driftcheck.cli.commands import COMMANDS
 from driftcheck.errors import ExitStatus
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()

@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from driftcheck.commands_common import transport_args, transport_options
+from driftcheck.cli.common import transport_args, transport_options
 from driftcheck.errors import UsageError
 
-# Imports on demand, as in driftcheck.commands: `--help` loads no library.
+# Imports on demand, as in driftcheck.cli.commands: `--help` loads no library.
 
 
 def capture_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,44 +6,40 @@ import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from driftcheck.argtypes import MAX_COUNT, MAX_FORKS, positive
-from driftcheck.capturecmd import capture, capture_arguments
-from driftcheck.commands_common import (
+from driftcheck.cli.argtypes import MAX_COUNT, MAX_FORKS, positive
+from driftcheck.cli.capture import capture, capture_arguments
+from driftcheck.cli.common import (
     hosts_and_states,
     inventory_args,
     load_states,
-    read_report,
     transport_args,
     transport_options,
     trend_arg,
 )
-from driftcheck.commands_history import diff, diff_arguments, history, history_arguments
-from driftcheck.commands_inspect import (
+from driftcheck.cli.history import diff, diff_arguments, history, history_arguments
+from driftcheck.cli.inspect import (
     inventory,
     inventory_arguments,
     report,
     report_arguments,
     validate,
 )
+from driftcheck.cli.progress import Progress
 from driftcheck.errors import ExitStatus, UsageError
-from driftcheck.progress import Progress, new_run_id
-from driftcheck.report import exit_status
+from driftcheck.model.document import exit_status, new_run_id, read_report
 from driftcheck.report.formats import FORMATS, render
 
 # Imports on demand: building the parser (and `--version`) loads none of paramiko, jinja2, yaml,
 # tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
 if TYPE_CHECKING:
     from driftcheck.fleet.shard import Shard
-    from driftcheck.fleet.spread import Spread
     from driftcheck.inventory import Inventory
-    from driftcheck.models import DeclaredState, Host, HostResult
+    from driftcheck.model.document import Report
     from driftcheck.publish import PublishOptions
-    from driftcheck.report import Report, RunInfo
     from driftcheck.reportdir import ReportDir
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -135,9 +131,10 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
 
 def scan(args: argparse.Namespace) -> int:
     from driftcheck.fleet import with_peers
-    from driftcheck.fleet.shard import select_shard, shard_entry, states_digest
+    from driftcheck.fleet.shard import select_shard, shard_entry
     from driftcheck.inventory.hostvars import check_connection_vars
-    from driftcheck.report import build_report
+    from driftcheck.pipeline import RunOptions, run_scan
+    from driftcheck.scan import ScanOptions
 
     if args.debug_log:
         _debug_log(Path(args.debug_log))
@@ -148,14 +145,20 @@ def scan(args: argparse.Namespace) -> int:
     hosts = select_shard(selection, shard) if shard else selection
     states = {h: with_peers(s, args.peers) for h, s in load_states(hosts, states_dir).items()}
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
-    fleet = FleetInfo(
+    progress = Progress(len(hosts), sys.stderr)
+    options = RunOptions(
         inventory,
-        states_digest(states_dir),  # now: of the files just rendered, not as edited mid-scan
-        shard_entry(shard, selection) if shard else None,
-        partial=bool(shard or args.limit),
+        states_dir,
+        source=str(args.inventory),
+        scan=ScanOptions(transport=transport_options(args), forks=args.forks),
+        limit=args.limit,
+        peer_groups=tuple(args.peer_group),
+        shard=shard_entry(shard, selection) if shard else None,
+        on_done=progress,
     )
     with _locked(publishing.report_dir if publishing else None) as root:
-        report = build_report(*_run(args, hosts, states, states_dir, fleet))
+        report = run_scan(hosts, states, options)
+        progress.finish()
         report = _publish(report, publishing, root)
     _print(report, args)
     return exit_status(report)
@@ -177,16 +180,6 @@ def _shard(args: argparse.Namespace) -> Shard | None:
     if args.shard_index:
         return parse_shard(args.shard_index, zero_based=True)
     return parse_shard(args.shard) if args.shard else None
-
-
-@dataclass(frozen=True)
-class FleetInfo:
-    """What a report records so that `merge` can check and combine it."""
-
-    inventory: Inventory  # digested after the scan: the first connection need not wait for it
-    states_digest: str
-    shard: Mapping[str, Any] | None
-    partial: bool  # a --shard or --limit run: keep package_groups for the merge
 
 
 # --- merge -------------------------------------------------------------------------------
@@ -224,47 +217,6 @@ def merge(args: argparse.Namespace) -> int:
     return exit_status(report)
 
 
-def _run(
-    args: argparse.Namespace,
-    hosts: list[Host],
-    states: Mapping[str, DeclaredState],
-    states_dir: Path,
-    fleet: FleetInfo,
-) -> tuple[RunInfo, list[HostResult], Spread, dict[str, Any] | None]:
-    from driftcheck.fleet.peers import PeerInput, apply_peers
-    from driftcheck.fleet.shard import inventory_digest
-    from driftcheck.fleet.spread import package_groups, package_spread
-    from driftcheck.report import RunInfo
-    from driftcheck.scan import ScanOptions, audit_host, run_parallel
-
-    options = ScanOptions(
-        transport=transport_options(args),
-        forks=args.forks,
-    )
-    started = time.time()
-    progress = Progress(len(hosts), sys.stderr)
-    audits = run_parallel(
-        hosts, lambda host: audit_host(host, states[host.name], options), args.forks, progress
-    )
-    progress.finish()
-    run = RunInfo(
-        id=new_run_id(started),
-        started=started,
-        finished=time.time(),
-        inventory=str(args.inventory),
-        states=str(states_dir),
-        limit=args.limit,
-        inventory_digest=inventory_digest(fleet.inventory.hosts.values()),
-        states_digest=fleet.states_digest,
-        shard=fleet.shard,
-    )
-    groups = package_groups(audits) if fleet.partial else None
-    # The fleet stage: after every host's own comparison, each host against its peers.
-    depths = {name: group.depth for name, group in fleet.inventory.groups.items()}
-    results = apply_peers([PeerInput(a.result, a.peer) for a in audits], depths, args.peer_group)
-    return run, results, package_spread(audits), groups
-
-
 def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
     """None when there is nothing to publish: history, waivers and their libraries stay unloaded."""
     if not (args.report_dir or args.waivers or args.junit or args.prometheus):
@@ -284,7 +236,7 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
 
 
 def _debug_log(path: Path) -> None:
-    from driftcheck.debuglog import route_logging
+    from driftcheck.cli.debuglog import route_logging
 
     try:
         route_logging(path)
@@ -308,7 +260,7 @@ def _locked(report_dir: Path | None) -> contextlib.AbstractContextManager[Report
     return locked_report_dir(report_dir)
 
 
-def _print(report: Mapping[str, Any], args: argparse.Namespace) -> None:
+def _print(report: Report, args: argparse.Namespace) -> None:
     if not args.quiet:
         sys.stdout.write(render(args.format, report))
     elif exit_status(report) != ExitStatus.COMPLIANT:

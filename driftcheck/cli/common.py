@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from driftcheck.argtypes import MAX_TIMEOUT, positive
+from driftcheck.cli.argtypes import MAX_TIMEOUT, positive
 from driftcheck.errors import UsageError
 from driftcheck.limits import TRAIL_MAX
 from driftcheck.report.timeline import DEFAULT_TREND
@@ -73,16 +73,6 @@ def load_states(hosts: list[Host], states_dir: Path) -> dict[str, DeclaredState]
     from driftcheck.state import load_declared_state
 
     return {host.name: load_declared_state(states_dir, host) for host in hosts}
-
-
-def read_report(path: Path) -> dict[str, Any]:
-    from driftcheck.report import load_report
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from exc
-    return load_report(text, str(path))
 
 
 def transport_args(parser: argparse.ArgumentParser, timeout: float, deadline_of: str) -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from driftcheck.argtypes import MAX_COUNT, positive
+from driftcheck.cli.argtypes import MAX_COUNT, positive
 from driftcheck.model.vocab import STATUSES
 
 

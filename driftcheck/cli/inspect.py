@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcheck.commands_common import (
+from driftcheck.cli.common import (
     hosts_and_states,
     inventory_args,
     load_states,
-    read_report,
     trend_arg,
 )
 from driftcheck.errors import UsageError
+from driftcheck.model.document import read_report
 from driftcheck.report.formats import FORMATS, render
 
 if TYPE_CHECKING:

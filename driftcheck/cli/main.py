@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from driftcheck import __version__, commands
-from driftcheck.debuglog import route_logging
+from driftcheck import __version__
+from driftcheck.cli.commands import COMMANDS
+from driftcheck.cli.debuglog import route_logging
 from driftcheck.errors import DriftcheckError, ExitStatus, UsageError
 
 EPILOG = """\
@@ -43,7 +44,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"driftcheck {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for name, (help_text, add_arguments, _run) in commands.COMMANDS.items():
+    for name, (help_text, add_arguments, _run) in COMMANDS.items():
         command = sub.add_parser(
             name,
             help=help_text,
@@ -57,7 +58,7 @@ def build_parser() -> Parser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    runner: Callable[[argparse.Namespace], int] = commands.COMMANDS[args.command][2]
+    runner: Callable[[argparse.Namespace], int] = COMMANDS[args.command][2]
     return runner(args)
 
 

@@ -1,24 +1,13 @@
-"""Run ids, and the progress line a terminal shows during a scan."""
+"""The progress line a terminal shows during a scan."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from driftcheck.model.vocab import Status
 
 if TYPE_CHECKING:
     from driftcheck.scan import Audit
-
-
-def new_run_id(started: float) -> str:
-    """`20261130T033000Z-1234`: the start second, then its milliseconds and one random hex
-    digit. Run folders are pruned and listed in name order, so two runs started in the same
-    second must still sort by time (a random suffix alone let `--keep` keep the older one)."""
-    moment = datetime.fromtimestamp(started, UTC)
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{moment.microsecond // 1000:03d}{secrets.token_hex(1)[0]}"
 
 
 class Progress:

@@ -1,0 +1,74 @@
+"""The scan as a library call: the selected hosts and their declared states in, the report
+document out. Every host is audited on its own (scan.audit_host, `forks` at once), then the
+fleet stage compares each host with its peers and computes the package spread, and the report
+records what `merge` needs to check and combine it. The CLI, the bench and any caller use this;
+publishing the report (history, waivers, files) is driftcheck.publish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from driftcheck.fleet.peers import PeerInput, apply_peers
+from driftcheck.fleet.shard import inventory_digest, states_digest
+from driftcheck.fleet.spread import package_groups, package_spread
+from driftcheck.model.document import Report, RunInfo, ShardEntry, build_report, new_run_id
+from driftcheck.scan import Audit, ScanOptions, audit_host, run_parallel
+
+if TYPE_CHECKING:
+    from driftcheck.inventory import Inventory
+    from driftcheck.models import DeclaredState, Host
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run is, besides its hosts and states."""
+
+    inventory: Inventory  # its groups' depths pick peer groups; its digest goes to the report
+    states_dir: Path
+    source: str  # the inventory as the user named it, recorded in the report
+    scan: ScanOptions = field(default_factory=ScanOptions)
+    limit: str | None = None
+    peer_groups: tuple[str, ...] = ()  # --peer-group: compare within these groups instead
+    shard: ShardEntry | None = None  # --shard: which one, and the selection it was cut from
+    on_done: Callable[[Audit], None] | None = None  # called as each host ends (progress)
+
+    @property
+    def partial(self) -> bool:
+        """A --shard or --limit run: the report keeps package_groups, for `merge`."""
+        return bool(self.shard or self.limit)
+
+
+def run_scan(
+    hosts: Sequence[Host], states: Mapping[str, DeclaredState], options: RunOptions
+) -> Report:
+    """Audit `hosts` against `states` (by host name) and build the report document."""
+    digest = states_digest(options.states_dir)  # of the files just rendered, not edited mid-scan
+    started = time.time()
+    audits = run_parallel(
+        list(hosts),
+        lambda host: audit_host(host, states[host.name], options.scan),
+        options.scan.forks,
+        options.on_done or (lambda _audit: None),
+    )
+    run = RunInfo(
+        id=new_run_id(started),
+        started=started,
+        finished=time.time(),
+        inventory=options.source,
+        states=str(options.states_dir),
+        limit=options.limit,
+        inventory_digest=inventory_digest(options.inventory.hosts.values()),
+        states_digest=digest,
+        shard=options.shard,
+    )
+    groups = package_groups(audits) if options.partial else None
+    # The fleet stage: after every host's own comparison, each host against its peers.
+    depths = {name: group.depth for name, group in options.inventory.groups.items()}
+    peers = [PeerInput(a.result, a.peer) for a in audits]
+    results = apply_peers(peers, depths, list(options.peer_groups))
+    return build_report(run, results, package_spread(audits), groups)
