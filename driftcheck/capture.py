@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from driftcheck import __version__
 from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.compare.services import ENABLED_STATES
 from driftcheck.errors import LimitError, TransportError
-from driftcheck.models import DeclaredState, FileSpec, FileState, Host, Observed, Section
+from driftcheck.model import DeclaredState, FileSpec, FileState, Host, Observed, Section
 from driftcheck.scan import run_collector, within_cap
 from driftcheck.shell import bounded_sh, quote
+from driftcheck.version import __version__
 
 RUNNING = ("active", "reloading", "activating")  # as compare/services.py counts running
 _UNIT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.\\@-")

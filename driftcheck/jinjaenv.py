@@ -12,7 +12,7 @@ import jinja2
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from driftcheck.models import VarsDict, Vaulted
+from driftcheck.model import VarsDict, Vaulted
 from driftcheck.templated import Variables, is_templated
 
 # names being rendered in this thread/context, to stop `a: "{{ a }}"` as Ansible does

@@ -21,7 +21,7 @@ from driftcheck.scan import Audit, ScanOptions, audit_host, run_parallel
 
 if TYPE_CHECKING:
     from driftcheck.inventory import Inventory
-    from driftcheck.models import DeclaredState, Host
+    from driftcheck.model import DeclaredState, Host
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from driftcheck.compare.files import bound_diffs, size_text
 from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
 from driftcheck.fleet import PeerValues, peer_values
 from driftcheck.limits import MAX_FINDINGS
+from driftcheck.model import DeclaredState, Finding, Host, HostResult, Observed, Package
 from driftcheck.model.document import iso
 from driftcheck.model.vocab import Status
-from driftcheck.models import DeclaredState, Finding, Host, HostResult, Observed, Package
 from driftcheck.shell import bounded_sh
 
 

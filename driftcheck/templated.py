@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from driftcheck.models import Unsafe, Vars
+from driftcheck.model import Unsafe, Vars
 
 MARKERS = ("{{", "{%", "{#")
 

@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from driftcheck.errors import InventoryError
-from driftcheck.models import Vars, VarsDict, secrets_in
+from driftcheck.model import Vars, VarsDict, secrets_in
 from driftcheck.templated import is_templated
 
 

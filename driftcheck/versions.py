@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from debian.debian_support import Version as DebianVersion
 
-from driftcheck.models import PackageSpec
+from driftcheck.model import PackageSpec
 
 
 def compare_versions(manager: str, a: str, b: str) -> int:

@@ -80,3 +80,10 @@ def test_all_names_every_api_entry() -> None:
     assert set(driftcheck.__all__) == {"__version__", *driftcheck._API}
     for name in driftcheck._API:
         assert getattr(driftcheck, name) is not None
+
+
+def test_the_version_is_the_packaged_one() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert driftcheck.__version__ == project["version"]

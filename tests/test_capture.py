@@ -10,7 +10,7 @@ import yaml
 from driftcheck.backends import TransportOptions
 from driftcheck.capture import Captured, build_captured, capture, q, render_yaml
 from driftcheck.errors import LimitError
-from driftcheck.models import (
+from driftcheck.model import (
     ConfFile,
     FileState,
     Host,

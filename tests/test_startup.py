@@ -96,7 +96,7 @@ import sys
 from driftcheck.backends import defer_invoke
 defer_invoke()
 from driftcheck.backends.target import resolve
-from driftcheck.models import Host
+from driftcheck.model import Host
 from pathlib import Path
 assert "invoke.collection" not in sys.modules
 target = resolve(Host("web01"), Path({str(config)!r})).target

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.errors import InventoryError, StateError
-from driftcheck.models import Host, Unsafe, Vaulted
+from driftcheck.model import Host, Unsafe, Vaulted
 from driftcheck.state.sources import Renderer
 from driftcheck.templating import HostVars
 

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from driftcheck.models import PackageSpec
+from driftcheck.model import PackageSpec
 from driftcheck.versions import compare_versions, satisfies
 from tests.tools import require_tools
 

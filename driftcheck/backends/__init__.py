@@ -14,7 +14,7 @@ import types
 from driftcheck.backends.base import Backend
 from driftcheck.backends.options import TransportOptions
 from driftcheck.errors import TransportError
-from driftcheck.models import Host
+from driftcheck.model import Host
 
 __all__ = ["Backend", "TransportOptions", "open_backend"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from driftcheck.models import CommandResult
+from driftcheck.model import CommandResult
 
 
 class Backend(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from driftcheck.backends.local import LocalBackend
 from driftcheck.backends.options import TransportOptions, become_argv
 from driftcheck.errors import UnreachableError
-from driftcheck.models import CommandResult, Host
+from driftcheck.model import CommandResult, Host
 
 ENGINES = ("docker", "podman")
 ENGINE_ERROR = 125  # docker's and podman's own failure (no such container, not running...)

@@ -14,7 +14,7 @@ from typing import IO
 from driftcheck.backends.options import TransportOptions, become_argv
 from driftcheck.backends.pump import Sink
 from driftcheck.errors import DeadlineError
-from driftcheck.models import CommandResult, Host
+from driftcheck.model import CommandResult, Host
 
 _CHUNK = 1 << 16
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck import shell
-from driftcheck.models import Host
+from driftcheck.model import Host
 
 
 @dataclass(frozen=True)

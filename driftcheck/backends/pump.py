@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from driftcheck.errors import DeadlineError
-from driftcheck.models import CommandResult
+from driftcheck.model import CommandResult
 
 if TYPE_CHECKING:  # a type only: the local backend uses Sink without loading paramiko
     import paramiko

@@ -25,7 +25,7 @@ from driftcheck.backends.pump import pump
 from driftcheck.backends.target import Route, Target, resolve
 from driftcheck.backends.watchdog import Watchdog
 from driftcheck.errors import DeadlineError, TransportError, UnreachableError
-from driftcheck.models import CommandResult, Host
+from driftcheck.model import CommandResult, Host
 
 GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
 # known_hosts records key types; an RSA key is negotiated under any of these signature names.

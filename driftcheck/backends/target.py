@@ -22,7 +22,7 @@ import paramiko
 from driftcheck.backends.names import check_hostname, check_user, percent_expand
 from driftcheck.backends.sshconfig import Options, load_config, lookup, ssh_args
 from driftcheck.errors import TransportError
-from driftcheck.models import Host, Vars
+from driftcheck.model import Host, Vars
 
 __all__ = ["Route", "Target", "load_config", "resolve"]
 

@@ -14,7 +14,7 @@ from driftcheck.report.timeline import DEFAULT_TREND
 if TYPE_CHECKING:
     from driftcheck.backends.options import TransportOptions
     from driftcheck.inventory import Inventory
-    from driftcheck.models import DeclaredState, Host
+    from driftcheck.model import DeclaredState, Host
 
 
 def inventory_args(parser: argparse.ArgumentParser) -> None:

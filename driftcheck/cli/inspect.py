@@ -19,7 +19,7 @@ from driftcheck.model.document import read_report
 from driftcheck.report.formats import FORMATS, render
 
 if TYPE_CHECKING:
-    from driftcheck.models import Host
+    from driftcheck.model import Host
 
 
 def inventory_arguments(parser: argparse.ArgumentParser) -> None:

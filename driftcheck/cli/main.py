@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from driftcheck import __version__
 from driftcheck.cli.commands import COMMANDS
 from driftcheck.cli.debuglog import route_logging
 from driftcheck.errors import DriftcheckError, ExitStatus, UsageError
+from driftcheck.version import __version__
 
 EPILOG = """\
 exit status:

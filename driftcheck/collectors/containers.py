@@ -15,7 +15,7 @@ from driftcheck.collectors.procs import Proc, ProcessTree, descendants, process_
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_CONTAINERS, MAX_JSON_VALUES
-from driftcheck.models import ContainerState, Outcome, Section, Uncollected, uncollected
+from driftcheck.model import ContainerState, Outcome, Section, Uncollected, uncollected
 
 ENGINES = ("podman", "docker")
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from driftcheck import shell
 from driftcheck.collectors.sections import lines, text
-from driftcheck.models import HostFacts
+from driftcheck.model import HostFacts
 
 _OS_RELEASE_LINES = 1000  # a real one has ~10-20; a hostile one is not parsed line by line beyond
 

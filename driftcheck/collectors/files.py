@@ -11,7 +11,7 @@ import stat as st
 from dataclasses import replace
 
 from driftcheck.collectors.sections import ParseError, lines
-from driftcheck.models import FileState
+from driftcheck.model import FileState
 
 # What stat says when the path is simply not there (a component that is a file: ENOTDIR).
 _ABSENT = ("No such file or directory", "Not a directory")

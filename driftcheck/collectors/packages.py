@@ -16,7 +16,7 @@ from types import MappingProxyType
 from driftcheck.collectors.sections import ParseError, lines
 from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_APK_LINES, MAX_PACKAGES
-from driftcheck.models import Package
+from driftcheck.model import Package
 
 # dpkg states in which the package's files are all there and configured (triggers may be
 # pending). half-installed, unpacked, half-configured and config-files (removed, "rc") are not.

@@ -14,7 +14,7 @@ from typing import Any
 
 from driftcheck.collectors.files import file_type
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
-from driftcheck.models import ConfFile, DeclaredState, Outcome, Section, ServiceState
+from driftcheck.model import ConfFile, DeclaredState, Outcome, Section, ServiceState
 
 UNIT_FILES = "units.files"  # systemctl list-unit-files --type=service --output=json
 UNITS_LOADED = "units.loaded"  # systemctl list-units --all --type=service --output=json

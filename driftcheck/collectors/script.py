@@ -40,7 +40,7 @@ from driftcheck.collectors.sections import (
     text,
 )
 from driftcheck.collectors.services import parse_systemctl_show, split_blocks
-from driftcheck.models import (
+from driftcheck.model import (
     CommandResult,
     ConfFile,
     ContainerSpec,

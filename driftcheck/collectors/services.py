@@ -8,7 +8,7 @@ import re
 
 from driftcheck.collectors.sections import ParseError, lines
 from driftcheck.errors import LimitError
-from driftcheck.models import ServiceState
+from driftcheck.model import ServiceState
 
 _REQUIRED = ("LoadState", "ActiveState")
 # systemctl prints the four properties asked for; far more lines is a hostile host, and parsing

@@ -11,8 +11,8 @@ from driftcheck.compare.host import compare_host
 from driftcheck.compare.modified import compare_modified
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
+from driftcheck.model import DeclaredState, Finding, Observed
 from driftcheck.model.vocab import UNKNOWN_KINDS
-from driftcheck.models import DeclaredState, Finding, Observed
 
 # Findings that say a check was not made (or not completely): never compliant, never waived.
 

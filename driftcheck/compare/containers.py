@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from driftcheck.models import (
+from driftcheck.model import (
     ContainerSpec,
     ContainerState,
     DeclaredState,

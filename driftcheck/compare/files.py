@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from driftcheck.limits import MAX_DIFF_BYTES, MAX_DIFF_INPUT_LINES, MAX_DIFF_TOTAL
-from driftcheck.models import DeclaredState, FileSpec, FileState, Finding, Section
+from driftcheck.model import DeclaredState, FileSpec, FileState, Finding, Section
 
 DIFF_LINES_MAX = 400  # a diff longer than this is cut: a report is for reading
 

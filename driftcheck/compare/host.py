@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from driftcheck.models import Finding, HostFacts, HostSpec, Section
+from driftcheck.model import Finding, HostFacts, HostSpec, Section
 
 
 def compare_host(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from driftcheck.models import ConfFile, DeclaredState, Finding, Observed, Outcome
+from driftcheck.model import ConfFile, DeclaredState, Finding, Observed, Outcome
 
 ANY = "*"  # the item of the one `unknown` when nothing could be checked
 _NO_RECORD = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from driftcheck.models import DeclaredState, Finding, Package, PackageSpec, Section
+from driftcheck.model import DeclaredState, Finding, Package, PackageSpec, Section
 from driftcheck.versions import satisfies
 
 Installed = Mapping[str, tuple[Package, ...]]

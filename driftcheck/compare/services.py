@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from driftcheck.models import DeclaredState, Finding, Section, ServiceSpec, ServiceState
+from driftcheck.model import DeclaredState, Finding, Section, ServiceSpec, ServiceState
 
 # Unit-file states in which a unit starts at boot without anyone enabling it by hand.
 ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "alias", "generated"})

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from driftcheck import __version__
 from driftcheck.errors import UsageError
 from driftcheck.fleet.shard import shard_of
 from driftcheck.fleet.spread import merge_groups, merge_spread
@@ -28,6 +27,7 @@ from driftcheck.model.document import (
     WaiversBlock,
     summarize,
 )
+from driftcheck.version import __version__
 
 # Added by publishing (history, waivers): the merge's own publishing recomputes them.
 _PUBLISHED = ("changes", "waivers")

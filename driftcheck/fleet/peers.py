@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from driftcheck.fleet.majority import Difference, Tally, differences, tally
 from driftcheck.fleet.values import PeerValues, peer_values, split_item
+from driftcheck.model import DeclaredState, Finding, Host, HostResult, PeerNote
 from driftcheck.model.vocab import Status
-from driftcheck.models import DeclaredState, Finding, Host, HostResult, PeerNote
 
 __all__ = ["PeerValues", "apply_peers", "peer_values", "with_peers"]
 

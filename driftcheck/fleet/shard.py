@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck.errors import UsageError
+from driftcheck.model import Host, Vars, Vaulted
 from driftcheck.model.document import ShardEntry
-from driftcheck.models import Host, Vars, Vaulted
 
 _SHARD = re.compile(r"(\d+)/(\d+)")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+from driftcheck.model import HostResult
 from driftcheck.model.document import PackageGroup, PackageSpread, Report
-from driftcheck.models import HostResult
 
 
 class Audited(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from driftcheck.models import ConfFile, DeclaredState, Observed, Outcome, Section, ServiceState
+from driftcheck.model import ConfFile, DeclaredState, Observed, Outcome, Section, ServiceState
 
 # One string per (category, item), "package\0nginx": a str caches its hash, a tuple does not,
 # and every host's values are hashed once per comparison (see majority.py). No item holds NUL.

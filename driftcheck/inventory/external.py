@@ -23,7 +23,7 @@ from driftcheck.inventory.graph import Graph
 from driftcheck.inventory.scriptdata import parse_script_data
 from driftcheck.inventory.vault import Vault
 from driftcheck.inventory.yamldata import load_data
-from driftcheck.models import Host
+from driftcheck.model import Host
 
 # the per-host deadline and output cap a scan uses by default
 OPTIONS = TransportOptions()

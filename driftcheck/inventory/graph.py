@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from driftcheck.models import VarsDict
+from driftcheck.model import VarsDict
 
 
 class GraphError(ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from driftcheck.models import Host, VarsDict, Vaulted
+from driftcheck.model import Host, VarsDict, Vaulted
 
 # what the backends read (the ssh_ spellings are Ansible's older aliases)
 CONNECTION_VARS = (

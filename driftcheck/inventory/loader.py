@@ -27,7 +27,7 @@ from driftcheck.inventory.varsfiles import VarsFiles
 from driftcheck.inventory.vault import HEADER, Vault, open_file
 from driftcheck.inventory.yamldata import load_data
 from driftcheck.inventory.yamlinv import is_yaml_inventory, parse_yaml
-from driftcheck.models import Host, VarsDict
+from driftcheck.model import Host, VarsDict
 from driftcheck.templating import HostVars
 
 # Ansible skips these in an inventory directory (IGNORED_ALWAYS, REJECT_EXTS and

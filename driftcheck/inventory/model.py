@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftcheck.models import Host, Vars
+from driftcheck.model import Host, Vars
 
 
 @dataclass(frozen=True)

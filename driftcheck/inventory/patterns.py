@@ -15,7 +15,7 @@ from driftcheck.errors import UsageError
 from driftcheck.inventory.graph import hosts_in
 from driftcheck.inventory.hostpattern import split_port
 from driftcheck.inventory.model import Inventory
-from driftcheck.models import Host
+from driftcheck.model import Host
 
 _SUBSCRIPT = re.compile(r"(.+)\[(?:(-?\d+)|(\d+)[:-](\d*))\]")
 _COLON_PARTS = re.compile(r"(?:[^\s:\[\]]|\[[^\]]*\])+")

@@ -13,7 +13,7 @@ from typing import Any
 
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.graph import Graph, GraphError
-from driftcheck.models import Vars
+from driftcheck.model import Vars
 
 HostVarsOf = Callable[[str], object]  # `SCRIPT --host NAME`'s JSON, checked: must be an object
 # `_meta.hostvars`: host -> its variables, each checked where it is read (must be an object)

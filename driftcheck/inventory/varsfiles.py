@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.vault import Vault
 from driftcheck.inventory.yamldata import load_data, read_text
-from driftcheck.models import Vars, VarsDict
+from driftcheck.model import Vars, VarsDict
 
 EXTENSIONS = (".yml", ".yaml", ".json")
 

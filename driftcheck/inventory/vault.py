@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftcheck.errors import UsageError, VaultError
-from driftcheck.models import Secret, Vaulted
+from driftcheck.model import Secret, Vaulted
 
 HEADER = "$ANSIBLE_VAULT;"
 NO_SECRETS = "Attempting to decrypt but no vault secrets found"

@@ -21,7 +21,7 @@ import yaml
 
 from driftcheck.errors import InventoryError
 from driftcheck.inventory.vault import Vault, mark_secret, open_file, seal
-from driftcheck.models import Unsafe, Vaulted
+from driftcheck.model import Unsafe, Vaulted
 from driftcheck.yamlsafe import GuardedLoader, YamlMapping
 
 

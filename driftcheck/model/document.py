@@ -16,15 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
-from driftcheck import __version__
 from driftcheck.errors import ExitStatus, InputError, UsageError
+from driftcheck.model.results import Fact, Finding, HostResult, PeerNote
 from driftcheck.model.vocab import NOT_AUDITED, STATUSES
-from driftcheck.models import Finding, HostResult, PeerNote
+from driftcheck.version import __version__
 
 SCHEMA = "driftcheck.report/1"
-
-# A fact's value: facts are flat (os, kernel, age_days, zombies, ...), never nested.
-Fact = str | int | float | bool | None
 
 
 class WaivedEntry(TypedDict):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import WaiverError
+from driftcheck.model import Origin
 from driftcheck.model.document import (
     ExpiredWaiver,
     FindingEntry,
@@ -38,7 +39,6 @@ from driftcheck.model.document import (
     summarize,
 )
 from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS, Status
-from driftcheck.models import Origin
 from driftcheck.state.yamlload import YList, YMap, load_yaml
 from driftcheck.yamlsafe import excerpt
 

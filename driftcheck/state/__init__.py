@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from driftcheck.errors import StateError
-from driftcheck.models import DeclaredState, Host, Origin
+from driftcheck.model import DeclaredState, Host, Origin
 from driftcheck.state.duration import parse_duration
 from driftcheck.state.files import normalise_paths
 from driftcheck.state.lines import LineMap

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 from driftcheck.errors import StateError
-from driftcheck.models import Origin
+from driftcheck.model import Origin
 
 
 class SourceMissing(Exception):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from driftcheck.models import FileSpec, Origin
+from driftcheck.model import FileSpec, Origin
 from driftcheck.state.merge import CONTENT_KEYS, copy_map
 from driftcheck.state.values import (
     as_map,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from driftcheck.models import Origin
+from driftcheck.model import Origin
 from driftcheck.state.yamlload import YMap
 
 # A file's expected content comes from one of these: a later file that names one replaces

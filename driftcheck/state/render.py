@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from driftcheck.errors import DriftcheckError, StateError
 from driftcheck.jinjaenv import sandbox
-from driftcheck.models import Origin, Vars
+from driftcheck.model import Origin, Vars
 from driftcheck.state import containment
 from driftcheck.templating import raw_variables
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from driftcheck.models import (
+from driftcheck.model import (
     ContainerSpec,
     DeclaredState,
     HostSpec,

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftcheck.models import Origin, Vars
+from driftcheck.model import Origin, Vars
 from driftcheck.state.containment import (
     SourceMissing,
     SourceRefused,

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import Any, NoReturn
 
 from driftcheck.errors import StateError
-from driftcheck.models import Origin
+from driftcheck.model import Origin
 from driftcheck.state.yamlload import YMap
 from driftcheck.yamlsafe import excerpt
 

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InputError, StateError
-from driftcheck.models import Origin
+from driftcheck.model import Origin
 from driftcheck.yamlsafe import GuardedLoader, YamlList, YamlMapping, excerpt
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from driftcheck.backends import Backend, TransportOptions, open_backend
-from driftcheck.models import Host
+from driftcheck.model import Host
 from tests.sshd import Sshd
 
 

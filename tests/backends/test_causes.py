@@ -16,7 +16,7 @@ import pytest
 
 from driftcheck.causes import cause_of_exception, cause_of_message, group_by_cause, host_cause
 from driftcheck.errors import HostKeyChangedError, TransportError, UnreachableError
-from driftcheck.models import Host
+from driftcheck.model import Host
 from tests.backends.conftest import connect, host_for
 from tests.sshd import Sshd, free_address, free_port, keygen
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.errors import HostKeyError
-from driftcheck.models import Host
+from driftcheck.model import Host
 from tests.backends.conftest import host_for, run_once
 from tests.sshd import Sshd
 from tests.tools import require, require_tools

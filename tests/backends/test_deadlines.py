@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.errors import DeadlineError, UnreachableError
-from driftcheck.models import Host
+from driftcheck.model import Host
 from tests.backends.conftest import connect
 from tests.sshd import free_address, free_port
 

@@ -11,7 +11,7 @@ from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.backends.local import LocalBackend
 from driftcheck.backends.options import become_argv
 from driftcheck.errors import DeadlineError, TransportError
-from driftcheck.models import CommandResult, Host
+from driftcheck.model import CommandResult, Host
 
 LOCAL = Host("me", (), {"ansible_connection": "local"})
 

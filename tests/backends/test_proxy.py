@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.errors import TransportError, UnreachableError
-from driftcheck.models import Host
+from driftcheck.model import Host
 from tests.backends.conftest import connect, host_for, run_once
 from tests.sshd import Sshd
 from tests.tools import require

@@ -10,7 +10,7 @@ import pytest
 
 from driftcheck.backends.target import Target, resolve
 from driftcheck.errors import TransportError
-from driftcheck.models import Host
+from driftcheck.model import Host
 
 CONFIG = """\
 Host web1

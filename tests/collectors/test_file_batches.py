@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.collectors import script
-from driftcheck.models import DeclaredState, FileSpec, FileState
+from driftcheck.model import DeclaredState, FileSpec, FileState
 from tests.tools import require_root, require_tools
 
 from .test_script_local import NONCE, SHELLS, rooted, run

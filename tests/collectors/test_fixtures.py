@@ -18,7 +18,7 @@ import pytest
 from driftcheck.collectors import facts, packages, peerdata, procs, services
 from driftcheck.collectors.script import parse_output
 from driftcheck.collectors.sections import ParseError
-from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, ServiceSpec
+from driftcheck.model import CommandResult, DeclaredState, FileSpec, Observed, ServiceSpec
 
 HERE = Path(__file__).parent
 

@@ -11,7 +11,7 @@ from driftcheck.collectors import packages
 from driftcheck.collectors.packages import installed
 from driftcheck.collectors.script import PARSERS
 from driftcheck.collectors.sections import ParseError
-from driftcheck.models import Observed, Outcome, Section
+from driftcheck.model import Observed, Outcome, Section
 from driftcheck.scan import _package_versions
 
 RAW = json.loads((Path(__file__).parent / "dpkg" / "status_abbrev_states.json").read_text())["raw"]

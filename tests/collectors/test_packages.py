@@ -11,7 +11,7 @@ import pytest
 from driftcheck.collectors import packages
 from driftcheck.collectors.packages import DPKG_INSTALLED, parse_dpkg, parse_rpm
 from driftcheck.collectors.sections import ParseError
-from driftcheck.models import Package
+from driftcheck.model import Package
 
 FIXTURES = Path(__file__).parent
 

@@ -20,7 +20,7 @@ from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
 from driftcheck.collectors.procs import Proc, by_pid, zombies
 from driftcheck.collectors.script import PROCS, build_script, parse_output, prelude
 from driftcheck.collectors.sections import split_sections
-from driftcheck.models import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
+from driftcheck.model import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
 from tests.tools import require, require_root, require_tools
 
 NONCE = "0123456789abcdef"

@@ -6,7 +6,7 @@ import pytest
 
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.collectors.sections import RawSection, split_sections
-from driftcheck.models import CommandResult, DeclaredState, FileSpec, Outcome
+from driftcheck.model import CommandResult, DeclaredState, FileSpec, Outcome
 
 N = "00112233aabbccdd"
 

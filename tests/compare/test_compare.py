@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from driftcheck.compare import compare
-from driftcheck.models import (
+from driftcheck.model import (
     DeclaredState,
     FileSpec,
     FileState,

@@ -12,7 +12,7 @@ import time
 from driftcheck.compare import compare
 from driftcheck.compare.files import bound_diffs
 from driftcheck.limits import MAX_DIFF_BYTES, MAX_DIFF_INPUT_LINES
-from driftcheck.models import (
+from driftcheck.model import (
     DeclaredState,
     FileSpec,
     FileState,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from driftcheck.compare import compare
-from driftcheck.models import (
+from driftcheck.model import (
     ConfFile,
     DeclaredState,
     FileSpec,

@@ -13,8 +13,7 @@ from driftcheck.collectors.packages import parse_apk, parse_dpkg, parse_rpm
 from driftcheck.compare import compare
 from driftcheck.errors import DeadlineError, LimitError
 from driftcheck.limits import MAX_FINDINGS, MAX_PACKAGES
-from driftcheck.model.vocab import Status
-from driftcheck.models import (
+from driftcheck.model import (
     ContainerSpec,
     ContainerState,
     DeclaredState,
@@ -30,6 +29,7 @@ from driftcheck.models import (
     ServiceSpec,
     ServiceState,
 )
+from driftcheck.model.vocab import Status
 from driftcheck.scan import classify, in_time, limit_finding, within_limits
 
 NOW = 1_800_000_000.0

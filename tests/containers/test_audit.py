@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
+from driftcheck.model import ContainerSpec, DeclaredState, FileSpec, Host, HostSpec, PackageSpec
 from driftcheck.model.vocab import Status
-from driftcheck.models import ContainerSpec, DeclaredState, FileSpec, Host, HostSpec, PackageSpec
 from driftcheck.scan import ScanOptions, audit_host
 from tests.containers.podman import BB_IMAGE, BB_IMAGE_2, DEB_IMAGE, Podman
 

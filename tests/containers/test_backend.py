@@ -10,8 +10,8 @@ import pytest
 from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.backends.container import ContainerBackend
 from driftcheck.errors import DeadlineError
+from driftcheck.model import Host
 from driftcheck.model.vocab import Status
-from driftcheck.models import Host
 from driftcheck.scan import ScanOptions, audit_host
 from driftcheck.shell import bounded_sh
 from tests.containers.podman import Podman, wait_for

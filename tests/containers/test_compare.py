@@ -8,7 +8,7 @@ import pytest
 
 from driftcheck.compare import compare
 from driftcheck.compare.containers import same_reference
-from driftcheck.models import (
+from driftcheck.model import (
     ContainerSpec,
     ContainerState,
     DeclaredState,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.collectors.sections import split_sections
-from driftcheck.models import CommandResult, DeclaredState
+from driftcheck.model import CommandResult, DeclaredState
 from tests.containers.podman import ROOT, Podman
 from tests.tools import require
 

@@ -24,7 +24,7 @@ from driftcheck.collectors.procs import (
 from driftcheck.collectors.sections import ParseError, RawSection
 from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_PROCESS_DEPTH
-from driftcheck.models import ContainerState, Outcome
+from driftcheck.model import ContainerState, Outcome
 
 HERE = Path(__file__).parent
 

@@ -12,8 +12,8 @@ import pytest
 
 from driftcheck.fleet.peers import PeerInput, apply_peers, choose_group, with_peers
 from driftcheck.fleet.values import PeerValues, item
+from driftcheck.model import DeclaredState, Host, HostResult
 from driftcheck.model.vocab import Status
-from driftcheck.models import DeclaredState, Host, HostResult
 
 FindingRow = tuple[str, str, str, str, str, str]
 

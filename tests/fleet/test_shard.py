@@ -15,7 +15,7 @@ from driftcheck.fleet.shard import (
     shard_of,
     states_digest,
 )
-from driftcheck.models import Host
+from driftcheck.model import Host
 
 
 def hosts(count: int) -> list[Host]:

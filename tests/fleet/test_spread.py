@@ -13,8 +13,8 @@ import pytest
 
 from driftcheck.fleet.shard import shard_of
 from driftcheck.fleet.spread import merge_groups, merge_spread, package_groups, package_spread
+from driftcheck.model import Host, HostResult
 from driftcheck.model.vocab import Status
-from driftcheck.models import Host, HostResult
 from driftcheck.scan import Audit
 
 
@@ -80,7 +80,7 @@ def test_each_package_name_and_version_is_kept_once_for_the_whole_fleet() -> Non
     """Every host's map is kept until the fleet stage: two hosts' parses of the same database
     give equal strings, and the maps must hold one copy of each (5,000 hosts x 770 packages)."""
     from driftcheck.collectors.packages import by_name, parse_dpkg  # noqa: PLC0415
-    from driftcheck.models import Observed, Outcome, Section  # noqa: PLC0415
+    from driftcheck.model import Observed, Outcome, Section  # noqa: PLC0415
     from driftcheck.scan import _package_versions  # noqa: PLC0415
 
     raw = b"ii \tlibssl3\t3.0.17-1~deb12u2\tamd64\nii \tbash\t5.2.15-2+b8\tamd64\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftcheck.fleet.values import PeerValues, item, peer_values
-from driftcheck.models import (
+from driftcheck.model import (
     ConfFile,
     DeclaredState,
     HostFacts,

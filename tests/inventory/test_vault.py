@@ -18,7 +18,7 @@ import pytest
 
 from driftcheck.errors import VaultError
 from driftcheck.inventory import load_inventory
-from driftcheck.models import Vaulted
+from driftcheck.model import Vaulted
 from tests.inventory.conftest import MAGIC, ansible_tool, normalize, run_json
 
 ROOT = Path(__file__).resolve().parents[2]

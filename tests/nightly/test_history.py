@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.errors import InputError, UsageError
-from driftcheck.models import Origin
+from driftcheck.model import Origin
 from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
 from driftcheck.nightly.history import MIGRATIONS, SCHEMA_VERSION, History
 from driftcheck.nightly.waivers import Waiver, apply_waivers

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from driftcheck.models import Origin
+from driftcheck.model import Origin
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.report.junit import render_junit
 

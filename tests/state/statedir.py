@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from driftcheck.errors import StateError
-from driftcheck.models import DeclaredState, Host
+from driftcheck.model import DeclaredState, Host
 from driftcheck.state import load_declared_state
 
 HOST_VARS = {"inventory_hostname": "web01", "group_names": ["web", "prod"], "port": 8080}

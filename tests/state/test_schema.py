@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from statedir import States
 
-from driftcheck.models import PackageSpec
+from driftcheck.model import PackageSpec
 
 
 def test_package_specs(states: States) -> None:
