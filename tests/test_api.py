@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,5 @@ def test_all_names_every_api_entry() -> None:
 
 
 def test_the_version_is_the_packaged_one() -> None:
-    import tomllib
-
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert driftcheck.__version__ == project["version"]
