@@ -28,10 +28,10 @@ from driftcheck.collectors import packages
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare
 from driftcheck.inventory import load_inventory
+from driftcheck.model import CommandResult, DeclaredState, Host, HostResult, Observed
 from driftcheck.model.document import RunInfo, build_report
-from driftcheck.models import CommandResult, DeclaredState, Host, HostResult, Observed
 from driftcheck.nightly.lock import locked_report_dir
-from driftcheck.publish import PublishOptions, publish
+from driftcheck.nightly.publish import PublishOptions, publish
 from driftcheck.scan import classify, facts_entry
 from driftcheck.shell import bounded_sh
 from driftcheck.state import load_declared_state

@@ -30,8 +30,8 @@ from typing import Any
 from driftcheck.model.document import summarize
 from driftcheck.nightly.history import History
 from driftcheck.nightly.trails import trails
-from driftcheck.report.html import render_html
-from driftcheck.report.timeline import history_block
+from driftcheck.nightly.trend import history_block
+from driftcheck.render.html import render_html
 from tests.report_html.chromium import CHROMIUM, CHROMIUM_ARGS
 
 GROUPS = ["web", "app", "db", "cache", "queue", "edge", "batch", "mon", "ci", "dns"]

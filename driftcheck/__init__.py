@@ -33,8 +33,8 @@ _API = {
     "select_hosts": "driftcheck.inventory",
     "load_declared_state": "driftcheck.state",
     "merge_reports": "driftcheck.fleet.merge",
-    "publish": "driftcheck.publish",
-    "PublishOptions": "driftcheck.publish",
+    "publish": "driftcheck.nightly.publish",
+    "PublishOptions": "driftcheck.nightly.publish",
     "Report": "driftcheck.model.document",
     "read_report": "driftcheck.model.document",
     "exit_status": "driftcheck.model.document",
@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     from driftcheck.fleet.merge import merge_reports
     from driftcheck.inventory import load_inventory, select_hosts
     from driftcheck.model.document import Report, exit_status, read_report
+    from driftcheck.nightly.publish import PublishOptions, publish
     from driftcheck.pipeline import RunOptions, run_scan
-    from driftcheck.publish import PublishOptions, publish
     from driftcheck.scan import ScanOptions
     from driftcheck.state import load_declared_state
 

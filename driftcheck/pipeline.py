@@ -2,7 +2,7 @@
 document out. Every host is audited on its own (scan.audit_host, `forks` at once), then the
 fleet stage compares each host with its peers and computes the package spread, and the report
 records what `merge` needs to check and combine it. The CLI, the bench and any caller use this;
-publishing the report (history, waivers, files) is driftcheck.publish.
+publishing the report (history, waivers, files) is driftcheck.nightly.publish.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from tests.sshd import Sshd
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("paramiko", "invoke.collection", "jinja2", "yaml", "tabulate", "sqlite3", "debian")
-LATE = ("driftcheck.report.html", "driftcheck.nightly.history")  # only for what is written
+LATE = ("driftcheck.render.html", "driftcheck.nightly.history")  # only for what is written
 
 PROBE = """
 import json, sys
@@ -59,7 +59,7 @@ def test_a_local_json_scan_loads_no_transport_no_history_no_tables(tmp_path: Pat
     (tmp_path / "states" / "all.yml").write_text("packages:\n  dpkg: present\n")
     assert "jinja2" not in loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "json")
     with_html = loaded("scan", "-i", str(tmp_path / "hosts.ini"), "--format", "html")
-    assert "driftcheck.report.html" in with_html  # the HTML templates: loaded once printed
+    assert "driftcheck.render.html" in with_html  # the HTML templates: loaded once printed
 
 
 @pytest.fixture(scope="module")

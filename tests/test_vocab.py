@@ -22,9 +22,9 @@ from driftcheck.model.vocab import (
     WORDS,
     Status,
 )
-from driftcheck.publish import PublishOptions, publish
-from driftcheck.report.formats import render
-from driftcheck.reportdir import open_report_dir
+from driftcheck.nightly.publish import PublishOptions, publish
+from driftcheck.nightly.reportdir import open_report_dir
+from driftcheck.render.formats import render
 from tests.nightly.reports import finding, host, report
 
 ROOT = Path(__file__).resolve().parents[1]

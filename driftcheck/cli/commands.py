@@ -31,7 +31,7 @@ from driftcheck.cli.inspect import (
 from driftcheck.cli.progress import Progress
 from driftcheck.errors import ExitStatus, UsageError
 from driftcheck.model.document import exit_status, new_run_id, read_report
-from driftcheck.report.formats import FORMATS, render
+from driftcheck.render.formats import FORMATS, render
 
 # Imports on demand: building the parser (and `--version`) loads none of paramiko, jinja2, yaml,
 # tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from driftcheck.fleet.shard import Shard
     from driftcheck.inventory import Inventory
     from driftcheck.model.document import Report
-    from driftcheck.publish import PublishOptions
-    from driftcheck.reportdir import ReportDir
+    from driftcheck.nightly.publish import PublishOptions
+    from driftcheck.nightly.reportdir import ReportDir
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -221,8 +221,8 @@ def _publish_options(args: argparse.Namespace) -> PublishOptions | None:
     """None when there is nothing to publish: history, waivers and their libraries stay unloaded."""
     if not (args.report_dir or args.waivers or args.junit or args.prometheus):
         return None
+    from driftcheck.nightly.publish import PublishOptions
     from driftcheck.nightly.waivers import load_waivers
-    from driftcheck.publish import PublishOptions
 
     return PublishOptions(
         report_dir=Path(args.report_dir) if args.report_dir else None,
@@ -247,7 +247,7 @@ def _debug_log(path: Path) -> None:
 def _publish(report: Report, publishing: PublishOptions | None, root: ReportDir | None) -> Report:
     if publishing is None:
         return report
-    from driftcheck.publish import publish
+    from driftcheck.nightly.publish import publish
 
     return publish(report, publishing, root)
 
@@ -264,7 +264,7 @@ def _print(report: Report, args: argparse.Namespace) -> None:
     if not args.quiet:
         sys.stdout.write(render(args.format, report))
     elif exit_status(report) != ExitStatus.COMPLIANT:
-        from driftcheck.report.text import summary_line
+        from driftcheck.render.text import summary_line
 
         sys.stdout.write(summary_line(report) + "\n")
 

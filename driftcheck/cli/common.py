@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from driftcheck.cli.argtypes import MAX_TIMEOUT, positive
 from driftcheck.errors import UsageError
 from driftcheck.limits import TRAIL_MAX
-from driftcheck.report.timeline import DEFAULT_TREND
+from driftcheck.nightly.trend import DEFAULT_TREND
 
 if TYPE_CHECKING:
     from driftcheck.backends.options import TransportOptions

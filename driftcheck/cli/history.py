@@ -26,9 +26,9 @@ HISTORY_COLUMNS = ("id", "started", "hosts", *STATUSES, "findings", "new", "reso
 def history(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from driftcheck.publish import history_rows, host_strip
-    from driftcheck.report.text import clean
-    from driftcheck.report.timeline import strip_legend
+    from driftcheck.nightly.publish import history_rows, host_strip
+    from driftcheck.render.text import clean
+    from driftcheck.render.timeline import strip_legend
 
     rows = history_rows(Path(args.report_dir), args.host, args.limit)
     if args.format == "json":
@@ -54,8 +54,8 @@ def diff_arguments(parser: argparse.ArgumentParser) -> None:
 def diff(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from driftcheck.publish import run_diff
-    from driftcheck.report.text import clean
+    from driftcheck.nightly.publish import run_diff
+    from driftcheck.render.text import clean
 
     changes = run_diff(Path(args.report_dir), args.run_a, args.run_b)
     if args.format == "json":

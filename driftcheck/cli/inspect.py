@@ -16,7 +16,7 @@ from driftcheck.cli.common import (
 )
 from driftcheck.errors import UsageError
 from driftcheck.model.document import read_report
-from driftcheck.report.formats import FORMATS, render
+from driftcheck.render.formats import FORMATS, render
 
 if TYPE_CHECKING:
     from driftcheck.model import Host
@@ -37,7 +37,7 @@ def inventory(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from driftcheck.inventory.hostvars import check_connection_vars, plain_vars
-    from driftcheck.report.text import clean
+    from driftcheck.render.text import clean
 
     _inv, hosts, states_dir = hosts_and_states(args)
     check_connection_vars(hosts)
@@ -130,7 +130,7 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def report(args: argparse.Namespace) -> int:
     from driftcheck.atomic import write_atomic
-    from driftcheck.publish import recorded
+    from driftcheck.nightly.publish import recorded
 
     if (args.report is None) == (args.run is None):
         raise UsageError("report: give either REPORT.json or --run ID")

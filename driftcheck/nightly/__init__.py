@@ -1,6 +1,7 @@
-"""Nightly mode: history, deltas since the previous run, waivers, locking and run folders.
+"""After the scan: publishing into a report directory (publish.py, reportdir.py), history, deltas
+since the previous run, waivers, the trend block, locking and run folders.
 
-The order a scan uses them in (the CLI wires it):
+The order a scan uses them in (publish.py wires it):
 
     with locked_report_dir(path) as root:                          # opened once, checked, flock
         report = apply_waivers(report, load_waivers(path), today)   # waived / expired waivers
@@ -11,5 +12,5 @@ The order a scan uses them in (the CLI wires it):
         point_latest(root, run_id)                                  # only now `latest` moves
         prune_runs(root, keep)
 
-driftcheck.publish does exactly this; its docstring says why in this order.
+driftcheck.nightly.publish does exactly this; its docstring says why in this order.
 """

@@ -27,8 +27,8 @@ from driftcheck.errors import InputError, OutputError, UsageError
 from driftcheck.limits import TRAIL_MAX
 from driftcheck.model.document import FindingEntry, HostEntry, Report
 from driftcheck.model.vocab import STATUSES, Status
+from driftcheck.nightly.reportdir import ReportDir, storage_failure
 from driftcheck.nightly.trails import Trend, code, read_trend, trails
-from driftcheck.reportdir import ReportDir, storage_failure
 
 HISTORY_FILE = "history.sqlite"
 Key = tuple[str, str, str, str]
@@ -136,7 +136,7 @@ class History:
     @classmethod
     def in_report_dir(cls, root: ReportDir, *, create: bool) -> History | None:
         """REPORT_DIR/history.sqlite, checked through the directory's fd before and after SQLite
-        opens it by path (see driftcheck.reportdir); None if absent and not `create`."""
+        opens it by path (see driftcheck.nightly.reportdir); None if absent and not `create`."""
         identity = root.database(HISTORY_FILE, create=create)
         if identity is None:
             return None

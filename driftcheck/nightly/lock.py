@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from driftcheck.errors import LockedError
-from driftcheck.reportdir import ReportDir, open_report_dir, output_errors
+from driftcheck.nightly.reportdir import ReportDir, open_report_dir, output_errors
 
 LOCK_NAME = ".lock"
 

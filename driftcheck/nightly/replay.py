@@ -21,9 +21,9 @@ from driftcheck.model.document import (
 )
 from driftcheck.nightly.deltas import run_changes
 from driftcheck.nightly.history import History
+from driftcheck.nightly.reportdir import ReportDir
 from driftcheck.nightly.runs import RUNS, complete_runs
-from driftcheck.report.timeline import history_block
-from driftcheck.reportdir import ReportDir
+from driftcheck.nightly.trend import history_block
 
 REBUILT = (
     "rebuilt from history.sqlite: addresses, groups, facts, diffs and package spread "
@@ -50,7 +50,7 @@ def recorded_report(root: ReportDir, history: History, run_ref: str, trend: int)
 
 def _saved(root: ReportDir, run_id: str) -> Report | None:
     """The run folder's report.json while it is kept, read without following a symlink (the
-    same rule as every other entry of the report directory, driftcheck.reportdir)."""
+    same rule as every other entry of the report directory, driftcheck.nightly.reportdir)."""
     with root.existing_subdir(RUNS) as runs:
         if runs is None or not runs.is_dir(run_id):
             return None

@@ -7,8 +7,8 @@ A run is written into `runs/.<run-id>.partial/` (each file atomically), the fold
 `latest` as they were; what it leaves behind is a `.partial` folder, removed by the next
 `prune_runs`. Run ids sort by time (`20261128T030000Z-3f9a`), so folder names sort in run order.
 
-Everything goes through the report directory's fd (driftcheck.reportdir): a symlinked `runs/` is
-refused; an entry of `runs/` that is not a real directory (a planted symlink) is no run: it is
+Everything goes through the report directory's fd (nightly/reportdir.py): a symlinked `runs/`
+is refused; an entry of `runs/` that is not a real directory (a planted symlink) is no run: it is
 skipped, never followed, and never makes a later run fail.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from driftcheck.errors import ReportDirError
 from driftcheck.model.document import Report
-from driftcheck.reportdir import ReportDir
+from driftcheck.nightly.reportdir import ReportDir
 
 RUNS = "runs"
 LATEST = "latest"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.reportdir import ReportDir, open_report_dir
+from driftcheck.nightly.reportdir import ReportDir, open_report_dir
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from driftcheck.errors import ExitStatus, LockedError
 from driftcheck.nightly.deltas import annotate
 from driftcheck.nightly.history import History
 from driftcheck.nightly.lock import locked_report_dir
+from driftcheck.nightly.reportdir import ReportDir
 from driftcheck.nightly.runs import (
     complete_runs,
     latest_run,
@@ -26,7 +27,6 @@ from driftcheck.nightly.runs import (
     prune_runs,
     write_run_folder,
 )
-from driftcheck.reportdir import ReportDir
 
 from .reports import finding, host, report
 

@@ -13,7 +13,7 @@ from driftcheck.model import Origin
 from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
 from driftcheck.nightly.history import MIGRATIONS, SCHEMA_VERSION, History
 from driftcheck.nightly.waivers import Waiver, apply_waivers
-from driftcheck.report.text import render_text
+from driftcheck.render.text import render_text
 
 from .reports import finding, findings_by_host, host, report
 

@@ -12,7 +12,7 @@ import xmlschema
 
 from driftcheck.model import Origin
 from driftcheck.nightly.waivers import Waiver, apply_waivers
-from driftcheck.report.junit import render_junit
+from driftcheck.render.junit import render_junit
 
 from .reports import finding, host, report
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from driftcheck.report.prometheus import render_prometheus
+from driftcheck.render.prometheus import render_prometheus
 
 from .reports import finding, host, report
 

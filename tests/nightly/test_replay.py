@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from driftcheck.nightly.lock import locked_report_dir
-from driftcheck.publish import PublishOptions, publish, recorded
+from driftcheck.nightly.publish import PublishOptions, publish, recorded
 
 from .reports import finding, host, report
 

@@ -10,8 +10,8 @@ import pytest
 
 from driftcheck.atomic import replace_symlink, write_atomic
 from driftcheck.errors import ReportDirError
+from driftcheck.nightly.reportdir import ReportDir
 from driftcheck.nightly.runs import complete_runs, latest_run, prune_runs, write_run
-from driftcheck.reportdir import ReportDir
 
 from .reports import host, report
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from driftcheck.report.html import render_html
+from driftcheck.render.html import render_html
 
 OpenReport = Callable[..., str]
 

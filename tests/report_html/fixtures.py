@@ -13,7 +13,7 @@ from typing import Any
 
 from driftcheck.model.document import summarize
 from driftcheck.nightly.lock import locked_report_dir
-from driftcheck.publish import PublishOptions, publish
+from driftcheck.nightly.publish import PublishOptions, publish
 
 HOSTILE = (
     "<script>alert(1)</script>",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from driftcheck.report.html import host_id, visible
+from driftcheck.render.html import host_id, visible
 from tests.browser import ARTIFACTS, Recorder, save_screenshot
 from tests.report_html.conftest import OpenReport
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report

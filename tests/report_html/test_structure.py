@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from driftcheck.model.vocab import Status
-from driftcheck.report import html
-from driftcheck.report.timeline import history_block
+from driftcheck.nightly.trend import history_block
+from driftcheck.render import html
 from tests.report_html.fixtures import HOSTILE, hostile_report, lab_report, nightly_lab
 
 TEMPLATES = Path(html.__file__).parent / "templates"

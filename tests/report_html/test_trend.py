@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from driftcheck.report.html import render_html
+from driftcheck.render.html import render_html
 from tests.browser import Recorder, save_screenshot
 from tests.report_html.conftest import OpenReport
 from tests.report_html.fixtures import host, lab_report, nightly_lab

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from driftcheck.model.document import summarize
-from driftcheck.report.text import render_text
+from driftcheck.render.text import render_text
 
 
 def report(hosts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from driftcheck.model.document import HistoryRun
 from driftcheck.model.vocab import WORDS
-from driftcheck.report.timeline import STATUS_ORDER, change_summary
+from driftcheck.render.timeline import STATUS_ORDER, change_summary
 
 WIDTH, HEIGHT = 760.0, 230.0
 LEFT, RIGHT, TOP, BOTTOM = 52.0, 52.0, 14.0, 34.0

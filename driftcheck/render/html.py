@@ -43,9 +43,9 @@ from driftcheck.model.vocab import (
     WORDS,
     WORST_FIRST,
 )
-from driftcheck.report.newdrift import became_snowflake, drift_label
-from driftcheck.report.timeline import CODE_STATUS, runs_of, strip_of
-from driftcheck.report.trend import LABELS, trend_chart
+from driftcheck.render.newdrift import became_snowflake, drift_label
+from driftcheck.render.timeline import CODE_STATUS, runs_of, strip_of
+from driftcheck.render.trend import LABELS, trend_chart
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Worst first: the fleet table's default order and its status filter.

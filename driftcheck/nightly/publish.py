@@ -27,6 +27,7 @@ from driftcheck.model.document import Report
 from driftcheck.nightly.deltas import RunDiff, annotate, diff_runs
 from driftcheck.nightly.history import HISTORY_FILE, History
 from driftcheck.nightly.replay import recorded_report
+from driftcheck.nightly.reportdir import ReportDir, open_report_dir, output_errors
 from driftcheck.nightly.runs import (
     RUNS,
     complete_runs,
@@ -36,10 +37,9 @@ from driftcheck.nightly.runs import (
     write_run_folder,
 )
 from driftcheck.nightly.steps import reached
+from driftcheck.nightly.trend import DEFAULT_TREND, history_block
 from driftcheck.nightly.waivers import Waiver, apply_waivers
-from driftcheck.report.formats import render
-from driftcheck.report.timeline import DEFAULT_TREND, history_block
-from driftcheck.reportdir import ReportDir, open_report_dir, output_errors
+from driftcheck.render.formats import render
 
 __all__ = [
     "HISTORY_FILE",

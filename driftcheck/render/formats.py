@@ -9,11 +9,11 @@ from driftcheck.model.document import Renderer, Report
 
 # name -> (module, function); imported on use so `scan --format text` never loads jinja2.
 FORMATS: dict[str, tuple[str, str]] = {
-    "text": ("driftcheck.report.text", "render_text"),
+    "text": ("driftcheck.render.text", "render_text"),
     "json": ("driftcheck.model.document", "render_json"),
-    "html": ("driftcheck.report.html", "render_html"),
-    "junit": ("driftcheck.report.junit", "render_junit"),
-    "prometheus": ("driftcheck.report.prometheus", "render_prometheus"),
+    "html": ("driftcheck.render.html", "render_html"),
+    "junit": ("driftcheck.render.junit", "render_junit"),
+    "prometheus": ("driftcheck.render.prometheus", "render_prometheus"),
 }
 
 

@@ -15,8 +15,8 @@ from tabulate import tabulate
 from driftcheck.causes import causes_line, group_by_cause
 from driftcheck.model.document import FindingEntry, HostEntry, Report
 from driftcheck.model.vocab import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS, WORDS
-from driftcheck.report.newdrift import callout, fresh_groups
-from driftcheck.report.timeline import strip_legend, strip_of
+from driftcheck.render.newdrift import callout, fresh_groups
+from driftcheck.render.timeline import strip_legend, strip_of
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARK = {status.value: said.mark for status, said in WORDS.items()}
