@@ -54,7 +54,7 @@ def collector_script(farm: Path) -> tuple[str, bytes]:
     """driftcheck's remote command and collector script for the farm's declared state.
     (Imported here: the plain baseline's start-up stays paramiko's alone.)"""
     from driftcheck.collectors.script import build_script  # noqa: PLC0415
-    from driftcheck.models import Host  # noqa: PLC0415
+    from driftcheck.model import Host  # noqa: PLC0415
     from driftcheck.shell import bounded_sh, join  # noqa: PLC0415
     from driftcheck.state import load_declared_state  # noqa: PLC0415
 

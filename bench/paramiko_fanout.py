@@ -26,7 +26,7 @@ import paramiko
 from driftcheck.backends import TransportOptions, open_backend
 from driftcheck.backends.hostkeys import host_entry
 from driftcheck.backends.target import Target, resolve
-from driftcheck.models import Host
+from driftcheck.model import Host
 from tests.sshd import Sshd  # the script's own fleet of real sshd servers
 
 Outcome = int | str  # the remote rc, or why the host failed

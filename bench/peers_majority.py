@@ -18,8 +18,8 @@ import tracemalloc
 
 from driftcheck.fleet.peers import PeerInput, apply_peers
 from driftcheck.fleet.values import Item, PeerValues, item
+from driftcheck.model import Host, HostResult
 from driftcheck.model.vocab import Status
-from driftcheck.models import Host, HostResult
 
 
 def base_values(items: int) -> dict[Item, str]:

@@ -28,7 +28,7 @@ from bench.paramiko_fanout import Outcome, bare_fanout, driftcheck_fanout, measu
 from driftcheck.backends import TransportOptions
 from driftcheck.collectors.script import build_script
 from driftcheck.inventory import load_inventory, select_hosts
-from driftcheck.models import Host
+from driftcheck.model import Host
 from driftcheck.scan import ScanOptions, audit_host, run_parallel
 from driftcheck.shell import quote
 from driftcheck.state import default_states_dir, load_declared_state
