@@ -20,6 +20,7 @@ from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.compare.services import ENABLED_STATES
 from driftcheck.errors import LimitError, TransportError
 from driftcheck.model import DeclaredState, FileSpec, FileState, Host, Observed, Section
+from driftcheck.model.vocab import Kind
 from driftcheck.scan import run_collector, within_cap
 from driftcheck.shell import bounded_sh, quote
 from driftcheck.version import __version__
@@ -89,7 +90,7 @@ def _expand(backend: Backend, patterns: Sequence[str], deadline: float) -> list[
     limit = deadline - time.monotonic()
     result = backend.run(bounded_sh(limit), ("\n".join(lines) + "\n").encode(), deadline)
     if result.truncated:
-        raise LimitError("expanding --file patterns passed the per-host output cap", "truncated")
+        raise LimitError("expanding --file patterns passed the per-host output cap", Kind.TRUNCATED)
     if result.rc != 0:
         raise TransportError(f"expanding --file patterns failed (exit {result.rc})")
     found = result.stdout.decode("utf-8", errors="replace").split("\0")

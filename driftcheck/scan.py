@@ -25,7 +25,7 @@ from driftcheck.fleet import PeerValues, peer_values
 from driftcheck.limits import MAX_FINDINGS
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, Observed, Package
 from driftcheck.model.document import iso
-from driftcheck.model.vocab import Status
+from driftcheck.model.vocab import Kind, Status, audited_status
 from driftcheck.shell import bounded_sh
 
 
@@ -92,7 +92,7 @@ def within_cap(observed: Observed, cap: int) -> None:
     of every declared check as unknown."""
     if observed.truncated:
         why = f"the host's output passed the per-host cap ({size_text(cap)}); the rest is unknown"
-        raise LimitError(why, kind="truncated")
+        raise LimitError(why, kind=Kind.TRUNCATED)
 
 
 def within_limits(findings: Sequence[Finding]) -> Sequence[Finding]:
@@ -132,7 +132,7 @@ def classify(observed: Observed, findings: Sequence[Finding]) -> tuple[Status, s
     unknown = [f for f in findings if is_unknown(f)]
     if unknown:
         return Status.ERROR, f"{len(unknown)} declared check(s) could not be made: see findings"
-    return (Status.SNOWFLAKE if findings else Status.COMPLIANT), None
+    return audited_status(bool(findings)), None
 
 
 def facts_entry(observed: Observed) -> dict[str, Any]:
@@ -186,7 +186,7 @@ def _limited(host: Host, state: DeclaredState, exc: LimitError, started: float) 
     return _failed(host, state, Status.ERROR, exc, started, error=error, findings=(finding,))
 
 
-def limit_finding(why: str, kind: str = "limit") -> Finding:
+def limit_finding(why: str, kind: str = Kind.LIMIT) -> Finding:
     return Finding("host", "collector", "output", kind, detail=f"{why} (README: Limits)")
 
 

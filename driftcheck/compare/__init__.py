@@ -12,7 +12,7 @@ from driftcheck.compare.modified import compare_modified
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
 from driftcheck.model import DeclaredState, Finding, Observed
-from driftcheck.model.vocab import UNKNOWN_KINDS
+from driftcheck.model.vocab import UNKNOWN_KINDS, Kind
 
 # Findings that say a check was not made (or not completely): never compliant, never waived.
 
@@ -35,7 +35,7 @@ def compare(
                 target,
                 "collector",
                 "output",
-                "truncated",
+                Kind.TRUNCATED,
                 detail="the host's output hit the size cap; what was cut is unknown",
             )
         )

@@ -15,6 +15,7 @@ from driftcheck.model import (
     Observed,
     Section,
 )
+from driftcheck.model.vocab import Kind
 
 InnerCompare = Callable[[DeclaredState, Observed, str], list[Finding]]
 
@@ -111,7 +112,7 @@ def _image(spec: ContainerSpec, state: ContainerState, target: str) -> Iterator[
         return
     if not state.image and not state.digests:
         detail = f"{state.engine} did not report the container's image"
-        yield Finding(target, "container", spec.name, "unknown", spec.image, None, detail=detail)
+        yield Finding(target, "container", spec.name, Kind.UNKNOWN, spec.image, None, detail=detail)
         return
     if "@" in spec.image:
         yield from _by_digest(spec.image, state, target)
@@ -128,7 +129,7 @@ def _by_digest(wanted: str, state: ContainerState, target: str) -> Iterator[Find
     actual = ", ".join(digests) or state.image
     if not digests:
         detail = f"{state.engine} did not report the digest of {state.image}"
-        yield Finding(target, "container", state.name, "unknown", wanted, actual, detail=detail)
+        yield Finding(target, "container", state.name, Kind.UNKNOWN, wanted, actual, detail=detail)
         return
     yield Finding(target, "container", state.name, "image", wanted, f"{state.image}@{actual}")
 
@@ -158,7 +159,7 @@ def _running(spec: ContainerSpec, state: ContainerState, target: str) -> Iterato
     if wanted is not None and state.state == "unknown":
         detail = f"{state.engine} did not report the container's state"
         yield Finding(
-            target, "container", spec.name, "unknown", _state(wanted), None, detail=detail
+            target, "container", spec.name, Kind.UNKNOWN, _state(wanted), None, detail=detail
         )
         return
     running = state.state == "running"
@@ -225,14 +226,14 @@ def _unknown(declared: DeclaredState, section: Section[Any]) -> Iterator[Finding
             target_of(spec.name),
             "container",
             spec.name,
-            "unknown",
+            Kind.UNKNOWN,
             _expected(spec),
             None,
             detail=detail,
         )
     if declared.unexpected_containers == "report":
         yield Finding(
-            "host", "container", "*", "unknown", "no unexpected containers", None, detail=detail
+            "host", "container", "*", Kind.UNKNOWN, "no unexpected containers", None, detail=detail
         )
 
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from driftcheck.limits import MAX_DIFF_BYTES, MAX_DIFF_INPUT_LINES, MAX_DIFF_TOTAL
 from driftcheck.model import DeclaredState, FileSpec, FileState, Finding, Section
+from driftcheck.model.vocab import Kind
 
 DIFF_LINES_MAX = 400  # a diff longer than this is cut: a report is for reading
 
@@ -25,7 +26,7 @@ def compare_files(
         if state is None or state.error:
             reason = state.error if state else section.reason or "not reported"
             detail = f"file could not be checked: {reason}"
-            findings.append(Finding(target, "file", spec.path, "unknown", detail=detail))
+            findings.append(Finding(target, "file", spec.path, Kind.UNKNOWN, detail=detail))
             continue
         findings += _check(spec, state, target)
     return findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from driftcheck.model import Finding, HostFacts, HostSpec, Section
+from driftcheck.model.vocab import Kind
 
 
 def compare_host(
@@ -15,7 +16,7 @@ def compare_host(
     if not facts.ok:
         detail = f"host facts could not be collected: {facts.reason}"
         return [
-            Finding(target, "host", item, "unknown", detail=detail)
+            Finding(target, "host", item, Kind.UNKNOWN, detail=detail)
             for item, wanted in (("age", spec.max_age_seconds), ("zombies", spec.max_zombies))
             if wanted is not None
         ]
@@ -26,7 +27,9 @@ def _age(spec: HostSpec, facts: HostFacts, target: str, now: float) -> Iterator[
     if spec.max_age_seconds is None:
         return
     if facts.provisioned is None:
-        yield Finding(target, "host", "age", "unknown", detail="no provisioning time on the host")
+        yield Finding(
+            target, "host", "age", Kind.UNKNOWN, detail="no provisioning time on the host"
+        )
         return
     # The host's own clock, when it reported one, so clock skew does not age a host.
     age = (facts.now if facts.now is not None else now) - facts.provisioned
@@ -46,7 +49,7 @@ def _zombies(spec: HostSpec, facts: HostFacts, target: str) -> Iterator[Finding]
     if spec.max_zombies is None:
         return
     if facts.zombies is None:
-        yield Finding(target, "host", "zombies", "unknown", detail="zombie count not collected")
+        yield Finding(target, "host", "zombies", Kind.UNKNOWN, detail="zombie count not collected")
     elif facts.zombies > spec.max_zombies:
         yield Finding(
             target, "host", "zombies", "zombies", f"<= {spec.max_zombies}", str(facts.zombies)

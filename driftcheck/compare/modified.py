@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from driftcheck.model import ConfFile, DeclaredState, Finding, Observed, Outcome
+from driftcheck.model.vocab import Kind
 
 ANY = "*"  # the item of the one `unknown` when nothing could be checked
 _NO_RECORD = {
@@ -42,13 +43,13 @@ def _modified(
         if conf.error == "missing" and conf.missing_ok:
             continue  # rpm's %config(missingok): rpm -V does not call it drift either
         if conf.error == "missing":
-            yield Finding(target, "file", path, "modified", shipped, "absent", detail=detail)
+            yield Finding(target, "file", path, Kind.MODIFIED, shipped, "absent", detail=detail)
         elif conf.error:
             why = f"config file of {conf.package} could not be checked: {conf.error}"
-            yield Finding(target, "file", path, "unknown", shipped, detail=why)
+            yield Finding(target, "file", path, Kind.UNKNOWN, shipped, detail=why)
         elif conf.modified:
             now = f"md5:{conf.digest}" if conf.type == "file" else conf.type
-            yield Finding(target, "file", path, "modified", shipped, now, detail=detail)
+            yield Finding(target, "file", path, Kind.MODIFIED, shipped, now, detail=detail)
 
 
 def _unrecorded(observed: Observed) -> list[str]:
@@ -60,4 +61,4 @@ def _unrecorded(observed: Observed) -> list[str]:
 
 
 def _unknown(target: str, detail: str) -> Finding:
-    return Finding(target, "file", ANY, "unknown", "unmodified package config", detail=detail)
+    return Finding(target, "file", ANY, Kind.UNKNOWN, "unmodified package config", detail=detail)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from driftcheck.model import DeclaredState, Finding, Package, PackageSpec, Section
+from driftcheck.model.vocab import Kind
 from driftcheck.versions import satisfies
 
 Installed = Mapping[str, tuple[Package, ...]]
@@ -57,10 +58,10 @@ def _unexpected(declared: DeclaredState, installed: Installed, target: str) -> I
 def _unknown(declared: DeclaredState, reason: str, target: str) -> Iterator[Finding]:
     detail = f"packages could not be collected: {reason}"
     for spec in declared.packages.values():
-        yield Finding(target, "package", spec.name, "unknown", str(spec), None, detail=detail)
+        yield Finding(target, "package", spec.name, Kind.UNKNOWN, str(spec), None, detail=detail)
     if declared.unexpected_packages == "report":
         yield Finding(
-            target, "package", "*", "unknown", "no unexpected packages", None, detail=detail
+            target, "package", "*", Kind.UNKNOWN, "no unexpected packages", None, detail=detail
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from driftcheck.model import DeclaredState, Finding, Section, ServiceSpec, ServiceState
+from driftcheck.model.vocab import Kind
 
 # Unit-file states in which a unit starts at boot without anyone enabling it by hand.
 ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "alias", "generated"})
@@ -17,7 +18,7 @@ def compare_services(
     for spec in declared.services.values():
         if not section.ok:
             detail = f"services could not be collected: {section.reason}"
-            findings.append(Finding(target, "service", spec.name, "unknown", detail=detail))
+            findings.append(Finding(target, "service", spec.name, Kind.UNKNOWN, detail=detail))
             continue
         state = section.value.get(spec.name)
         findings += _check(spec, state, target)
@@ -26,7 +27,9 @@ def compare_services(
 
 def _check(spec: ServiceSpec, state: ServiceState | None, target: str) -> Iterator[Finding]:
     if state is None:
-        yield Finding(target, "service", spec.name, "unknown", detail="systemd did not report it")
+        yield Finding(
+            target, "service", spec.name, Kind.UNKNOWN, detail="systemd did not report it"
+        )
         return
     if state.load_state == "not-found":
         yield Finding(target, "service", spec.name, "missing", "installed", "not-found")
@@ -41,7 +44,7 @@ def _check(spec: ServiceSpec, state: ServiceState | None, target: str) -> Iterat
     if not state.unit_file_state:
         # systemd printed `UnitFileState=` (no unit file it can judge): not "disabled", unknown
         detail = "systemd reported no UnitFileState: whether it is enabled is unknown"
-        yield Finding(target, "service", spec.name, "unknown", _enabled(spec), detail=detail)
+        yield Finding(target, "service", spec.name, Kind.UNKNOWN, _enabled(spec), detail=detail)
         return
     enabled = state.unit_file_state in ENABLED_STATES
     actual = state.unit_file_state

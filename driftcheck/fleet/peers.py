@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from driftcheck.fleet.majority import Difference, Tally, differences, tally
 from driftcheck.fleet.values import PeerValues, peer_values, split_item
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, PeerNote
-from driftcheck.model.vocab import Status
+from driftcheck.model.vocab import Kind, Status, audited_status
 
 __all__ = ["PeerValues", "apply_peers", "peer_values", "with_peers"]
 
@@ -111,11 +111,9 @@ def _compared(
     found = [peer_finding(d, group.group) for d in differences(values, group)]
     found += [_unknown(category, why) for category, why in sorted(values.failed.items())]
     findings = tuple(sorted((*result.findings, *found)))
-    status, error = result.status, result.error
-    if any(f.kind == "unknown" for f in found):
+    status, error = audited_status(bool(findings)), None
+    if any(f.kind == Kind.UNKNOWN for f in found):
         status, error = Status.ERROR, f"{len(values.failed)} peer comparison(s) could not be made"
-    else:
-        status, error = (Status.SNOWFLAKE if findings else Status.COMPLIANT), None
     voters = max(group.voters.values(), default=0)
     note = PeerNote(group.group, voters)
     return replace(result, findings=findings, status=status, error=error, peers=note)
@@ -136,7 +134,7 @@ def peer_finding(difference: Difference, group: str) -> Finding:
         "host",
         category,
         item,
-        "peer",
+        Kind.PEER,
         expected,
         difference.actual,
         detail=f"differs from the majority of its peer group {group}",
@@ -145,5 +143,10 @@ def peer_finding(difference: Difference, group: str) -> Finding:
 
 def _unknown(category: str, why: str) -> Finding:
     return Finding(
-        "host", category, "*", "unknown", "as its peers", detail=f"not compared with peers: {why}"
+        "host",
+        category,
+        "*",
+        Kind.UNKNOWN,
+        "as its peers",
+        detail=f"not compared with peers: {why}",
     )

@@ -53,6 +53,12 @@ STATUS_OF_LETTER: dict[str, str] = {w.letter: s.value for s, w in WORDS.items()}
 ABSENT = "-"  # a trail's letter for a run the host was not in
 
 
+def audited_status(drift: bool) -> Status:
+    """The status of a fully audited host, the only kind that can be compliant: a snowflake
+    with any drift left. The scan, the peers and the waivers settle a host's status by it."""
+    return Status.SNOWFLAKE if drift else Status.COMPLIANT
+
+
 def words(status: str) -> StatusWords | None:
     try:
         return WORDS[Status(status)]

@@ -38,7 +38,7 @@ from driftcheck.model.document import (
     WaivedEntry,
     summarize,
 )
-from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS, Status
+from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS, audited_status
 from driftcheck.state.yamlload import YList, YMap, load_yaml
 from driftcheck.yamlsafe import excerpt
 
@@ -221,5 +221,4 @@ def _status(status: str, findings: Sequence[FindingEntry]) -> str:
     """Waivers never make an unaudited host compliant; they only settle snowflake/compliant."""
     if status in UNAUDITED:
         return status
-    drift = any(not f.get("waived") for f in findings)
-    return Status.SNOWFLAKE.value if drift else Status.COMPLIANT.value
+    return audited_status(any(not f.get("waived") for f in findings)).value
