@@ -140,6 +140,16 @@ class Changes(TypedDict):
     line: str
 
 
+class RunDiff(Changes):
+    """`driftcheck diff A B`: the changes from run A to run B, and B's id."""
+
+    run: str
+
+
+# One recorded run as `driftcheck history` lists it: its counts, and with --host its status.
+HistoryRow = dict[str, str | int | float | None]
+
+
 class ExpiredWaiver(TypedDict):
     reason: str
     expires: str

@@ -20,17 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from driftcheck.model.document import Changes, FindingEntry, HostEntry, Report
+from driftcheck.model.document import Changes, FindingEntry, HostEntry, Report, RunDiff
 from driftcheck.model.vocab import NOT_AUDITED, Status
 from driftcheck.nightly.history import History, HostState, RunState, finding_key
 
 UNAUDITED = NOT_AUDITED
-
-
-class RunDiff(Changes):
-    """`driftcheck diff A B`: the changes from run A to run B, and B's id."""
-
-    run: str
 
 
 @dataclass

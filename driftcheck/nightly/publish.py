@@ -23,8 +23,8 @@ from pathlib import Path
 
 from driftcheck.atomic import write_atomic
 from driftcheck.errors import UsageError
-from driftcheck.model.document import Report
-from driftcheck.nightly.deltas import RunDiff, annotate, diff_runs
+from driftcheck.model.document import HistoryRow, Report, RunDiff
+from driftcheck.nightly.deltas import annotate, diff_runs
 from driftcheck.nightly.history import HISTORY_FILE, History
 from driftcheck.nightly.replay import recorded_report
 from driftcheck.nightly.reportdir import ReportDir, open_report_dir, output_errors
@@ -187,7 +187,6 @@ def _reading_dir(report_dir: Path) -> Iterator[tuple[ReportDir, History]]:
 
 
 # A line of `driftcheck history` by field name: a RunSummary's fields, all scalars.
-HistoryRow = dict[str, str | int | float | None]
 
 
 def history_rows(report_dir: Path, host: str | None, limit: int) -> list[HistoryRow]:
