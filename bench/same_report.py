@@ -25,7 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_KEYS = ("id", "started", "finished", "duration", "version")  # differ from run to run
-FACT_KEYS = ("uptime_seconds", "age_days")  # move with the clock
+# move with the clock, or with the machine itself (farm hosts share its /proc: its zombies)
+FACT_KEYS = ("uptime_seconds", "age_days", "zombies")
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if before == after:
         print(f"same report: {hosts} hosts, {findings} findings, {len(json.dumps(after)):,} bytes")
         return 0
+    for name, doc in (("before", before), ("after", after)):
+        print(f"{name}: {doc['summary']}")
     old = json.dumps(before, indent=1, sort_keys=True).splitlines()
     new = json.dumps(after, indent=1, sort_keys=True).splitlines()
     sys.stdout.writelines(line + "\n" for line in list(difflib.unified_diff(old, new))[:200])
