@@ -19,4 +19,5 @@ MAX_FINDINGS = 10_000  # findings per host, every target included
 MAX_DIFF_INPUT_LINES = 10_000  # lines per side given to difflib (quadratic: ~1 s at worst)
 MAX_DIFF_BYTES = 256 << 10  # one file's diff; past it the diff is cut (the finding stays)
 MAX_DIFF_TOTAL = 2 << 20  # all diffs of one host; past it further diffs are left out
+MAX_AUTHORIZED_KEYS = 10_000  # lines of one authorized_keys file
 TRAIL_MAX = 100  # status letters kept per host in history: the longest strip shown (--trend)

@@ -41,6 +41,7 @@ from driftcheck.model.observed import (
     uncollected,
 )
 from driftcheck.model.results import (
+    Evidence,
     Fact,
     Finding,
     HostResult,
@@ -54,6 +55,7 @@ __all__ = [
     "ContainerSpec",
     "ContainerState",
     "DeclaredState",
+    "Evidence",
     "Fact",
     "FileSpec",
     "FileState",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from driftcheck.errors import ExitStatus, InputError, UsageError
-from driftcheck.model.results import Fact, Finding, HostResult, PeerNote
+from driftcheck.model.results import Evidence, Fact, Finding, HostResult, PeerNote
 from driftcheck.model.vocab import NOT_AUDITED, STATUSES
 from driftcheck.version import __version__
 
@@ -29,6 +29,28 @@ class WaivedEntry(TypedDict):
     expires: str
     by: str | None
     origin: str
+
+
+class EvidenceEntry(TypedDict):
+    source: str
+    time: str | None
+    summary: str
+    user: str | None
+    command: str | None
+
+
+class PeerSplitValue(TypedDict):
+    value: str
+    hosts: list[str]
+
+
+class PeerSplit(TypedDict):
+    """A group with no majority for an item: drift in the group, reported once."""
+
+    group: str
+    category: str
+    item: str
+    values: list[PeerSplitValue]  # most hosts first
 
 
 class FindingEntry(TypedDict):
@@ -46,6 +68,7 @@ class FindingEntry(TypedDict):
     last_seen: NotRequired[str | None]
     runs: NotRequired[int | None]  # None: read back from a history row older than the count
     waived: NotRequired[WaivedEntry | None]
+    evidence: NotRequired[list[EvidenceEntry]]  # only when the host's records explain it
     carried: NotRequired[bool]  # in `changes` only: a finding of a host not audited this run
     host: NotRequired[str]  # in `changes` only: whose finding it is
 
@@ -174,6 +197,7 @@ class Report(TypedDict):
     history: NotRequired[HistoryBlock]
     changes: NotRequired[Changes]
     waivers: NotRequired[WaiversBlock]
+    peer_splits: NotRequired[list[PeerSplit]]  # --peers: items a group has no majority for
 
 
 Renderer = Callable[[Report], str]
@@ -264,7 +288,7 @@ def peers_entry(note: PeerNote) -> PeersEntry:
 
 
 def finding_entry(finding: Finding) -> FindingEntry:
-    return {
+    entry: FindingEntry = {
         "target": finding.target,
         "category": finding.category,
         "item": finding.item,
@@ -273,6 +297,19 @@ def finding_entry(finding: Finding) -> FindingEntry:
         "actual": finding.actual,
         "diff": finding.diff,
         "detail": finding.detail,
+    }
+    if finding.evidence:
+        entry["evidence"] = [evidence_entry(e) for e in finding.evidence]
+    return entry
+
+
+def evidence_entry(evidence: Evidence) -> EvidenceEntry:
+    return {
+        "source": evidence.source,
+        "time": evidence.time,
+        "summary": evidence.summary,
+        "user": evidence.user,
+        "command": evidence.command,
     }
 
 
@@ -292,7 +329,7 @@ def exit_status(report: Report) -> ExitStatus:
     summary = report["summary"]
     if any(summary.get(status) for status in NOT_AUDITED):
         return ExitStatus.INCOMPLETE
-    if summary["snowflake"]:
+    if summary["snowflake"] or report.get("peer_splits"):
         return ExitStatus.SNOWFLAKES
     return ExitStatus.COMPLIANT
 

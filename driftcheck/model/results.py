@@ -13,6 +13,18 @@ Fact = str | int | float | bool | None
 
 
 @dataclass(frozen=True, order=True)
+class Evidence:
+    """What a host's own records say about how a finding came to be: a package manager's log
+    entry, a file's times, the logins around them. Never a verdict on its own."""
+
+    source: str  # "dpkg.log" | "apt history" | "rpm" | "stat" | "wtmp" | ...
+    time: str | None  # ISO 8601, UTC, when the record has one
+    summary: str  # "install acme-debug 1.0-1", "modified 2026-12-01T03:04:05Z"
+    user: str | None = None  # who asked for it, where the record says (apt's Requested-By)
+    command: str | None = None  # the command line, where the record has it (apt's Commandline)
+
+
+@dataclass(frozen=True, order=True)
 class Finding:
     """One difference between declared and observed. Sorted deterministically."""
 
@@ -24,6 +36,8 @@ class Finding:
     actual: str | None = None
     diff: str | None = None
     detail: str | None = None  # a human reason, e.g. why a check is unknown
+    # how it came to be, by the host's own records; not part of what the finding is
+    evidence: tuple[Evidence, ...] = field(default=(), compare=False)
 
     def key(self) -> tuple[str, str, str, str]:
         return (self.target, self.category, self.item, self.kind)

@@ -86,6 +86,10 @@ class Kind(StrEnum):
     MISSING = "missing"
     UNEXPECTED = "unexpected"
     MODIFIED = "modified"
+    EXTRA = "extra"  # a config-tree entry this host has and its peers' majority lacks
+    DIFFERS = "differs"  # a config-tree entry whose digest, type, mode or owner is not the peers'
+    CHANGED = "changed"  # a running container's filesystem changed since it started
+    SINCE_LAST_RUN = "since-last-run"  # a config-tree entry changed since the host's last run
     PEER = "peer"
     UNKNOWN = "unknown"
     TRUNCATED = "truncated"
