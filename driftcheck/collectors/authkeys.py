@@ -93,7 +93,9 @@ def _blob(word: str) -> bytes | None:
 
 def _words(text: str) -> list[str]:
     """Blank-separated words, a double-quoted run (options) never split."""
-    words, current, quoted = [], [], False
+    words: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in text:
         if char == '"':
             quoted = not quoted
