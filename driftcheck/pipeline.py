@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftcheck.fleet.peers import PeerInput, apply_peers
+from driftcheck.compare.evidence import with_evidence
+from driftcheck.fleet.peers import PeerInput, compare_peers
 from driftcheck.fleet.shard import inventory_digest, states_digest
 from driftcheck.fleet.spread import package_groups, package_spread
 from driftcheck.model.document import Report, RunInfo, ShardEntry, build_report, new_run_id
@@ -70,5 +71,8 @@ def run_scan(
     # The fleet stage: after every host's own comparison, each host against its peers.
     depths = {name: group.depth for name, group in options.inventory.groups.items()}
     peers = [PeerInput(a.result, a.peer) for a in audits]
-    results = apply_peers(peers, depths, list(options.peer_groups))
-    return build_report(run, results, package_spread(audits), groups)
+    compared = compare_peers(peers, depths, list(options.peer_groups))
+    splits = compared.splits if any(a.peer is not None for a in audits) else None
+    # Evidence last: every finding exists now, peers' included (results are in audit order).
+    results = [with_evidence(r, a.evidence) for r, a in zip(compared.results, audits, strict=True)]
+    return build_report(run, results, package_spread(audits), groups, splits)

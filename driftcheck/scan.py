@@ -19,6 +19,7 @@ from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.causes import cause_of_exception
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown
+from driftcheck.compare.evidence import HostEvidence, gather, keep_for
 from driftcheck.compare.files import bound_diffs, size_text
 from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
 from driftcheck.fleet import PeerValues, peer_values
@@ -43,6 +44,7 @@ class Audit:
     result: HostResult
     packages: Mapping[str, str] | None = None
     peer: PeerValues | None = None  # for the fleet stage, when the state asks for peers
+    evidence: HostEvidence | None = None  # the host's records, attached after the fleet stage
 
 
 def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
@@ -76,7 +78,10 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         state_files=state.sources,
     )
     peer = peer_values(host.name, state, observed) if state.peers else None
-    return Audit(result, _package_versions(observed), peer)
+    evidence = gather(observed)
+    if evidence is not None and not state.peers:  # its findings are final: keep what explains them
+        evidence = keep_for(evidence, findings)
+    return Audit(result, _package_versions(observed), peer, evidence)
 
 
 def in_time(deadline: float, stage: str, clock: Callable[[], float] = time.monotonic) -> None:

@@ -92,6 +92,7 @@ def cycle_command(workdir: Path) -> str:
         f"  'ps -a -q --no-trunc') echo {'c' * 64} ;;\n"
         f"  'container inspect '*) cat {shlex.quote(str(workdir / 'inspect.json'))} ;;\n"
         f"  'ps --filter status=running'*) echo {CYCLE_CONTAINER} ;;\n"
+        "  'diff --format json '*) echo '{}' ;;\n"  # unchanged since it started
         "  *) exit 125 ;;\n"
         "esac\n"
     )

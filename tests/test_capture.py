@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from driftcheck.backends import TransportOptions
-from driftcheck.capture import Captured, build_captured, capture, q, render_yaml
+from driftcheck.capture import (
+    AUTHORIZED_KEYS,
+    DIRECTORIES,
+    Captured,
+    build_captured,
+    capture,
+    everything,
+    q,
+    render_yaml,
+)
+from driftcheck.compare import compare
 from driftcheck.errors import LimitError
 from driftcheck.model import (
     ConfFile,
+    DirectoryListing,
     FileState,
     Host,
     HostFacts,
@@ -136,3 +148,104 @@ def test_output_cut_at_the_cap_is_never_captured() -> None:
     host = Host("me", vars={"ansible_connection": "local"})
     with pytest.raises(LimitError, match="per-host cap"):
         capture(host, TransportOptions(timeout=60, output_cap=4096), [], "exact")
+
+
+# --- config directories and root's authorized keys ------------------------------------------
+
+ALICE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHWkuNCU5n4alu+jJu9cKs29MtzL+ZaRiStLHyXvoXgS alice"
+BOB = (
+    'from="10.0.0.1" ssh-ed25519'
+    " AAAAC3NzaC1lZDI1NTE5AAAAIEGAeKfOztW3G7GC+gZHQPEOInELVa+quxFKSe9vUcJb bob"
+)
+ODD = ["e2scrub_all", ".placeholder", "new\nline", "{{ 7 * 7 }}", 'it\'s "$(x)"', "caf\\xe9"]
+
+
+def golden(authorized_keys: bytes | None = f"# root\n{ALICE}\n\n{BOB}\n".encode()) -> Observed:
+    listings = {
+        "/etc/cron.d": DirectoryListing("/etc/cron.d", "directory", tuple(sorted(ODD))),
+        "/etc/sudoers.d": DirectoryListing("/etc/sudoers.d", "directory", ()),
+        "/etc/yum.repos.d": DirectoryListing("/etc/yum.repos.d", "absent"),
+        "/etc/cron.daily": DirectoryListing("/etc/cron.daily", "symlink"),
+        "/srv/x": DirectoryListing("/srv/x", "", error="cannot list: Permission denied"),
+    }
+    keys = FileState(AUTHORIZED_KEYS, False)
+    if authorized_keys is not None:
+        keys = FileState(
+            AUTHORIZED_KEYS, True, "file", "e" * 64, "0600", "root", "root", authorized_keys
+        )
+    return replace(
+        observed(),
+        directories=Section(Outcome.COLLECTED, listings),
+        files=Section(Outcome.COLLECTED, {**files().files.value, AUTHORIZED_KEYS: keys}),
+    )
+
+
+def test_directories_and_keys_go_in() -> None:
+    captured = build_captured("web01", golden(), Observed(), "exact", ["/etc/yum.repos.d"])
+    assert captured.directories == {"/etc/cron.d": tuple(sorted(ODD)), "/etc/sudoers.d": ()}
+    assert captured.keys == {AUTHORIZED_KEYS: (ALICE, BOB)}
+    assert captured.files[AUTHORIZED_KEYS] == {"mode": "0600", "owner": "root", "group": "root"}
+    assert captured.notes == (
+        "directory /etc/yum.repos.d: absent",  # asked for with --directory
+        "directory /srv/x: cannot list: Permission denied",
+    )
+
+
+def test_captured_directories_and_keys_pass_on_the_golden_host(tmp_path: Path) -> None:
+    """What capture writes validates, and the host it came from has no drift against it."""
+    text = render_yaml(build_captured("web01", golden(), files(), "exact"), 0.0)
+    assert "modified_config: report\n" in text
+    (tmp_path / "all.yml").write_text(text)
+    state = load_declared_state(tmp_path, Host("web01"))
+    assert state.modified_config == "report"
+    assert state.directories["/etc/cron.d"].exactly == tuple(sorted(ODD))
+    assert state.files[AUTHORIZED_KEYS].keys == (ALICE, BOB)
+    assert state.files[AUTHORIZED_KEYS].sha256 is None
+    findings = compare(replace(state, packages={}, services={}), golden(), now=0)
+    assert [f for f in findings if f.category == "file" and f.kind != "unknown"] == []
+
+
+def test_a_sibling_with_a_dropped_file_and_a_key_more(tmp_path: Path) -> None:
+    (tmp_path / "all.yml").write_text(
+        render_yaml(build_captured("web01", golden(), Observed(), "exact"), 0.0)
+    )
+    state = load_declared_state(tmp_path, Host("web02"))
+    sibling = golden(f"{ALICE}\n{BOB}\n{CAROL}\n".encode())
+    cron = sibling.directories.value["/etc/cron.d"]
+    listings = {**sibling.directories.value, "/etc/cron.d": replace(cron, names=(*cron.names, "x"))}
+    sibling = replace(sibling, directories=Section(Outcome.COLLECTED, listings))
+    found = {(f.item, f.kind) for f in compare(state, sibling, now=0) if f.category == "file"}
+    assert ("/etc/cron.d/x", "unexpected") in found
+    assert (f"{AUTHORIZED_KEYS} {CAROL_NAME}", "unexpected") in found
+
+
+CAROL = (
+    "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBMx0vXX2YsF1FMSxDMDc"
+    "B0jOpCCTXPVXugFF/IRyjGj7h7tJ9lQ8cAnGJy/r7cs2vEHa9t1KAU57lojDfee7Gwo= carol"
+)
+CAROL_NAME = "ecdsa-sha2-nistp256 SHA256:n3nhJrVs8BKZuWn/5nEjtih9yW72caJRToceA673uGE carol"
+
+
+def test_unusable_or_unread_keys_are_noted_not_declared() -> None:
+    host = golden(f"{ALICE}\nssh-rsa garbage!\n".encode())
+    garbled = build_captured("h", host, Observed(), "exact")
+    assert garbled.keys == {}
+    assert AUTHORIZED_KEYS not in garbled.files
+    assert f"{AUTHORIZED_KEYS}: 1 lines sshd cannot use; declare it by hand" in garbled.notes
+    cut = golden()
+    state = replace(cut.files.value[AUTHORIZED_KEYS], content_truncated=True)
+    cut = replace(cut, files=Section(Outcome.COLLECTED, {AUTHORIZED_KEYS: state}))
+    assert build_captured("h", cut, Observed(), "exact").keys == {}
+
+
+def test_no_authorized_keys_is_declared_absent() -> None:
+    captured = build_captured("h", golden(None), Observed(), "exact")
+    assert captured.files[AUTHORIZED_KEYS] is None
+    assert captured.keys == {}
+
+
+def test_the_main_collection_asks_for_directories_and_keys() -> None:
+    state = everything(["/etc/profile.d"])
+    assert {*DIRECTORIES, "/etc/profile.d"} == set(state.directories)
+    assert state.files[AUTHORIZED_KEYS].keys == ()
+    assert state.modified_config == "report"

@@ -124,8 +124,9 @@ def test_nothing_declared_is_unchecked_in_every_format(tmp_path: Path, sshd: Ssh
     assert "NOT AUDITED" in html
 
 
-def test_peers_over_ssh_one_round_trip_identical_hosts_agree(tmp_path: Path, sshd: Sshd) -> None:
-    """Three inventory hosts that are this one machine: peers see no difference at all."""
+def test_peers_over_ssh_three_names_of_one_machine_vote_once(tmp_path: Path, sshd: Sshd) -> None:
+    """Three inventory names that reach this one machine (one address and port) are one voter:
+    no group of three machines, so each is compared with nothing, and says which names it is."""
     known = tmp_path / "known_hosts"
     known.write_text(sshd.known_hosts_line())
     line = (
@@ -138,7 +139,12 @@ def test_peers_over_ssh_one_round_trip_identical_hosts_agree(tmp_path: Path, ssh
     proc = _scan("-i", str(inv), "--known-hosts", str(known), "--peers")
     assert proc.returncode in (0, 1), proc.stderr  # 1: this machine's own modified conffiles
     hosts = json.loads(proc.stdout)["hosts"]
-    assert [h["peers"] for h in hosts] == [{"group": "web", "voters": 3, "reason": ""}] * 3
+    names = {"web0", "web1", "web2"}
+    for host in hosts:
+        note = host["peers"]
+        assert (note["group"], note["voters"]) == (None, 0)
+        assert "at least 3 audited hosts" in note["reason"]
+        assert set(note["same_as"]) == names - {host["name"]}
     assert [f for h in hosts for f in h["findings"] if f["kind"] != "modified"] == []
     assert {h["status"] for h in hosts} <= {"compliant", "snowflake"}
     refused = _scan("-i", str(inv), "--known-hosts", str(known), "--peers", "--peer-group", "db")

@@ -34,6 +34,14 @@ def capture_arguments(parser: argparse.ArgumentParser) -> None:
         help="also declare this file (sha256, mode, owner, group); globs are expanded on the "
         "host (repeatable)",
     )
+    parser.add_argument(
+        "--directory",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also declare the exact entries of this directory (besides /etc/cron.d, "
+        "/etc/sudoers.d, /etc/ssh/sshd_config.d, /etc/apt/sources.list.d, ...; repeatable)",
+    )
     transport_args(parser, 60.0, "connect, auth and both collections")
 
 
@@ -51,9 +59,19 @@ def capture(args: argparse.Namespace) -> int:
     if output is not None and output.exists() and not args.force:
         raise UsageError(f"{output}: exists (use --force to overwrite it)")
     transport = transport_options(args)
-    text = render_yaml(capture_host(host, transport, args.file, args.versions), time.time())
+    directories = [_absolute(path, "--directory") for path in args.directory]
+    captured = capture_host(host, transport, args.file, args.versions, directories)
+    text = render_yaml(captured, time.time())
     if output is None:
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
     return 0
+
+
+def _absolute(path: str, option: str) -> str:
+    """A normal absolute path (the state's own rule: no '..', no NUL)."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if not path.startswith("/") or ".." in parts or "\0" in path:
+        raise UsageError(f"{option} {path!r}: an absolute path without '..'")
+    return "/" + "/".join(parts)

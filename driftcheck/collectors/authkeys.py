@@ -13,10 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
 
 from driftcheck.collectors.sections import lines
 from driftcheck.limits import MAX_AUTHORIZED_KEYS
+from driftcheck.model.observed import AuthorizedKey
 
 KEY_TYPES = frozenset(
     {
@@ -32,20 +32,6 @@ KEY_TYPES = frozenset(
 )
 _CERT = "-cert-v01@openssh.com"
 UNUSABLE = "unusable"  # the type of a line sshd could not use
-
-
-@dataclass(frozen=True, order=True)
-class AuthorizedKey:
-    type: str  # ssh-ed25519, ... or UNUSABLE
-    fingerprint: str  # SHA256:... of the key blob; of the whole line for an unusable one
-    comment: str = ""
-    options: str = ""  # from="...",command="..." as written: they change what the key may do
-
-    def describe(self) -> str:
-        """`ssh-ed25519 SHA256:abc... alice@laptop`, as ssh-keygen -l names a key."""
-        said = f"{self.type} {self.fingerprint}"
-        said += f" {self.comment}" if self.comment else ""
-        return said + (f" (options {self.options})" if self.options else "")
 
 
 def parse_authorized_keys(raw: bytes) -> list[AuthorizedKey]:

@@ -105,6 +105,16 @@ dc_facts() {
 		dc_run facts.procstat dc_procstat
 	fi
 	dc_run facts.pid1 cat /proc/1/cmdline
+	dc_run facts.machine dc_machine
+}
+
+# Which machine this is (peers: two inventory names of one machine vote once): `PATH value`
+# for its machine-id, this boot's id and the kernel's host name, read without a process.
+dc_machine() {
+	for dc_f in /etc/machine-id /proc/sys/kernel/random/boot_id /proc/sys/kernel/hostname; do
+		printf '%s ' "$dc_f"
+		dc_cat "$dc_f" || echo
+	done
 }
 
 # --- packages -----------------------------------------------------------------------------
@@ -163,6 +173,68 @@ dc_units() {
 dc_all_units() {
 	dc_run units.files systemctl list-unit-files --type=service --no-pager --output=json
 	dc_run units.loaded systemctl list-units --all --type=service --no-pager --output=json
+}
+
+# --- config trees (peers) -----------------------------------------------------------------
+
+# dc_tree DEPTH ROOT...: every entry under the roots, never following a symlink or leaving a
+# file system: tree.stat (stat's raw mode, owner, group, size, mtime, ctime, name; a name with a
+# newline is left out and counted as one line `N`, so no name can forge an entry), tree.sum
+# (md5sum of the regular files up to 1 MiB: dpkg records md5, so a conffile's digest reads as
+# its package's; a bigger file, a binary in /usr/local/bin, is compared by size and mtime)
+# and tree.links (where each symlink points, QUOTING_STYLE=escape). Entries deeper than DEPTH
+# levels below a root are not listed: the parser sees one at DEPTH and says so.
+dc_tree() {
+	dc_depth=$1
+	shift
+	dc_begin tree.stat
+	for dc_root; do
+		[ -e "$dc_root" ] || [ -L "$dc_root" ] || continue
+		find "$dc_root" -xdev -maxdepth "$dc_depth" \( -name "*$dc_nl*" -prune -exec printf 'N\n' \; \) \
+			-o -exec stat -c '%f %U %G %s %Y %Z %n' -- {} + 2>/dev/null
+	done
+	dc_end tree.stat 0
+	dc_begin tree.sum
+	for dc_root; do
+		[ -d "$dc_root" ] || [ -f "$dc_root" ] || continue
+		find "$dc_root" -xdev -maxdepth "$dc_depth" -name "*$dc_nl*" -prune -o -type f \
+			-size -1025k -print 2>/dev/null | dc_regular_files | tr '\n' '\0' |
+			xargs -0 -r md5sum -- 2>/dev/null
+	done
+	dc_end tree.sum 0
+	dc_begin tree.links
+	for dc_root; do
+		[ -d "$dc_root" ] || continue
+		find "$dc_root" -xdev -maxdepth "$dc_depth" -name "*$dc_nl*" -prune -o -type l \
+			-exec env QUOTING_STYLE=escape stat -c '%N' -- {} + 2>/dev/null
+	done
+	dc_end tree.links 0
+}
+
+# dc_regular_files: the lines (paths) that name a regular file, not a symlink. find's -type
+# trusts the directory entry's type, and a FIFO bound over a regular file keeps a regular
+# file's entry: test's stat sees what a digest tool would open.
+dc_regular_files() {
+	while IFS= read -r dc_p; do
+		if [ -f "$dc_p" ] && [ ! -L "$dc_p" ]; then
+			printf '%s\n' "$dc_p"
+		fi
+	done
+}
+
+# dc_keys FILE...: each authorized_keys file's first 64 KiB in section tree.key.I, its path on
+# the first line (a regular file only: never a FIFO, never through a symlink).
+dc_keys() {
+	dc_k=0
+	for dc_root; do
+		if [ -f "$dc_root" ] && [ ! -L "$dc_root" ] && [ -r "$dc_root" ]; then
+			dc_begin "tree.key.$dc_k"
+			printf '%s\n' "$dc_root"
+			head -c 65536 <"$dc_root"
+			dc_end "tree.key.$dc_k" 0
+			dc_k=$((dc_k + 1))
+		fi
+	done
 }
 
 # --- package config files (peers, modified_config) ----------------------------------------
@@ -226,7 +298,7 @@ dc_sum_stat() {
 		dc_run "$dc_pre.sum" true
 		return 0
 	fi
-	dc_run "$dc_pre.stat" stat -c '%f %U %G %n' -- "$@"
+	dc_run "$dc_pre.stat" stat -c '%f %U %G %Y %Z %n' -- "$@"
 	for dc_p; do
 		shift
 		if [ -f "$dc_p" ] && [ ! -L "$dc_p" ]; then
@@ -242,9 +314,10 @@ dc_sum_stat() {
 
 # --- files --------------------------------------------------------------------------------
 
-# Only the error's last part (strerror) is printed: stat's message quotes the path.
+# Only the error's last part (strerror) is printed: stat's message quotes the path. %Y %Z (mtime,
+# ctime) are evidence only: when a file changed, never compared.
 dc_stat() {
-	if dc_out=$(stat -c '%f %u %g %s %U %G' -- "$1" 2>&1); then
+	if dc_out=$(stat -c '%f %u %g %s %U %G %Y %Z' -- "$1" 2>&1); then
 		printf 'stat %s\n' "$dc_out"
 		return 0
 	fi
@@ -286,7 +359,7 @@ dc_hb=0
 
 # dc_stat_batch PATH...: the stat line of every path (no name is printed: %n is not used).
 dc_stat_batch() {
-	if dc_stats=$(stat -c '%f %u %g %s %U %G' -- "$@" 2>/dev/null); then
+	if dc_stats=$(stat -c '%f %u %g %s %U %G %Y %Z' -- "$@" 2>/dev/null); then
 		dc_stats=$dc_stats$dc_nl
 		dc_sb=1
 	fi
@@ -371,6 +444,97 @@ dc_file_digest() {
 		printf 'content %s\n' "$4"
 		head -c "$(($4 + 1))" <"$2" | base64
 	fi
+}
+
+# --- declared directories -----------------------------------------------------------------
+
+# dc_dir INDEX PATH: section dir.INDEX, the entry names of one declared directory, without a
+# process. The first line says what PATH is: `dir`, `absent`, `notdir TYPE` (a symlink is never
+# followed) or `err WHY`; after `dir`, every entry name, each followed by a NUL byte: a name
+# holds neither NUL nor `/`, so no name (a newline in it, a marker) can forge another. The
+# shell's globs list them, hidden ones too; a pattern that matched nothing stays as written and
+# names nothing that exists, so it is left out.
+dc_dir() {
+	dc_begin "dir.$1"
+	dc_d=$2
+	if [ -L "$dc_d" ]; then
+		echo 'notdir symlink'
+	elif [ -d "$dc_d" ] && { [ ! -r "$dc_d" ] || [ ! -x "$dc_d" ]; }; then
+		echo 'err Permission denied'
+	elif [ -d "$dc_d" ]; then
+		echo dir
+		for dc_e in "$dc_d"/* "$dc_d"/.[!.]* "$dc_d"/..?*; do
+			if [ -e "$dc_e" ] || [ -L "$dc_e" ]; then
+				printf '%s\0' "${dc_e##*/}"
+			fi
+		done
+	elif [ -f "$dc_d" ]; then
+		echo 'notdir file'
+	elif [ -p "$dc_d" ]; then
+		echo 'notdir fifo'
+	elif [ -S "$dc_d" ]; then
+		echo 'notdir socket'
+	elif [ -c "$dc_d" ] || [ -b "$dc_d" ]; then
+		echo 'notdir device'
+	elif [ -e "$dc_d" ]; then
+		echo 'notdir other'
+	elif dc_absent "$dc_d"; then
+		echo absent
+	else
+		echo 'err cannot stat: its parent is not a searchable directory'
+	fi
+	dc_end "dir.$1" 0
+}
+
+# --- records, for evidence (how a finding came to be) ------------------------------------------
+
+# dc_records LOGBYTES WTMPBYTES: the host's time zone, bounded tails of dpkg.log (the lines of
+# package actions only) and of apt's history.log, rpm's install times, and the last WTMPBYTES of
+# wtmp in base64 (binary utmp records; records.py parses them, never `last`). Regular files only:
+# a FIFO planted at a log's path would block the read for ever.
+dc_records() {
+	dc_run records.tz dc_zone
+	dc_log records.dpkg /var/log/dpkg.log dc_dpkg_log "$1"
+	dc_log records.apt /var/log/apt/history.log dc_tail "$1"
+	if dc_real_rpm; then
+		dc_run records.rpm rpm -qa --queryformat '%{INSTALLTIME} %{NAME} %{VERSION}-%{RELEASE}\n'
+	else
+		dc_skip records.rpm 'no rpm'
+	fi
+	if dc_has base64; then
+		dc_log records.wtmp /var/log/wtmp dc_wtmp "$2"
+	else
+		dc_skip records.wtmp 'no base64'
+	fi
+}
+
+dc_zone() {
+	printf 'zone %s\n' "$(readlink /etc/localtime 2>/dev/null)"
+	date +%z
+}
+
+# dc_log NAME FILE CMD ARG: CMD ARG FILE as section NAME when FILE is a readable regular file.
+dc_log() {
+	if [ ! -f "$2" ]; then
+		dc_skip "$1" "no $2"
+	elif [ ! -r "$2" ]; then
+		dc_skip "$1" "$2 is not readable"
+	else
+		dc_run "$1" "$3" "$4" "$2"
+	fi
+}
+
+dc_dpkg_log() {
+	tail -c "$1" "$2" | grep -E '^[0-9-]+ [0-9:]+ (install|upgrade|remove|purge|configure) '
+	return 0
+}
+
+dc_tail() {
+	tail -c "$1" "$2"
+}
+
+dc_wtmp() {
+	tail -c "$1" "$2" | base64
 }
 
 dc_done() {
@@ -467,4 +631,109 @@ dc_inner() {
 	dc_s=$3
 	shift 3
 	printf '%s' "$dc_s" | dc_run "inner.$dc_i" "$dc_eng" exec -i "$dc_n" "$@"
+}
+
+# --- what changed in running containers ---------------------------------------------------
+# dc_changed ENGINE FORMAT MAX ALL RULE...: section changed.ENGINE. For each container discovery
+# saw running, and that the rules (or ALL=1) say to check: `container NAME`, then the changed
+# paths that count, one per line (`A PATH` added, `C PATH` changed, `D PATH` deleted; FORMAT json:
+# PATH is podman's JSON string, escapes and all), at most MAX, then `= ADDED CHANGED DELETED RC`:
+# every path that counts, listed or not, and the exit status of `ENGINE diff`. The diff is read
+# as it comes (awk): a container that changed a million paths costs MAX lines, not a million.
+# RULEs: `+NAME` check NAME, `-NAME` never; `NAME=PATH` or `*=PATH` (every container): a path
+# the container may write, written as the engine writes paths (FORMAT json: JSON-escaped). A
+# path counts unless it is a writable path or below one, or (added or changed) a directory on
+# the way to one. podman reports `C /etc` for every container (`A /etc` where the image has
+# none): it makes the mount points for hosts, hostname and resolv.conf there. That line alone
+# does not count.
+# shellcheck disable=SC2016 # $0 and the rest are awk's, not the shell's
+dc_changed_awk='
+function see(k, q, p, i, x) {
+	if (k == "" || (fmt == "json" && k != "D" && q == "/etc")) return
+	for (i = 1; i <= nw; i++) {
+		x = w[i]
+		if (q == x || substr(q, 1, length(x) + 1) == x "/") return
+		if (k != "D" && (q == "/" || substr(x, 1, length(q) + 1) == q "/")) return
+	}
+	c[k]++
+	if (shown < max) {
+		shown++
+		print k " " substr(p, 1, 32768)
+	}
+}
+BEGIN {
+	name = ARGV[1]
+	fmt = ARGV[2]
+	max = ARGV[3] + 0
+	for (i = 4; i < ARGC; i++) {
+		e = index(ARGV[i], "=")
+		r = substr(ARGV[i], 1, e - 1)
+		if (e > 1 && (r == name || r == "*")) w[++nw] = substr(ARGV[i], e + 1)
+	}
+	ARGC = 1
+	rc = 1
+}
+/^rc=[0-9]+$/ { rc = substr($0, 4) + 0; next }
+fmt == "json" {
+	if ($0 ~ /^[ \t]*"added":/) k = "A"
+	else if ($0 ~ /^[ \t]*"changed":/) k = "C"
+	else if ($0 ~ /^[ \t]*"deleted":/) k = "D"
+	else if ($0 ~ /^[ \t]*"\//) {
+		p = $0
+		sub(/^[ \t]+/, "", p)
+		sub(/,$/, "", p)
+		see(k, substr(p, 2, length(p) - 2), p)
+	}
+	next
+}
+/^[ACD] \// { see(substr($0, 1, 1), substr($0, 3), substr($0, 3)) }
+END { printf "= %d %d %d %d\n", c["A"], c["C"], c["D"], rc }
+'
+
+# dc_changed_want NAME ALL RULE...: whether NAME's changes are looked at.
+dc_changed_want() {
+	dc_cw=$1
+	dc_ca=$2
+	shift 2
+	for dc_cr; do
+		case $dc_cr in
+		"-$dc_cw") return 1 ;;
+		"+$dc_cw") return 0 ;;
+		esac
+	done
+	[ "$dc_ca" = 1 ]
+}
+
+dc_changed_each() {
+	dc_ce=$1
+	dc_cf=$2
+	dc_cx=$3
+	dc_ca=$4
+	shift 4
+	set -f
+	for dc_cn in $dc_cu; do
+		case $dc_cn in
+		[!A-Za-z0-9]* | *[!A-Za-z0-9_.-]*) continue ;;
+		esac
+		dc_changed_want "$dc_cn" "$dc_ca" "$@" || continue
+		printf 'container %s\n' "$dc_cn"
+		{
+			if [ "$dc_cf" = json ]; then
+				"$dc_ce" diff --format json "$dc_cn" </dev/null
+			else
+				"$dc_ce" diff "$dc_cn" </dev/null
+			fi
+			printf '\nrc=%s\n' "$?"
+		} | awk "$dc_changed_awk" "$dc_cn" "$dc_cf" "$dc_cx" "$@"
+	done
+	set +f
+	return 0
+}
+
+dc_changed() {
+	case $1 in
+	podman) dc_cu=$dc_up_podman ;;
+	*) dc_cu=$dc_up_docker ;;
+	esac
+	dc_run "changed.$1" dc_changed_each "$@"
 }

@@ -1,6 +1,6 @@
-"""Host facts from the facts.* sections: os-release, kernel, uptime, clock, provisioning time
-and PID 1's command line (the zombie count: procs.py). A fact that cannot be read is left
-unknown (None or "")."""
+"""Host facts from the facts.* sections: os-release, kernel, uptime, clock, provisioning time,
+PID 1's command line (the zombie count: procs.py) and which machine it is. A fact that cannot
+be read is left unknown (None or "")."""
 
 from __future__ import annotations
 
@@ -91,7 +91,27 @@ def host_facts(raws: Mapping[str, bytes], zombies: int | None) -> HostFacts:
         now=parse_first_number(raws["clock"]),
         zombies=zombies,
         pid1=parse_cmdline(raws["pid1"]),
+        **parse_machine(raws.get("machine", b"")),
     )
+
+
+_MACHINE = {
+    "/etc/machine-id": "machine_id",
+    "/proc/sys/kernel/random/boot_id": "boot_id",
+    "/proc/sys/kernel/hostname": "hostname",
+}
+
+
+def parse_machine(raw: bytes) -> dict[str, str]:
+    """dc_machine's `PATH value` lines: machine_id, boot_id, hostname; the first line of each
+    path counts, an empty value is unknown."""
+    found: dict[str, str] = {}
+    for line in text(raw[:4096]).splitlines()[: 2 * len(_MACHINE)]:
+        path, _, value = line.partition(" ")
+        key = _MACHINE.get(path)
+        if key is not None and key not in found:
+            found[key] = value.strip()[:256]
+    return {key: found.get(key, "") for key in _MACHINE.values()}
 
 
 def _words(values: Mapping[str, str], *keys: str) -> Sequence[str]:

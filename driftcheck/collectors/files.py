@@ -1,6 +1,6 @@
 """One declared file from its section (dc_file in collect.sh): `stat MODEHEX UID GID SIZE USER
-GROUP` or `staterr STRERROR`, then `sha256 HEX` or `readerr WHY`, then `content CAP` and the first
-CAP+1 bytes in base64."""
+GROUP MTIME CTIME` (the times are evidence only) or `staterr STRERROR`, then `sha256 HEX` or
+`readerr WHY`, then `content CAP` and the first CAP+1 bytes in base64."""
 
 from __future__ import annotations
 
@@ -45,17 +45,30 @@ def _stat_line(line: str, path: str) -> FileState:
             path, exists=False, error=f"cannot stat: {rest.strip() or 'unknown error'}"
         )
     fields = rest.split(" ")
-    if key != "stat" or len(fields) != 6:
+    if key != "stat" or len(fields) not in (6, 8):
         raise ParseError(f"not a stat line: {line[:80]!r}")
     try:
         mode, uid, gid = int(fields[0], 16), int(fields[1]), int(fields[2])
     except ValueError:
         raise ParseError(f"not a stat line: {line[:80]!r}") from None
+    mtime, ctime = (epoch(fields[6]), epoch(fields[7])) if len(fields) == 8 else (None, None)
     owner = fields[4] if fields[4] != "UNKNOWN" else str(uid)
     group = fields[5] if fields[5] != "UNKNOWN" else str(gid)
     return FileState(
-        path, True, file_type(mode), mode=f"{st.S_IMODE(mode):04o}", owner=owner, group=group
+        path,
+        True,
+        file_type(mode),
+        mode=f"{st.S_IMODE(mode):04o}",
+        owner=owner,
+        group=group,
+        mtime=mtime,
+        ctime=ctime,
     )
+
+
+def epoch(word: str) -> int | None:
+    """A time stat printed (%Y, %Z: whole seconds); None for anything else."""
+    return int(word) if word.isdigit() and len(word) <= 12 else None
 
 
 _TYPES = {

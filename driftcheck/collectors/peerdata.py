@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from driftcheck.collectors.files import file_type
+from driftcheck.collectors.files import epoch, file_type
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.model import ConfFile, DeclaredState, Outcome, Section, ServiceState
 
@@ -20,7 +20,8 @@ UNIT_FILES = "units.files"  # systemctl list-unit-files --type=service --output=
 UNITS_LOADED = "units.loaded"  # systemctl list-units --all --type=service --output=json
 CONFFILES_DPKG = "conffiles.dpkg"  # dpkg-query -W -f '${Package}\n${Conffiles}\n'
 CONFFILES_RPM = "conffiles.rpm"  # rpm -qa --queryformat '[FLAGS ALGO DIGEST NAME PATH]' | grep
-# after a manager's section: its digest tool (regular files only) and `stat -c '%f %U %G %n'`
+# after a manager's section: its digest tool (regular files only) and
+# `stat -c '%f %U %G %Y %Z %n'`
 SUM, STAT = (".sum", ".stat")
 SECTIONS = (
     UNIT_FILES,
@@ -170,24 +171,34 @@ def _unescape(path: str) -> str:
     return path.replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\")
 
 
-def parse_conffile_stat(raw: bytes) -> dict[str, tuple[str, str, str, str]]:
-    """path -> (mode as four octal digits, owner, group, type) from `stat -c '%f %U %G %n'`
-    (%f: the raw mode in hex, type bits included)."""
+ConfStat = tuple[str, str, str, str, int | None, int | None]
+
+
+def parse_conffile_stat(raw: bytes) -> dict[str, ConfStat]:
+    """path -> (mode as four octal digits, owner, group, type, mtime, ctime) from `stat -c
+    '%f %U %G %Y %Z %n'` (%f: the raw mode in hex, type bits included; the times are evidence
+    only). Lines without the times (`%f %U %G %n`: a path starts with "/") have None for them."""
     found = {}
     for line in text(raw).splitlines():
-        parts = line.split(" ", 3)
-        if len(parts) != 4 or not parts[0] or not set(parts[0]) <= _HEX:
+        parts = line.split(" ", 5)
+        if len(parts) < 4 or not parts[0] or not set(parts[0]) <= _HEX:
             continue
-        raw_mode, owner, group, path = parts
+        times: tuple[int | None, int | None] = (None, None)
+        if len(parts) == 6 and parts[3].isdigit() and parts[4].isdigit():
+            times = (epoch(parts[3]), epoch(parts[4]))
+            path = parts[5]
+        else:
+            path = " ".join(parts[3:])
+        raw_mode, owner, group = parts[:3]
         mode = int(raw_mode, 16)
-        found[path] = (f"{st.S_IMODE(mode):04o}", owner, group, file_type(mode))
+        found[path] = (f"{st.S_IMODE(mode):04o}", owner, group, file_type(mode), *times)
     return found
 
 
 def conffiles(
     recorded: Mapping[str, Recorded],
     sums: Mapping[str, str],
-    stats: Mapping[str, tuple[str, str, str, str]],
+    stats: Mapping[str, ConfStat],
     algorithm: str,
 ) -> dict[str, ConfFile]:
     """Every config file the package manager knows, with what it is now (`sums` made with
@@ -201,13 +212,21 @@ def conffiles(
         if stat is None:
             files[path] = replace(record, error="missing")
             continue
-        mode, owner, group, kind = stat
+        mode, owner, group, kind, mtime, ctime = stat
         now = sums.get(path) if recorded_with == algorithm and kind == "file" else None
         error = "" if now is not None or kind != "file" else "not readable"
         if recorded_with != algorithm:
             error = f"recorded as {recorded_with}, which is not checked"
         files[path] = replace(
-            record, digest=now, mode=mode, owner=owner, group=group, type=kind, error=error
+            record,
+            digest=now,
+            mode=mode,
+            owner=owner,
+            group=group,
+            type=kind,
+            error=error,
+            mtime=mtime,
+            ctime=ctime,
         )
     return files
 

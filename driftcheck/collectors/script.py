@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 
+from driftcheck.collectors.changes import changed_calls, changes_section, wants_changes
 from driftcheck.collectors.containers import ENGINES, containers_section, inner_nonce
+from driftcheck.collectors.directories import directories_section, directory_calls
 from driftcheck.collectors.facts import host_facts
 from driftcheck.collectors.files import parse_file
 from driftcheck.collectors.packages import installed, parse_apk, parse_dpkg, parse_rpm
@@ -32,6 +34,8 @@ from driftcheck.collectors.peerdata import (
     wants_units,
 )
 from driftcheck.collectors.procs import Proc, by_pid, parse_proc_lines, parse_procstat, zombies
+from driftcheck.collectors.records import SECTIONS as RECORDS
+from driftcheck.collectors.records import records_calls, records_section
 from driftcheck.collectors.sections import (
     UNSUPPORTED,
     ParseError,
@@ -40,9 +44,11 @@ from driftcheck.collectors.sections import (
     text,
 )
 from driftcheck.collectors.services import parse_systemctl_show, split_blocks
+from driftcheck.collectors.tree import tree_calls, trees_section, wants_trees
 from driftcheck.model import (
     CommandResult,
     ConfFile,
+    ContainerChanges,
     ContainerSpec,
     ContainerState,
     DeclaredState,
@@ -85,16 +91,26 @@ def _comment(line: str) -> bool:
 
 
 def build_script(
-    state: DeclaredState, nonce: str, *, content_cap: int = 1 << 20, time_limit: float = 0
+    state: DeclaredState,
+    nonce: str,
+    *,
+    content_cap: int = 1 << 20,
+    time_limit: float = 0,
+    records: bool = True,
 ) -> str:
     """One POSIX sh script for `sh -s`. `nonce`: 8-64 letters or digits, fresh for each run.
-    `time_limit`: seconds the collection inside each container may take (0: no limit)."""
+    `time_limit`: seconds the collection inside each container may take (0: no limit).
+    `records`: the host's package logs and logins, for evidence, when the state can use them
+    (not inside containers: evidence is the host's)."""
     if not _NONCE.fullmatch(nonce):
         raise ValueError("the nonce must be 8 to 64 letters or digits")
     calls = ["dc_facts", *_service_calls(state), "dc_packages"]
     calls += ["dc_conffiles", "dc_conffiles_rpm"] if wants_conffiles(state) else []
+    calls += tree_calls(state)
     calls += _file_calls(state, max(0, int(content_cap)))
+    calls += directory_calls(state)
     calls += _container_calls(state, nonce, max(0, int(content_cap)), time_limit)
+    calls += records_calls(state) if records else []
     calls += ["dc_done", "exit 0"]
     return f"dc_m={quote('::driftcheck:' + nonce)}\n{prelude()}\n" + "\n".join(calls) + "\n"
 
@@ -136,16 +152,18 @@ def _container_calls(state: DeclaredState, nonce: str, cap: int, limit: float) -
     if not audits_containers(state):
         return []
     argv = join(bounded_sh(limit) if limit > 0 else ["/bin/sh", "-s"])
-    return ["dc_containers"] + [
+    return ["dc_containers", *changed_calls(state)] + [
         f"dc_inner {i} {quote(spec.name)} "
-        + quote(build_script(inner, inner_nonce(nonce, i), content_cap=cap))
+        + quote(build_script(inner, inner_nonce(nonce, i), content_cap=cap, records=False))
         + f" {argv}"
         for i, (spec, inner) in enumerate(inner_states(state))
     ]
 
 
 def audits_containers(state: DeclaredState) -> bool:
-    return bool(state.containers) or state.unexpected_containers == "report"
+    """Discovery runs for declared containers, for unexpected ones, and (with peers) for what
+    changed in running containers."""
+    return bool(state.containers) or wants_changes(state)
 
 
 def inner_states(state: DeclaredState) -> list[tuple[ContainerSpec, DeclaredState]]:
@@ -177,11 +195,19 @@ def _what(spec: FileSpec) -> int:
 
 
 def _wants_content(spec: FileSpec) -> bool:
-    return spec.content is not None and not spec.sensitive and not spec.absent
+    if spec.absent:
+        return False
+    # keys and lines are compared on the client: their file's content must come back (a
+    # sensitive one too; only key fingerprints, or that lines differ, reach a report)
+    return (spec.content is not None and not spec.sensitive) or _keyset(spec)
 
 
 def _needs_digest(spec: FileSpec) -> bool:
-    return spec.sha256 is not None or spec.content is not None
+    return spec.sha256 is not None or spec.content is not None or _keyset(spec)
+
+
+def _keyset(spec: FileSpec) -> bool:
+    return spec.keys is not None or spec.lines is not None
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -223,9 +249,23 @@ def parse_output(result: CommandResult, state: DeclaredState, nonce: str) -> Obs
             units=_all_units(out) if wants_units(state) else observed.units,
             conffiles=_conffiles(out) if wants_conffiles(state) else observed.conffiles,
         )
+    if wants_trees(state):
+        trees = trees_section(out.sections, out.missing, state) if not out.broken else None
+        observed = replace(observed, trees=trees or uncollected(Outcome.FAILED, out.broken))
+    if state.directories:
+        observed = replace(observed, directories=directories_section(out.get, out.missing, state))
+    if RECORDS[0] in out.sections:  # evidence: only the host's own script collects it
+        observed = replace(observed, records=records_section({n: out.get(n) for n in RECORDS}))
     if not audits_containers(state):
         return observed
+    observed = replace(observed, changed=_changed(out)) if wants_changes(state) else observed
     return replace(observed, containers=_containers(out, procs), inner=_inner(out, state, nonce))
+
+
+def _changed(out: _Output) -> Section[Mapping[str, ContainerChanges]]:
+    raws = {engine: out.get(f"changed.{engine}") for engine in ENGINES}
+    missing = next((out.missing(f"changed.{e}") for e in ENGINES if raws[e] is None), "")
+    return changes_section(raws, missing)
 
 
 def _proc_table(out: _Output) -> Sequence[Proc] | None:
@@ -392,6 +432,8 @@ def _facts(out: _Output, procs: Sequence[Proc] | None) -> Section[HostFacts]:
         if raw is None:
             return _failed(out.missing(f"facts.{name}"))
         raws[name] = raw.body if raw.rc == 0 else b""
+    machine = out.get("facts.machine")  # optional: outputs captured before it was collected
+    raws["machine"] = machine.body if machine is not None and machine.rc == 0 else b""
     if procs is None:
         return _failed(out.missing("facts.procs"))
     return Section(Outcome.COLLECTED, host_facts(raws, zombies(procs)))

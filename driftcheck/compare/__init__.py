@@ -5,9 +5,12 @@ A check that could not be made is a finding of kind `unknown`, never a pass and 
 
 from __future__ import annotations
 
+from driftcheck.compare.changed import compare_changed
 from driftcheck.compare.containers import compare_containers
+from driftcheck.compare.directories import compare_directories
 from driftcheck.compare.files import compare_files
 from driftcheck.compare.host import compare_host
+from driftcheck.compare.keysets import compare_keysets
 from driftcheck.compare.modified import compare_modified
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
@@ -24,10 +27,13 @@ def compare(
     findings = [
         *compare_packages(declared, observed.packages, target),
         *compare_files(declared, observed.files, target),
+        *compare_keysets(declared, observed.files, target),
+        *compare_directories(declared, observed.directories, target),
         *compare_services(declared, observed.services, target),
         *compare_host(declared.host, observed.facts, target, now),
         *compare_modified(declared, observed, target),
         *compare_containers(declared, observed, lambda d, o, t: compare(d, o, now=now, target=t)),
+        *compare_changed(declared, observed),
     ]
     if observed.truncated:
         findings.append(

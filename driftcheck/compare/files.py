@@ -41,6 +41,7 @@ def _check(spec: FileSpec, state: FileState, target: str) -> Iterator[Finding]:
         yield Finding(target, "file", spec.path, "missing", "present", "absent")
         return
     wants_content = spec.sha256 is not None or spec.content is not None
+    wants_content |= spec.keys is not None or spec.lines is not None  # compare/keysets.py
     if wants_content and state.type != "file":
         yield Finding(target, "file", spec.path, "type", "file", state.type)
         return

@@ -2,7 +2,8 @@
 
 A value is a group's majority for an item when more than half of the group's audited hosts
 (those that take part in the item's category) hold it; "absent" counts as a value. With no
-majority there is no finding.
+majority there is no finding on a host: the group itself is split (`splits`), unless every host
+holds a value of its own (host keys, /etc/hostname: per host by nature).
 
 Cost: one pass over every host's values counts (item, value) pairs per group (Counter.update
 runs in C); one pass over the distinct pairs finds each item's majority; then one pass per host
@@ -13,13 +14,22 @@ is the hosts' own values plus one count per distinct (item, value) per group.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from driftcheck.fleet.values import ABSENT, PEER_CATEGORIES, Item, PeerValues, split_item
+from driftcheck.fleet.values import (
+    ABSENT,
+    PEER_CATEGORIES,
+    Item,
+    PeerValues,
+    per_host_by_nature,
+    split_item,
+    unit_in_use,
+)
 
-# Where only what the majority has is compared: a unit or config file only some hosts have
-# comes with a package, and the package's own finding says so once.
+# Where only what the majority has is compared: a config file only some hosts have comes with a
+# package, and the package's own finding says so once. A unit too, unless it is enabled or
+# running (`extra_counts`): a service started by hand is drift of its own.
 ONLY_WHAT_THE_MAJORITY_HAS = frozenset({"service", "file"})
 # Where the host's own absence is left to the package finding as well (its conffiles).
 NOT_WHEN_THE_HOST_LACKS_IT = frozenset({"file"})
@@ -42,6 +52,7 @@ class Tally:
     present: Mapping[Item, Majority]
     absent: Mapping[Item, Majority]
     expected: Mapping[Item, str]  # item -> the majority's value, for every present majority
+    undecided: frozenset[Item] = frozenset()  # items no value (absent included) is a majority of
 
 
 @dataclass(frozen=True)
@@ -75,14 +86,17 @@ def _majorities(group: str, voters: Mapping[str, int], pairs: Counter[tuple[Item
             best[item] = (value, count)
     present: dict[Item, Majority] = {}
     absent: dict[Item, Majority] = {}
+    undecided: list[Item] = []
     for item, (value, count) in best.items():
         n = voters.get(split_item(item)[0], 0)
         if 2 * count > n:
             present[item] = Majority(value, count, n)
         elif 2 * (n - holders[item]) > n:
             absent[item] = Majority(ABSENT, n - holders[item], n)
+        else:
+            undecided.append(item)
     expected = {item: majority.value for item, majority in present.items()}
-    return Tally(group, voters, present, absent, expected)
+    return Tally(group, voters, present, absent, expected, frozenset(undecided))
 
 
 def differences(host: PeerValues, group: Tally) -> Iterator[Difference]:
@@ -92,13 +106,12 @@ def differences(host: PeerValues, group: Tally) -> Iterator[Difference]:
     expected, values = group.expected.get, host.values
     for item in [key for key, value in values.items() if expected(key) != value]:
         actual = values[item]
-        category = split_item(item)[0]
         if not _compared(host, item):
             continue
         majority = group.present.get(item)
         if majority is None:
             extra = group.absent.get(item)
-            if extra is not None and category not in ONLY_WHAT_THE_MAJORITY_HAS:
+            if extra is not None and extra_counts(item, actual):
                 yield Difference(item, extra, actual)
         else:
             yield Difference(item, majority, actual)
@@ -110,3 +123,65 @@ def differences(host: PeerValues, group: Tally) -> Iterator[Difference]:
 def _compared(host: PeerValues, item: Item) -> bool:
     category = split_item(item)[0]
     return item not in host.declared and category not in host.judged and host.takes_part(category)
+
+
+def extra_counts(item: Item, value: str) -> bool:
+    """Whether holding an item most of the group lacks is drift: a package, an OS; a unit
+    enabled or running (not a template's instance: per host by nature); never a config file
+    (its package's finding says it)."""
+    category, name = split_item(item)
+    if category == "service":
+        return unit_in_use(value) and not per_host_by_nature(category, name)
+    return category not in ONLY_WHAT_THE_MAJORITY_HAS
+
+
+@dataclass(frozen=True)
+class Split:
+    """An item the group has no majority for, and the hosts holding each value (most hosts
+    first, then by value, "absent" last; hosts sorted)."""
+
+    item: Item
+    values: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def splits(group: Tally, members: Iterable[PeerValues]) -> list[Split]:
+    """The group's items with no majority that are drift in the group: at least two hosts
+    share a value, and at least one host is compared on it (not declared there). An item every
+    host holds a value of its own for is per host by nature, no split. One pass over the
+    members for the undecided items only (usually none)."""
+    if not group.undecided:
+        return []
+    held: dict[Item, dict[str, list[str]]] = {item: {} for item in group.undecided}
+    compared: set[Item] = set()
+    for member in members:
+        for item, values in held.items():
+            if not member.takes_part(split_item(item)[0]):
+                continue
+            values.setdefault(member.values.get(item, ABSENT), []).append(member.host)
+            if item not in compared and _compared(member, item):
+                compared.add(item)
+    found = [
+        Split(item, _ordered(held[item])) for item in sorted(compared) if is_split(item, held[item])
+    ]
+    return found
+
+
+def is_split(item: Item, held: Mapping[str, Sequence[str]]) -> bool:
+    """Two values or more, one of them held by two hosts or more. "absent" is a value like any
+    other for packages and the OS; for a config file, never (its package says it); for a unit,
+    when a host has it enabled or running and it is no template's instance."""
+    category, name = split_item(item)
+    present = [value for value in held if value != ABSENT]
+    if category == "file":
+        absent_counts = False
+    elif category == "service":
+        absent_counts = not per_host_by_nature(category, name) and any(map(unit_in_use, present))
+    else:
+        absent_counts = True
+    counts = [len(hosts) for value, hosts in held.items() if value != ABSENT or absent_counts]
+    return len(counts) >= 2 and max(counts) >= 2
+
+
+def _ordered(held: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    rows = sorted(held.items(), key=lambda row: (-len(row[1]), row[0] == ABSENT, row[0]))
+    return tuple((value, tuple(sorted(hosts))) for value, hosts in rows)

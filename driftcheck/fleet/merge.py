@@ -204,6 +204,8 @@ def _assemble(
     waivers = [part.report["waivers"] for part in parts if part.report.get("waivers")]
     if waivers:  # applied by the scans: keep what they say, counted over the fleet
         report["waivers"] = _merge_waivers(waivers, report["summary"]["waived"])
+    if any("peer_splits" in part.report for part in parts):  # each part's peers, not recomputed
+        report["peer_splits"] = [s for part in parts for s in part.report.get("peer_splits", [])]
     # The first part's other keys as they are (history, and those of a newer driftcheck this one
     # does not know), after the merge's own: hence a plain dict, typed back as the Report it is.
     extra = {k: v for k, v in parts[0].report.items() if k not in report and k not in _PUBLISHED}

@@ -7,7 +7,8 @@ A host with no such group is compared with nothing, and its PeerNote says so.
 
 Hosts that were not audited (unreachable, error) and hosts without peer data (`peers: false`)
 do not vote. What a host's declared state names is checked against the declaration only.
-Majority: see majority.py.
+Inventory names that reach one machine (`same_machines`) vote once, and their PeerNotes name
+each other. Majority, and the items a group has none for (its splits): see majority.py.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from driftcheck.fleet.majority import Difference, Tally, differences, tally
-from driftcheck.fleet.values import PeerValues, peer_values, split_item
+from driftcheck.fleet.majority import Difference, Split, Tally, differences, splits, tally
+from driftcheck.fleet.values import ABSENT, SHOWN_AS, PeerValues, peer_values, split_item
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, PeerNote
+from driftcheck.model.document import PeerSplit
 from driftcheck.model.vocab import Kind, Status, audited_status
 
-__all__ = ["PeerValues", "apply_peers", "peer_values", "with_peers"]
+__all__ = ["PeerValues", "apply_peers", "compare_peers", "peer_values", "with_peers"]
 
 MIN_PEERS = 3
 FALLBACK = ("ungrouped", "all")
@@ -43,18 +45,35 @@ class PeerInput:
     values: PeerValues | None
 
 
+@dataclass(frozen=True)
+class PeerOutcome:
+    """Every result, with its peer findings, and the groups' splits (by group, then item)."""
+
+    results: list[HostResult]
+    splits: list[PeerSplit]
+
+
 def apply_peers(
     audits: Sequence[PeerInput],
     depths: Mapping[str, int],
     named: Sequence[str] = (),
 ) -> list[HostResult]:
     """Every result, with peer findings and a PeerNote where peer values were collected."""
+    return compare_peers(audits, depths, named).results
+
+
+def compare_peers(
+    audits: Sequence[PeerInput],
+    depths: Mapping[str, int],
+    named: Sequence[str] = (),
+) -> PeerOutcome:
     voters = {
         a.result.host.name: (a.result.host, a.values)
         for a in audits
         if a.values is not None and a.result.status in _VOTING
     }
-    members = _members(voters.values())
+    same = same_machines([(n, endpoint(h), v.machine) for n, (h, v) in voters.items()])
+    members = _members(voters.values(), same)
     chosen = {
         name: choose_group(host, members, depths, named) for name, (host, _) in voters.items()
     }
@@ -65,17 +84,67 @@ def apply_peers(
         if name in voters:
             group = chosen[name]
             tally_ = tallies.get(group or "")
-            results.append(_compared(audit.result, voters[name][1], tally_, _alone(named)))
+            others = tuple(n for n in same.get(name, ()) if n != name)
+            result = _compared(audit.result, voters[name][1], tally_, _alone(named), others)
+            results.append(result)
         else:
             results.append(_not_compared(audit))
-    return results
+    found = [
+        split_entry(group, split)
+        for group in sorted(tallies)
+        for split in splits(tallies[group], members[group])
+    ]
+    return PeerOutcome(results, found)
 
 
-def _members(voters: Iterable[tuple[Host, PeerValues]]) -> dict[str, list[PeerValues]]:
+def endpoint(host: Host) -> str:
+    """Where an SSH host is reached as the inventory says it (address and port), or "" for
+    other connections (a container's name or `local` says nothing about the machine)."""
+    if host.connection not in ("ssh", "paramiko", "smart"):
+        return ""
+    port = host.vars.get("ansible_port", host.vars.get("ansible_ssh_port"))
+    return f"{host.address}:{port if port is not None else 22}"
+
+
+def same_machines(hosts: Sequence[tuple[str, str, str]]) -> dict[str, tuple[str, ...]]:
+    """(name, endpoint, machine) in inventory order -> for each name of a machine reached under
+    several names, all its names in that order (the first one votes). Two names are one
+    machine when they share an endpoint or a machine key (values.machine_key); "" is unknown."""
+    order = {name: i for i, (name, _, _) in enumerate(hosts)}
+    parent = {name: name for name in order}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    first: dict[str, str] = {}
+    for name, reached, machine in hosts:
+        keys = [f"endpoint {reached}"] if reached else []
+        keys += [f"machine {machine}"] if machine else []
+        for key in keys:
+            one, other = root(name), root(first.setdefault(key, name))
+            parent[max(one, other, key=order.__getitem__)] = min(one, other, key=order.__getitem__)
+    classes: dict[str, list[str]] = {}
+    for name in order:
+        classes.setdefault(root(name), []).append(name)
+    return {name: tuple(names) for names in classes.values() if len(names) > 1 for name in names}
+
+
+def _members(
+    voters: Iterable[tuple[Host, PeerValues]], same: Mapping[str, tuple[str, ...]]
+) -> dict[str, list[PeerValues]]:
+    """Each group's voting values: a machine reached under several names votes once, as the
+    first of its names in the group."""
     members: dict[str, list[PeerValues]] = {}
+    seen: set[tuple[str, str]] = set()
     for host, values in voters:
+        machine = same.get(host.name, (host.name,))[0]
         for group in (*host.groups, "all"):
-            members.setdefault(group, []).append(values)
+            if (group, machine) not in seen:
+                seen.add((group, machine))
+                members.setdefault(group, []).append(values)
     return members
 
 
@@ -104,18 +173,23 @@ def _alone(named: Sequence[str]) -> str:
 
 
 def _compared(
-    result: HostResult, values: PeerValues, group: Tally | None, alone: str
+    result: HostResult,
+    values: PeerValues,
+    group: Tally | None,
+    alone: str,
+    same_as: tuple[str, ...] = (),
 ) -> HostResult:
     if group is None:
-        return replace(result, peers=PeerNote(None, 0, alone))
+        return replace(result, peers=PeerNote(None, 0, alone, same_as))
     found = [peer_finding(d, group.group) for d in differences(values, group)]
-    found += [_unknown(category, why) for category, why in sorted(values.failed.items())]
+    unknown = {SHOWN_AS.get(c, c): why for c, why in sorted(values.failed.items(), reverse=True)}
+    found += [_unknown(category, why) for category, why in sorted(unknown.items())]
     findings = tuple(sorted((*result.findings, *found)))
     status, error = audited_status(bool(findings)), None
     if any(f.kind == Kind.UNKNOWN for f in found):
         status, error = Status.ERROR, f"{len(values.failed)} peer comparison(s) could not be made"
     voters = max(group.voters.values(), default=0)
-    note = PeerNote(group.group, voters)
+    note = PeerNote(group.group, voters, same_as=same_as)
     return replace(result, findings=findings, status=status, error=error, peers=note)
 
 
@@ -132,19 +206,38 @@ def peer_finding(difference: Difference, group: str) -> Finding:
     expected = f"{majority.value} ({majority.count} of {majority.voters} in {group})"
     return Finding(
         "host",
-        category,
+        SHOWN_AS.get(category, category),
         item,
-        Kind.PEER,
+        _kind(category, difference),
         expected,
         difference.actual,
         detail=f"differs from the majority of its peer group {group}",
     )
 
 
+def _kind(category: str, difference: Difference) -> str:
+    """A config tree's entry is extra, missing or differs; other items are `peer`."""
+    if category not in SHOWN_AS:
+        return Kind.PEER
+    if difference.majority.value == ABSENT:
+        return Kind.EXTRA
+    return Kind.MISSING if difference.actual == ABSENT else Kind.DIFFERS
+
+
+def split_entry(group: str, split: Split) -> PeerSplit:
+    category, item = split_item(split.item)
+    return {
+        "group": group,
+        "category": SHOWN_AS.get(category, category),
+        "item": item,
+        "values": [{"value": value, "hosts": list(hosts)} for value, hosts in split.values],
+    }
+
+
 def _unknown(category: str, why: str) -> Finding:
     return Finding(
         "host",
-        category,
+        SHOWN_AS.get(category, category),
         "*",
         Kind.UNKNOWN,
         "as its peers",

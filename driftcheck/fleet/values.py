@@ -9,13 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from driftcheck.model import ConfFile, DeclaredState, Observed, Outcome, Section, ServiceState
+from driftcheck.model import (
+    ConfFile,
+    ConfigTrees,
+    DeclaredState,
+    HostFacts,
+    Observed,
+    Outcome,
+    Section,
+    ServiceState,
+)
 
 # One string per (category, item), "package\0nginx": a str caches its hash, a tuple does not,
 # and every host's values are hashed once per comparison (see majority.py). No item holds NUL.
 Item = str
 ABSENT = "absent"
-PEER_CATEGORIES = ("package", "file", "service", "host")  # what peers compare
+PEER_CATEGORIES = ("package", "file", "service", "host", "tree", "key")  # what peers compare
+# A config tree's entries and authorized keys are files to the reader: their findings say so.
+SHOWN_AS = {"tree": "file", "key": "file"}
+ODD_NAMES = "(names holding a newline)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class PeerValues:
     judged: frozenset[str] = frozenset()
     failed: Mapping[str, str] = field(default_factory=dict)
     unsupported: frozenset[str] = frozenset()
+    machine: str = ""  # which machine it is (machine_key): two names of one machine vote once
 
     def takes_part(self, category: str) -> bool:
         return category not in self.failed and category not in self.unsupported
@@ -44,6 +57,8 @@ def peer_values(host: str, state: DeclaredState, observed: Observed) -> PeerValu
         "service": observed.units,
         "file": observed.conffiles,
         "host": observed.facts,
+        "tree": observed.trees,
+        "key": observed.trees,
     }
     if observed.packages.ok:
         for name, found in observed.packages.value.items():
@@ -54,12 +69,26 @@ def peer_values(host: str, state: DeclaredState, observed: Observed) -> PeerValu
     if observed.conffiles.ok:
         for path, conf in observed.conffiles.value.items():
             values[item("file", path)] = conffile_value(conf)
+    if observed.trees.ok:
+        values.update(tree_values(observed.trees.value, observed.conffiles))
     if observed.facts.ok:
         values[item("host", "os")] = observed.facts.value.os
         values[item("host", "kernel")] = observed.facts.value.kernel
     failed = {c: s.reason for c, s in sections.items() if s.outcome is Outcome.FAILED}
     unsupported = frozenset(c for c, s in sections.items() if s.outcome is Outcome.UNSUPPORTED)
-    return PeerValues(host, values, declared_items(state), _judged(state), failed, unsupported)
+    machine = machine_key(observed.facts.value) if observed.facts.ok else ""
+    return PeerValues(
+        host, values, declared_items(state, values), _judged(state), failed, unsupported, machine
+    )
+
+
+def machine_key(facts: HostFacts) -> str:
+    """The machine as it is now: its machine-id, this boot's id and the kernel's host name, or
+    "" when one is unknown. The machine-id alone is not enough: clones of an image that kept
+    its machine-id share one (a known fault), and containers of one image share the kernel's
+    boot id; the three together are one machine, one boot."""
+    parts = (facts.machine_id, facts.boot_id, facts.hostname)
+    return "\0".join(parts) if all(parts) else ""
 
 
 def item(category: str, name: str) -> Item:
@@ -76,6 +105,25 @@ def unit_value(unit: ServiceState) -> str:
     return f"{unit.unit_file_state or 'no unit file'}, {unit.active_state}"
 
 
+_ENABLED = frozenset({"enabled", "enabled-runtime"})
+_RUNNING = frozenset({"active", "activating", "reloading", "deactivating"})
+
+
+def unit_in_use(value: str) -> bool:
+    """Whether a unit_value is enabled or running: a unit only this host has is drift then;
+    one merely present (disabled, static, inactive) is left to its package."""
+    enablement, _, active = value.rpartition(", ")
+    return enablement in _ENABLED or active in _RUNNING
+
+
+def per_host_by_nature(category: str, name: str) -> bool:
+    """Items whose presence differs from host to host by nature, so that their absence
+    elsewhere is no drift: a template's instances (systemd-fsck@<disk>, user@<uid>,
+    ifup@<interface>, a socket's per-connection sshd@...) name a host's own disks, users,
+    interfaces and connections."""
+    return category == "service" and "@" in name
+
+
 def conffile_value(conf: ConfFile) -> str:
     if conf.error:
         return conf.error
@@ -83,12 +131,38 @@ def conffile_value(conf: ConfFile) -> str:
     return f"{what} {conf.mode} {conf.owner}:{conf.group}"
 
 
-def declared_items(state: DeclaredState) -> frozenset[Item]:
+def tree_values(trees: ConfigTrees, conffiles: Section[Mapping[str, ConfFile]]) -> dict[Item, str]:
+    """Each tree entry but the package config files (their own item says more: what the package
+    shipped), and each authorized key as an item of its own, so that a key added is named."""
+    known = conffiles.value if conffiles.ok else {}
+    values = {item("tree", p): e.value() for p, e in trees.entries.items() if p not in known}
+    for path, keys in trees.keys.items():
+        values.update((item("key", f"{path}: {key.describe()}"), "present") for key in keys)
+    if trees.odd_names:  # left out of the listing: no name may forge an entry, but it counts
+        values[item("tree", ODD_NAMES)] = f"{trees.odd_names} entries"
+    return values
+
+
+def declared_items(state: DeclaredState, values: Mapping[Item, str]) -> frozenset[Item]:
+    """The items the state names, checked against the declaration only: its packages, files and
+    units, and among the host's config-tree items (`values`) the declared files, what is in a
+    declared directory, and the keys of a declared file."""
     return frozenset(
         [item("package", name) for name in state.packages]
         + [item("file", path) for path in state.files]
         + [item("service", unit) for unit in state.services]
+        + [key for key in values if _declared_tree_item(state, key)]
     )
+
+
+def _declared_tree_item(state: DeclaredState, key: Item) -> bool:
+    category, name = split_item(key)
+    if category == "key":
+        return name.partition(": ")[0] in state.files
+    if category != "tree":
+        return False
+    parent = name.rpartition("/")[0]
+    return name in state.files or name in state.directories or parent in state.directories
 
 
 def _judged(state: DeclaredState) -> frozenset[str]:

@@ -45,6 +45,21 @@ class FileSpec:
     group: str | None = None
     sensitive: bool = False
     origin: Origin | None = None
+    # Exactly these authorized_keys lines (compared by key type and fingerprint), or exactly
+    # these lines in any order; None: not declared. They exclude sha256/content/template.
+    keys: tuple[str, ...] | None = None
+    lines: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DirectorySpec:
+    """A directory that holds exactly `exactly` (entry names), apart from names matching one of
+    the `ignore` globs."""
+
+    path: str
+    exactly: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,20 @@ class ContainerSpec:
     running: bool | None = None
     state: DeclaredState | None = None  # declared state inside the container
     origin: Origin | None = None
+    changed: str = "report"  # "report" | "ignore": what changed in it since it started
+    writable: tuple[str, ...] = ()  # paths it may write (and everything under them)
+
+
+# What a hand changes on a host, compared with its peers (`peers: {trees: [...]}` changes it).
+DEFAULT_TREES = (
+    "/etc",
+    "/root/.ssh",
+    "/home/*/.ssh/authorized_keys",
+    "/var/spool/cron",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/usr/local/lib",
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +109,11 @@ class DeclaredState:
     host: HostSpec = field(default_factory=HostSpec)
     containers: Mapping[str, ContainerSpec] = field(default_factory=dict)
     unexpected_containers: str = "ignore"  # "ignore" | "report"
+    container_writable: tuple[str, ...] = ()  # paths every container may write (and below)
+    directories: Mapping[str, DirectorySpec] = field(default_factory=dict)
     peers: bool | None = None  # None: as `scan --peers` says
+    peer_trees: tuple[str, ...] = DEFAULT_TREES  # config trees compared with the peers
+    peer_ignore: tuple[str, ...] = ()  # paths (globs) under them left out
     modified_config: str | None = None  # "report" | "ignore"; None: on with peers, else off
     sources: tuple[str, ...] = ()  # state files merged into this, in order
 
@@ -91,6 +124,7 @@ class DeclaredState:
             or self.files
             or self.services
             or self.containers
+            or self.directories
             or self.host.max_age_seconds is not None
             or self.host.max_zombies is not None
             or "report" in (self.unexpected_packages, self.unexpected_containers)

@@ -77,6 +77,7 @@ class PeersEntry(TypedDict):
     group: str | None
     voters: int
     reason: str
+    same_as: NotRequired[list[str]]  # the other inventory names of this machine: it voted once
 
 
 class HostEntry(TypedDict):
@@ -239,6 +240,7 @@ def build_report(
     results: Sequence[HostResult],
     package_spread: PackageSpread,
     package_groups: Mapping[str, PackageGroup] | None = None,
+    peer_splits: Sequence[PeerSplit] | None = None,
 ) -> Report:
     hosts = [host_entry(r) for r in results]
     report: Report = {
@@ -262,6 +264,8 @@ def build_report(
     }
     if package_groups is not None:  # a partial run (--shard, --limit): for `merge`
         report["package_groups"] = dict(package_groups)
+    if peer_splits is not None:  # a run with peers
+        report["peer_splits"] = list(peer_splits)
     return report
 
 
@@ -284,7 +288,10 @@ def host_entry(result: HostResult) -> HostEntry:
 
 
 def peers_entry(note: PeerNote) -> PeersEntry:
-    return {"group": note.group, "voters": note.voters, "reason": note.reason}
+    entry: PeersEntry = {"group": note.group, "voters": note.voters, "reason": note.reason}
+    if note.same_as:
+        entry["same_as"] = list(note.same_as)
+    return entry
 
 
 def finding_entry(finding: Finding) -> FindingEntry:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 T_co = TypeVar("T_co", covariant=True)  # a Section of a narrower value is a Section of a wider one
 
@@ -60,6 +60,8 @@ class FileState:
     content: bytes | None = None  # only for files declared with content/template
     content_truncated: bool = False
     error: str = ""  # e.g. permission denied: nothing about this file is known
+    mtime: int | None = None  # epoch seconds, as stat says (evidence only: never compared)
+    ctime: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ class HostFacts:
     now: float | None = None  # the host's clock when collected
     zombies: int | None = None
     pid1: str = ""
+    # which machine it is, for peers only (never written to the report: machine-id(5) asks
+    # that the machine-id be kept confidential)
+    machine_id: str = ""
+    boot_id: str = ""
+    hostname: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,28 @@ class ContainerState:
 
 
 @dataclass(frozen=True)
+class ContainerChanges:
+    """What changed in a running container's file system since it started (`ENGINE diff`),
+    the paths it may write already left out on the host."""
+
+    name: str
+    engine: str  # "docker" | "podman"
+    paths: tuple[tuple[str, str], ...] = ()  # (A | C | D, path), the first MAX_CHANGED_PATHS
+    added: int = 0  # every path that counts, listed or not
+    changed: int = 0
+    deleted: int = 0
+    error: str = ""  # the engine could not say, and why: nothing is known
+
+    @property
+    def total(self) -> int:
+        return self.added + self.changed + self.deleted
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.paths)
+
+
+@dataclass(frozen=True)
 class ConfFile:
     """A configuration file its package manager knows (dpkg conffile, rpm %config), with the
     digest the package recorded and what the file is now. `digest` and `recorded` use the same
@@ -117,6 +146,8 @@ class ConfFile:
     error: str = ""  # "missing" or why it could not be read
     missing_ok: bool = False  # rpm %config(missingok): its absence is no drift
     type: str = "file"  # what it is now: a conffile that is no regular file has no digest
+    mtime: int | None = None  # epoch seconds, as stat says (evidence only: never compared)
+    ctime: int | None = None
 
     @property
     def modified(self) -> bool:
@@ -135,6 +166,115 @@ def uncollected(outcome: Outcome, reason: str) -> Uncollected:
     return Section(outcome, None, reason)
 
 
+@dataclass(frozen=True, order=True)
+class AuthorizedKey:
+    """One line of an authorized_keys file, named as `ssh-keygen -l` names a key; never the
+    key material itself."""
+
+    type: str  # ssh-ed25519, ... or "unusable" (a line sshd could not use)
+    fingerprint: str  # SHA256:... of the key blob; of the whole line for an unusable one
+    comment: str = ""
+    options: str = ""  # from="...",command="..." as written: they change what the key may do
+
+    def describe(self) -> str:
+        """`ssh-ed25519 SHA256:abc... alice@laptop`, as ssh-keygen -l names a key."""
+        said = f"{self.type} {self.fingerprint}"
+        said += f" {self.comment}" if self.comment else ""
+        return said + (f" (options {self.options})" if self.options else "")
+
+
+HASHED_BYTES = 1 << 20  # a config tree's files up to this size are hashed (collect.sh: -size)
+
+
+class TreeEntry(NamedTuple):
+    """One entry of a config tree, as stat saw it (never followed, never opened but a regular
+    file, for its digest). A named tuple, not a frozen dataclass: a host has thousands of them
+    and a dataclass costs ~10x as much to build."""
+
+    path: str
+    type: str  # "file" | "directory" | "symlink" | "fifo" | ...
+    mode: str  # four octal digits
+    owner: str
+    group: str
+    size: int
+    mtime: int  # epoch seconds
+    ctime: int
+    digest: str | None = None  # md5 of a regular file (dpkg's algorithm); None: not read
+    target: str | None = None  # where a symlink points
+
+    def value(self) -> str:
+        """What peers compare: type, mode, owner and content (digest or target), never times."""
+        what = self.type
+        if self.digest is not None:
+            what += f" md5:{self.digest}"
+        elif self.target is not None:
+            what += f" -> {self.target}"
+        elif self.type == "file" and self.size > HASHED_BYTES:
+            what += f" {self.size} bytes, mtime {self.mtime}"  # not hashed: too big
+        elif self.type == "file":
+            what += " (not read)"
+        return f"{what} {self.mode} {self.owner}:{self.group}"
+
+
+@dataclass(frozen=True)
+class ConfigTrees:
+    entries: Mapping[str, TreeEntry]
+    keys: Mapping[str, tuple[AuthorizedKey, ...]]  # authorized_keys file -> its keys
+    odd_names: int = 0  # entries whose name holds a newline: left out, counted
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    action: str  # "install" | "upgrade" | "downgrade" | "reinstall" | "remove" | "purge" | ...
+    package: str  # the name, without an architecture
+    version: str = ""  # the version it installed (or, for a removal, removed)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One package manager record: a dpkg.log line, an apt history stanza, an rpm install time.
+    Times are epoch seconds (the logs' local times read in the host's time zone)."""
+
+    source: str  # "dpkg.log" | "apt history" | "rpm"
+    start: float
+    end: float | None
+    changes: tuple[PackageChange, ...]
+    command: str = ""  # apt's Commandline
+    user: str = ""  # apt's Requested-By
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login session from wtmp: from its login record to its logout (or the next boot)."""
+
+    user: str
+    line: str  # the terminal: pts/0, tty1
+    host: str  # where from, as the login recorded it
+    start: float
+    end: float | None  # None: still open when the records end
+
+
+@dataclass(frozen=True)
+class HostRecords:
+    """What the host's own records say about how things came to be (evidence, never drift):
+    bounded tails of the package logs, rpm's install times, wtmp's login sessions."""
+
+    transactions: tuple[Transaction, ...] = ()
+    logins: tuple[Login, ...] = ()
+    logins_since: float | None = None  # the first wtmp record read: before it, nothing is known
+    notes: tuple[str, ...] = ()  # what could not be read, and why
+
+
+@dataclass(frozen=True)
+class DirectoryListing:
+    """The entry names of one declared directory (never followed through a symlink)."""
+
+    path: str
+    type: str  # "directory", "absent", or what it is instead ("symlink", "file", ...)
+    names: tuple[str, ...] = ()  # sorted; bytes that are not UTF-8 written as \xNN
+    error: str = ""  # it could not be listed, and why
+
+
 _NOT_RUN = uncollected(Outcome.UNSUPPORTED, "not collected")
 
 
@@ -147,8 +287,12 @@ class Observed:
     services: Section[Mapping[str, ServiceState]] = _NOT_RUN
     facts: Section[HostFacts] = _NOT_RUN
     containers: Section[Mapping[str, ContainerState]] = _NOT_RUN
+    changed: Section[Mapping[str, ContainerChanges]] = _NOT_RUN  # running containers' diffs
     # Every unit and every package config file: collected only for peers / modified_config.
     units: Section[Mapping[str, ServiceState]] = _NOT_RUN
     conffiles: Section[Mapping[str, ConfFile]] = _NOT_RUN
+    trees: Section[ConfigTrees] = _NOT_RUN  # the config trees, for peers
+    records: Section[HostRecords] = _NOT_RUN  # package logs and logins, for evidence
+    directories: Section[Mapping[str, DirectoryListing]] = _NOT_RUN  # declared directories
     inner: Mapping[str, Observed] = field(default_factory=dict)  # container name -> observed
     truncated: bool = False

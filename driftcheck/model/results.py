@@ -63,3 +63,4 @@ class PeerNote:
     group: str | None  # None: no group qualified
     voters: int = 0  # audited hosts of the group, this host included
     reason: str = ""
+    same_as: tuple[str, ...] = ()  # the other inventory names of this machine (it voted once)

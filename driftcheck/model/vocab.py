@@ -115,6 +115,7 @@ FINDING_FIELDS: tuple[str, ...] = (
     "last_seen",
     "waived",
     "runs",
+    "evidence",  # a list of {source, time, summary, user, command}: the host's own records
 )
 SIGNATURE_FIELDS = FINDING_FIELDS[:6]
 

@@ -44,6 +44,7 @@ from driftcheck.model.vocab import (
     WORST_FIRST,
 )
 from driftcheck.render.newdrift import became_snowflake, drift_label
+from driftcheck.render.rank import peer_splits, same_machines, strongest_first
 from driftcheck.render.timeline import CODE_STATUS, runs_of, strip_of
 from driftcheck.render.trend import LABELS, trend_chart
 
@@ -92,6 +93,8 @@ def render_html(report: Report) -> str:
         "widespread": widespread(groups),
         "changes": changes_view(report.get("changes")),
         "new_clusters": new_clusters(report),
+        "peer_splits": peer_splits(report),
+        "same_machines": same_machines(hosts),
         "spread_groups": spread_overview(spread),
         "data": page_data(hosts, clusters, spread, report),
         "hosts_shown": HOSTS_SHOWN,
@@ -433,7 +436,7 @@ def pack_host(
         "duration": host.get("duration"),
         "state_files": [values(s) for s in host.get("state_files") or []],
         "facts": {visible(k): values(v) for k, v in (host.get("facts") or {}).items()},
-        "findings": [findings(f) for f in host["findings"]],
+        "findings": [findings(f) for f in strongest_first(host["findings"])],
         "cluster": cluster_of.get(name, 0),
         "peers": visible(peers_text(host.get("peers"))),
     }
@@ -444,9 +447,11 @@ def peers_text(note: PeersEntry | None) -> str:
     """Whom the host was compared with (`--peers`), or why with nobody; "" without peers."""
     if note is None:
         return ""
+    same = note.get("same_as")
+    also = f"; the same machine as {', '.join(same)} (voted once)" if same else ""
     if note["group"] is None:
-        return note["reason"] or "compared with nothing"
-    return f"{note['group']} ({note['voters']} audited hosts)"
+        return (note["reason"] or "compared with nothing") + also
+    return f"{note['group']} ({note['voters']} audited hosts){also}"
 
 
 def pack_spread(spread: PackageSpread, values: Interner) -> list[dict[str, object]]:

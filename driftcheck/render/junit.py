@@ -6,6 +6,8 @@ check, so test names stay stable from run to run). A check that could not be mad
 truncated) is an <error>, never a pass; an unreachable, error or unchecked host (nothing checked)
 gets an `audit` case with an <error>. A waived check is <skipped> with the waiver's reason. A
 compliant host has one passing `audit` case, so that "every host passed" is visible as tests.
+A peer group with no majority for an item (`peer_splits`) is a failing case of its own, in a
+`peer splits` suite.
 
 Text from hosts can hold characters XML 1.0 cannot carry at all (ESC, NUL): they are written as
 `\\xNN` (`\\uNNNN` for a lone surrogate), as in the text report.
@@ -18,8 +20,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from itertools import groupby
 
-from driftcheck.model.document import FindingEntry, HostEntry, Report, RunEntry
+from driftcheck.model.document import FindingEntry, HostEntry, PeerSplit, Report, RunEntry
 from driftcheck.model.vocab import NOT_AUDITED, UNKNOWN_KINDS
+from driftcheck.render.rank import peer_splits, split_text
 
 _COUNTS = (("failure", "failures"), ("error", "errors"), ("skipped", "skipped"))
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -29,6 +32,9 @@ def render_junit(report: Report) -> str:
     root = ET.Element("testsuites", name="driftcheck", time=_seconds(report["run"]["duration"]))
     for host in report["hosts"]:
         root.append(host_suite(host, report["run"]))
+    splits = peer_splits(report)
+    if splits:
+        root.append(splits_suite(splits, report["run"]))
     for name in ("tests", "failures", "errors"):
         root.set(name, str(sum(int(s.get(name, "0")) for s in root)))
     ET.indent(root)
@@ -48,6 +54,23 @@ def host_suite(host: HostEntry, run: RunEntry) -> ET.Element:
     suite.set("tests", str(len(cases)))
     for outcome, attribute in _COUNTS:
         suite.set(attribute, str(sum(1 for c in cases if c.find(outcome) is not None)))
+    return suite
+
+
+def splits_suite(splits: list[PeerSplit], run: RunEntry) -> ET.Element:
+    """One failing case per group and item with no majority: drift in the group."""
+    suite = ET.Element("testsuite", name="peer splits", tests=str(len(splits)))
+    suite.set("failures", str(len(splits)))
+    suite.set("errors", "0")
+    suite.set("skipped", "0")
+    suite.set("timestamp", str(run["started"] or ""))
+    for split in splits:
+        name = f"{split['category']} {split['item']}"
+        case = ET.SubElement(suite, "testcase", name=_text(name))
+        case.set("classname", _text(f"driftcheck.peers.{split['group']}"))
+        message = f"no majority in peer group {split['group']}: {split_text(split)}"
+        failure = ET.SubElement(case, "failure", type="peer split", message=_text(message))
+        failure.text = _text(message)
     return suite
 
 

@@ -8,7 +8,8 @@ status, 0 for the others), so an alert on `driftcheck_host_status{status="snowfl
 never depends on a series appearing.
 `driftcheck_findings{host,category}` counts findings not waived, with 0 for the usual categories;
 it is left out for unreachable and unchecked hosts: nothing was checked there, and a 0 would
-read as clean.
+read as clean. With peers, `driftcheck_peer_splits{group}` counts the items each peer group has
+no majority for, 0 included for every group a host was compared in.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def metrics(report: Report) -> Iterator[tuple[str, str, list[Sample]]]:
         [sample for h in hosts for sample in _findings(h, waived=True)],
     )
     yield from _host_metrics(hosts)
+    yield from _split_metrics(report)
     yield from _change_metrics(report)
 
 
@@ -78,6 +80,22 @@ def _host_metrics(hosts: list[HostEntry]) -> Iterator[tuple[str, str, list[Sampl
         "driftcheck_host_age_seconds",
         "Time since the host was provisioned, where known.",
         [({"host": name}, float(age) * 86400) for name, age in ages if age is not None],
+    )
+
+
+def _split_metrics(report: Report) -> Iterator[tuple[str, str, list[Sample]]]:
+    splits = report.get("peer_splits")
+    if splits is None:  # not a run with peers
+        return
+    counts = Counter(split["group"] for split in splits)
+    for host in report["hosts"]:
+        note = host.get("peers")
+        if note and note["group"]:
+            counts.setdefault(note["group"], 0)
+    yield (
+        "driftcheck_peer_splits",
+        "Items a peer group has no majority for (drift in the group), per group.",
+        [({"group": group}, counts[group]) for group in sorted(counts)],
     )
 
 

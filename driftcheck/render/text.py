@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from tabulate import tabulate
 
 from driftcheck.causes import causes_line, group_by_cause
-from driftcheck.model.document import FindingEntry, HostEntry, Report
+from driftcheck.model.document import EvidenceEntry, FindingEntry, HostEntry, Report
 from driftcheck.model.vocab import CATEGORIES, NOT_AUDITED, UNKNOWN_KINDS, WORDS
 from driftcheck.render.newdrift import callout, fresh_groups
+from driftcheck.render.rank import peer_splits, same_machines, split_text, strongest_first
 from driftcheck.render.timeline import strip_legend, strip_of
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -42,6 +43,9 @@ def summary_line(report: Report) -> str:
     alone = [h for h in report["hosts"] if _peers_reason(h)]
     if alone:
         parts.append(f"{len(alone)} not compared with peers")
+    splits = peer_splits(report)
+    if splits:
+        parts.append(f"{len(splits)} peer split{'s' if len(splits) != 1 else ''} (no majority)")
     parts.append(f"{s['findings']} findings")
     if s["hosts"] and s.get("unchecked") == s["hosts"]:
         parts.append(START)
@@ -58,6 +62,7 @@ def render_text(report: Report) -> str:
     if fresh:  # a rollout gone wrong last night, said first
         out.append(clean(fresh[0].upper() + fresh[1:]))
     out += [*not_audited_lines(report["hosts"]), "", host_table(report["hosts"])]
+    out += [*split_lines(report), *same_machine_lines(report["hosts"])]
     for host in report["hosts"]:
         if host["status"] != "compliant":
             out += ["", *host_details(host, strip_of(report, host["name"]))]
@@ -73,6 +78,26 @@ def not_audited_lines(hosts: list[HostEntry]) -> Iterator[str]:
     for group in groups:
         names = ", ".join(clean(h["name"]) for h in group.hosts)
         yield f"  {len(group.hosts)} {clean(group.label)}: {names}"
+
+
+def split_lines(report: Report) -> Iterator[str]:
+    """Items a peer group has no majority for: drift in the group, once per group and item."""
+    splits = peer_splits(report)
+    if splits:
+        yield ""
+        yield f"PEER SPLITS: no majority in the peer group ({len(splits)}):"
+    for split in splits:
+        what = f"{split['category']} {split['item']}"
+        yield f"  {clean(split['group'])}: {clean(what)}: {short(split_text(split))}"
+
+
+def same_machine_lines(hosts: list[HostEntry]) -> Iterator[str]:
+    machines = same_machines(hosts)
+    if machines:
+        yield ""
+        yield "One machine under several names (it voted once in its peer group):"
+    for names in machines:
+        yield "  " + " = ".join(clean(name) for name in names)
 
 
 def host_table(hosts: list[HostEntry]) -> str:
@@ -98,6 +123,11 @@ def host_details(host: HostEntry, strip: str | None = None) -> Iterator[str]:
     reason = _peers_reason(host)
     if reason:
         yield f"   peers: {clean(reason)}"
+    note = host.get("peers")
+    if note and note.get("same_as"):
+        names = ", ".join(clean(name) for name in note.get("same_as", []))
+        yield f"   peers: the same machine as {names} (voted once)"
+    findings = strongest_first(host["findings"])
     rows = [
         [
             _target(f),
@@ -109,17 +139,30 @@ def host_details(host: HostEntry, strip: str | None = None) -> Iterator[str]:
             short(f["expected"]),
             short(f["actual"]),
         ]
-        for f in host["findings"]
+        for f in findings
     ]
     if rows:
         headers = ["target", "category", "item", "kind", "expected", "actual"]
         yield from tabulate(rows, headers=headers, tablefmt="simple").splitlines()
-    for f in host["findings"]:
+    for f in findings:
         if f["detail"] and f["kind"] in (*UNKNOWN_KINDS, "expired"):
             yield f"   {clean(f['item'])}: {clean(f['detail'])}"
         if f["diff"]:
             yield f"   --- diff of {clean(f['item'])}"
             yield from (f"   {clean(line)}" for line in f["diff"].splitlines())
+        if f.get("evidence"):
+            yield f"   {clean(f['item'])} ({clean(f['kind'])}), by the host's own records:"
+            yield from (f"     {evidence_line(e)}" for e in f.get("evidence", []))
+
+
+def evidence_line(evidence: EvidenceEntry) -> str:
+    """`apt history 2026-12-07T05:01:02Z: install acme-debug 1.0 (apt-get install acme-debug,
+    requested by alice)`: one line, every value cleaned (a host wrote them all)."""
+    when = f" {evidence['time']}" if evidence.get("time") else ""
+    said = [f"{evidence['command']}"] if evidence.get("command") else []
+    said += [f"requested by {evidence['user']}"] if evidence.get("user") else []
+    extra = f" ({', '.join(said)})" if said and evidence["source"] != "wtmp" else ""
+    return clean(f"{evidence['source']}{when}: {evidence['summary']}{extra}").replace("\n", "\\x0a")
 
 
 _DIGEST = re.compile(r"\b(sha256:[0-9a-f]{12})[0-9a-f]{52}\b")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from driftcheck.errors import StateError
 from driftcheck.model import DeclaredState, Host, Origin
+from driftcheck.state.directories import normalise_directories
 from driftcheck.state.duration import parse_duration
 from driftcheck.state.files import normalise_paths
 from driftcheck.state.lines import LineMap
@@ -100,7 +101,7 @@ class _Loader:
             raise StateError(
                 str(path), lines(1), "a state file must be a mapping (packages:, files: ...)"
             )
-        return normalise_paths(data)
+        return normalise_directories(normalise_paths(data))
 
     def render_template(self, relative: str, referrer: Origin) -> str:
         return self.renderer.render(self.states_dir / relative, referrer)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from driftcheck.model import FileSpec, Origin
+from driftcheck.state.keysets import get_keys, get_lines
 from driftcheck.state.merge import CONTENT_KEYS, copy_map
 from driftcheck.state.values import (
     as_map,
@@ -100,6 +101,8 @@ def _file(key: Any, value: Any, origin: Origin, render: RenderTemplate) -> FileS
         group=get_text(checks, "group", label),
         sensitive=bool(get_bool(checks, "sensitive", label)),
         origin=origin,
+        keys=get_keys(checks, label),
+        lines=get_lines(checks, label),
     )
 
 

@@ -16,7 +16,8 @@ from driftcheck.state.yamlload import YMap
 
 # A file's expected content comes from one of these: a later file that names one replaces
 # whichever an earlier file named, instead of leaving two that contradict each other.
-CONTENT_KEYS = ("sha256", "content", "template")
+# (`keys` and `lines`: an exact set of authorized_keys lines, or of lines in any order.)
+CONTENT_KEYS = ("sha256", "content", "template", "keys", "lines")
 
 
 def merge_all(trees: Sequence[YMap], origin: Origin) -> YMap:

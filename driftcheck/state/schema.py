@@ -17,6 +17,7 @@ from driftcheck.model import (
     PackageSpec,
     ServiceSpec,
 )
+from driftcheck.state.directories import build_directories
 from driftcheck.state.duration import parse_duration
 from driftcheck.state.files import RenderTemplate, build_files
 from driftcheck.state.values import (
@@ -31,10 +32,14 @@ from driftcheck.state.values import (
     relative,
     text,
 )
-from driftcheck.state.yamlload import YMap
+from driftcheck.state.writable import writable_paths
+from driftcheck.state.yamlload import YList, YMap
 
-HOST_KEYS = ("packages", "unexpected_packages", "files", "services", "host")
-TOP_KEYS = (*HOST_KEYS, "containers", "unexpected_containers", "peers", "modified_config")
+HOST_KEYS = ("packages", "unexpected_packages", "files", "directories", "services", "host")
+TOP_KEYS = (
+    *HOST_KEYS, "containers", "unexpected_containers", "container_writable", "peers",
+    "modified_config",
+)  # fmt: skip
 UNIT_SUFFIXES = (
     ".service", ".socket", ".target", ".timer", ".path", ".mount",
     ".automount", ".swap", ".slice", ".scope", ".device",
@@ -59,10 +64,41 @@ def build_state(
         host=_host(tree),
         containers=_containers(_section(tree, "containers"), load) if load else {},
         unexpected_containers=choice(tree, "unexpected_containers", ("report", "ignore"), "ignore"),
-        peers=get_bool(tree, "peers", ""),
+        container_writable=writable_paths(tree, "container_writable", "") if load else (),
+        directories=build_directories(_section(tree, "directories")),
+        **_peers(tree),
         modified_config=_optional_choice(tree, "modified_config", ("report", "ignore")),
         sources=sources,
     )
+
+
+def _peers(tree: YMap) -> dict[str, Any]:
+    """`peers: true | false`, or `peers: {trees: [PATH...], ignore: [GLOB...]}` (peers on, the
+    config trees compared with the peers replaced, some paths under them left out)."""
+    value = tree.get("peers")
+    if not isinstance(value, YMap):
+        return {"peers": get_bool(tree, "peers", "")}
+    check_keys(value, ("trees", "ignore"), "peers: ")
+    found: dict[str, Any] = {"peers": True}
+    for key, field in (("trees", "peer_trees"), ("ignore", "peer_ignore")):
+        if key in value:
+            found[field] = tuple(_paths(value, key))
+    return found
+
+
+def _paths(section: YMap, key: str) -> list[str]:
+    """Absolute paths; `*` may stand for any name inside one component."""
+    items = section[key]
+    if not isinstance(items, YList):
+        fail(section.where(key), f"peers: {key}: expected a list of absolute paths")
+    paths = []
+    for index, item in enumerate(items):
+        where = items.item_origins[index] if index < len(items.item_origins) else items.origin
+        path = text(item, where, f"peers: {key}: ")
+        if not path.startswith("/") or "\n" in path or "/../" in f"{path}/":
+            fail(where, f"peers: {key}: {path!r} must be an absolute path without '..'")
+        paths.append(path.rstrip("/") or "/")
+    return paths
 
 
 def _optional_choice(tree: YMap, key: str, options: tuple[str, ...]) -> str | None:
@@ -172,7 +208,7 @@ def _container(key: Any, value: Any, origin: Origin, load: LoadState) -> Contain
         return ContainerSpec(name, absent=True, origin=origin)
     label = f"container {name}: "
     checks = as_map(value, origin, label, "absent or a mapping with image, running, state")
-    check_keys(checks, ("image", "running", "state"), label)
+    check_keys(checks, ("image", "running", "state", "changed", "writable"), label)
     state = None
     if "state" in checks:
         where = checks.where("state")
@@ -183,4 +219,6 @@ def _container(key: Any, value: Any, origin: Origin, load: LoadState) -> Contain
         running=get_bool(checks, "running", label),
         state=state,
         origin=origin,
+        changed=choice(checks, "changed", ("report", "ignore"), "report"),
+        writable=writable_paths(checks, "writable", label),
     )

@@ -63,6 +63,7 @@ EXPECTED = {
     ("container:nosh", "file", "/etc/app.conf", "unknown"),  # no /bin/sh: nothing inside known
     ("container:nosh", "package", "curl", "unknown"),
     ("container:nosh", "host", "zombies", "unknown"),
+    ("host", "container", "app", "changed"),  # dpkg -i and sed -i by hand, after it started
 }
 
 

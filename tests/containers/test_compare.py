@@ -9,6 +9,7 @@ import pytest
 from driftcheck.compare import compare
 from driftcheck.compare.containers import same_reference
 from driftcheck.model import (
+    ContainerChanges,
     ContainerSpec,
     ContainerState,
     DeclaredState,
@@ -28,8 +29,10 @@ def ctr(name: str, image: str = "app:1", state: str = "running", **kw: Any) -> C
 
 
 def seen(*containers: ContainerState, **inner: Observed) -> Observed:
+    """Containers as discovery saw them, each unchanged since it started (compare/changed)."""
     found: Section[Any] = Section(Outcome.COLLECTED, {c.name: c for c in containers})
-    return Observed(containers=found, inner=inner)
+    unchanged = {c.name: ContainerChanges(c.name, c.engine) for c in containers}
+    return Observed(containers=found, changed=Section(Outcome.COLLECTED, unchanged), inner=inner)
 
 
 def want(unexpected: str = "ignore", **specs: Any) -> DeclaredState:

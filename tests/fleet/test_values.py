@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from driftcheck.fleet.values import PeerValues, item, peer_values
 from driftcheck.model import (
+    AuthorizedKey,
     ConfFile,
+    ConfigTrees,
     DeclaredState,
     HostFacts,
     Observed,
@@ -13,6 +15,7 @@ from driftcheck.model import (
     PackageSpec,
     Section,
     ServiceState,
+    TreeEntry,
 )
 
 
@@ -30,6 +33,16 @@ def observed(**sections: Section) -> Observed:  # type: ignore[type-arg]
             {"/etc/a": ConfFile("/etc/a", "a", "md5", "1" * 32, "2" * 32, "0640", "root", "adm")},
         ),
         "facts": Section(Outcome.COLLECTED, HostFacts(os="Debian 12", kernel="6.1.0")),
+        "trees": Section(
+            Outcome.COLLECTED,
+            ConfigTrees(
+                {
+                    p: TreeEntry(p, "file", "0644", "root", "root", 1, 0, 0, "3" * 32)
+                    for p in ("/etc/a", "/etc/b")
+                },
+                {"/root/.ssh/authorized_keys": (AuthorizedKey("ssh-ed25519", "SHA256:k", "me"),)},
+            ),
+        ),
     }
     return Observed(**{**base, **sections})
 
@@ -42,6 +55,9 @@ def test_values_of_each_category() -> None:
             item("package", "libc6"): "2.36",
             item("service", "ssh.service"): "no unit file, active",
             item("file", "/etc/a"): f"md5:{'2' * 32} 0640 root:adm",
+            # /etc/a is its package's config file: its own item above, not a tree entry
+            item("tree", "/etc/b"): f"file md5:{'3' * 32} 0644 root:root",
+            item("key", "/root/.ssh/authorized_keys: ssh-ed25519 SHA256:k me"): "present",
             item("host", "os"): "Debian 12",
             item("host", "kernel"): "6.1.0",
         },

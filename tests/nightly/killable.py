@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from driftcheck.nightly import reportdir
 from driftcheck.nightly import history as history_module
-from driftcheck.nightly import runs
+from driftcheck.nightly import reportdir, runs
 from driftcheck.nightly.deltas import annotate
 from driftcheck.nightly.history import History
 from driftcheck.nightly.lock import locked_report_dir

@@ -252,6 +252,8 @@ def hostile_report(payload: str) -> dict[str, Any]:
             address=payload,
         )
     )
+    fields = ("source", "time", "summary", "user", "command")
+    report["hosts"][-1]["findings"][0]["evidence"] = [dict.fromkeys(fields, payload)]
     report["hosts"].append(host(f"err{payload}", ["edge"], "error", [], error=payload, facts={}))
     report["package_spread"][f"grp{payload}"] = {payload: {evil: payload, "web01": None}}
     report["run"]["inventory"] = payload

@@ -39,6 +39,10 @@ def test_hostile_content_never_runs(
     section = page.locator(f"#{host_id(evil)}")
     assert section.is_visible()
     assert visible(evil) in section.inner_text()  # shown as text, not markup
+    evidence = section.locator("ul.evidence li")  # the host's records, as text too
+    assert evidence.all_inner_texts() == [f"{visible(payload)} {visible(payload)}: "
+                                          f"{visible(payload)} ({visible(payload)}, "
+                                          f"requested by {visible(payload)})"]  # fmt: skip
     page.locator("details").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
     page.fill("#f-text", payload[:12])
     page.select_option("#f-status", "error")

@@ -154,6 +154,11 @@ ERRORS = [
     ("host:\n  max_zombies: true\n", 2, "max_zombies: expected a whole number"),
     ("host:\n  max_zombie: 1\n", 2, "host: unknown key 'max_zombie'"),
     ("host: 30d\n", 1, "host: expected a mapping"),
+    ("peers:\n  tree: [/etc]\n", 2, "peers: unknown key 'tree'", "did you mean 'trees'"),
+    ("peers:\n  trees: /etc\n", 2, "peers: trees: expected a list of absolute paths"),
+    ("peers:\n  trees: [etc]\n", 2, "'etc' must be an absolute path"),
+    ("peers:\n  trees:\n    - /etc\n    - /etc/../root\n", 4, "without '..'"),
+    ("peers:\n  ignore: [12]\n", 2, "peers: ignore: expected a string"),
 ]
 
 
@@ -176,6 +181,23 @@ def test_peers_and_modified_config_are_unset_by_default(states: States) -> None:
     states.write("all.yml", "packages:\n  bash: present\n")
     state = states.load()
     assert (state.peers, state.modified_config) == (None, None)
+
+
+def test_peers_can_name_the_trees_compared_and_paths_left_out(states: States) -> None:
+    states.write(
+        "all.yml", "peers:\n  trees: [/etc, /srv/app/]\n  ignore: ['/etc/ssh/ssh_host_*']\n"
+    )
+    state = states.load()
+    assert state.peers is True
+    assert state.peer_trees == ("/etc", "/srv/app")
+    assert state.peer_ignore == ("/etc/ssh/ssh_host_*",)
+
+
+def test_the_default_trees_are_where_hands_change_hosts(states: States) -> None:
+    states.write("all.yml", "peers: true\n")
+    trees = states.load().peer_trees
+    assert {"/etc", "/root/.ssh", "/home/*/.ssh/authorized_keys", "/var/spool/cron"} <= set(trees)
+    assert {"/usr/local/bin", "/usr/local/sbin", "/usr/local/lib"} <= set(trees)
 
 
 def test_error_after_a_merge_names_the_file_that_won(states: States) -> None:

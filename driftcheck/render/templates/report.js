@@ -293,8 +293,30 @@
         cell.colSpan = 5;
         cell.appendChild(diffBlock(String(diff)));
       }
+      var evidence = field(finding, "evidence");
+      if (Array.isArray(evidence) && evidence.length) {
+        var proof = body.appendChild(el("tr", "evidence-row")).appendChild(el("td"));
+        proof.colSpan = 5;
+        proof.appendChild(evidenceList(evidence));
+      }
     });
     return table;
+  }
+
+  /* What the host's own records say about how a finding came to be: one line per record,
+     every value set as text (a host wrote them all). */
+  function evidenceList(items) {
+    var list = el("ul", "evidence");
+    list.setAttribute("aria-label", "evidence from the host's own records");
+    items.forEach(function (e) {
+      if (!e || typeof e !== "object") return;
+      var said = [e.command, e.user && e.source !== "wtmp" ? "requested by " + e.user : null]
+        .filter(Boolean).map(String);
+      var li = list.appendChild(el("li"));
+      li.appendChild(el("span", "evidence-source", String(e.source) + (e.time ? " " + String(e.time) : "") + ": "));
+      li.appendChild(el("span", null, String(e.summary) + (said.length ? " (" + said.join(", ") + ")" : "")));
+    });
+    return list;
   }
 
   function findingRow(finding) {

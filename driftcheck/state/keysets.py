@@ -1,0 +1,66 @@
+"""A declared file's exact set of keys or lines: `keys: [...]` (authorized_keys lines, compared
+by key type and fingerprint) or `lines: [...]` (compared as text, in any order).
+
+A key is checked here only for its form, `[options] TYPE BASE64 [comment]`: the fingerprint is
+taken where it is compared (compare/keysets.py), with the parser that reads the host's file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from driftcheck.model import Origin
+from driftcheck.state.values import describe, fail, text
+from driftcheck.state.yamlload import YList, YMap
+from driftcheck.yamlsafe import excerpt
+
+# A key type word (ssh-ed25519, ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, their -cert
+# forms) followed by a base64 word, outside the options (which come first).
+_KEY = re.compile(
+    r"(?:^|[ \t])(?:ssh|ecdsa|sk)-[A-Za-z0-9@.-]+[ \t]+[A-Za-z0-9+/]+={0,3}(?:[ \t]|$)"
+)
+
+
+def get_keys(checks: YMap, label: str) -> tuple[str, ...] | None:
+    return _lines(checks, "keys", label, _key) if "keys" in checks else None
+
+
+def get_lines(checks: YMap, label: str) -> tuple[str, ...] | None:
+    return _lines(checks, "lines", label, _line) if "lines" in checks else None
+
+
+def _lines(checks: YMap, key: str, label: str, check: Any) -> tuple[str, ...]:
+    value, where = checks[key], checks.where(key)
+    if value is None:  # `keys:` with nothing after it: the file holds none
+        return ()
+    if not isinstance(value, YList):
+        fail(where, f"{label}{key}: expected a list, but {describe(value, checks.raw.get(key))}")
+    return tuple(check(item, origin, f"{label}{key}: ") for item, origin in items(value))
+
+
+def items(value: YList) -> list[tuple[Any, Origin]]:
+    """Each item of a YAML list with the line it was written on (the list's own line when
+    an item's is not known)."""
+    origins = value.item_origins
+    return [
+        (item, origins[i] if i < len(origins) else value.origin) for i, item in enumerate(value)
+    ]
+
+
+def _key(value: Any, origin: Origin, label: str) -> str:
+    line = _line(value, origin, label).strip()
+    if line.startswith("#") or not _KEY.search(line):
+        fail(
+            origin,
+            f"{label}{excerpt(line)} is not an authorized_keys line"
+            " ([options] type base64-key [comment], as ssh-keygen writes it)",
+        )
+    return line
+
+
+def _line(value: Any, origin: Origin, label: str) -> str:
+    line = text(value, origin, label, hint="quote it")
+    if "\n" in line or "\r" in line:
+        fail(origin, f"{label}{excerpt(line)}: one line each (no line break)")
+    return line
