@@ -148,10 +148,15 @@ def package_evidence(package: str, touched: Iterable[Transaction]) -> tuple[Evid
 
 def _package_item(transaction: Transaction, change: PackageChange) -> Evidence:
     version = f" {change.version}" if change.version else ""
+    return _said_by(transaction, f"{change.action} {change.package}{version}")
+
+
+def _said_by(transaction: Transaction, summary: str) -> Evidence:
+    """What one package transaction says, with who asked for it and how, where it records it."""
     return Evidence(
         transaction.source,
         when(transaction.start),
-        f"{change.action} {change.package}{version}",
+        summary,
         user=transaction.user or None,
         command=transaction.command or None,
     )
@@ -211,13 +216,7 @@ def _transaction_items(
     if during:
         nearest = min(during, key=lambda t: abs(t.start - ctime))
         what = _changes_text(nearest.changes, times.package)
-        yield Evidence(
-            nearest.source,
-            when(nearest.start),
-            f"changed during a package transaction ({what})",
-            user=nearest.user or None,
-            command=nearest.command or None,
-        )
+        yield _said_by(nearest, f"changed during a package transaction ({what})")
         return
     oldest = min(t.start for t in logs)
     if ctime < oldest - WINDOW:
