@@ -78,7 +78,7 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         state_files=state.sources,
     )
     peer = peer_values(host.name, state, observed) if state.peers else None
-    evidence = gather(observed)
+    evidence = gather(observed) if findings or state.peers else None  # nothing to explain
     if evidence is not None and not state.peers:  # its findings are final: keep what explains them
         evidence = keep_for(evidence, findings)
     return Audit(result, _package_versions(observed), peer, evidence)

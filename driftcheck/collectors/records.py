@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import struct
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -298,7 +299,14 @@ def _closed(session: Login, when: float) -> Login:
 # --- the section ----------------------------------------------------------------------------
 
 
-def records_section(raws: Mapping[str, RawSection | None]) -> Section[HostRecords]:
+def records_section(
+    raws: Mapping[str, RawSection | None],
+) -> Section[Callable[[], HostRecords]]:
+    """The records, parsed on first use (most hosts have nothing to explain)."""
+    return Section(Outcome.COLLECTED, functools.cache(functools.partial(parse_records, dict(raws))))
+
+
+def parse_records(raws: Mapping[str, RawSection | None]) -> HostRecords:
     """Whatever could be read; a log that is not there or not readable is a note, never a
     failure (evidence is a courtesy, not a check)."""
     tz_raw = raws.get(TZ)
@@ -320,8 +328,7 @@ def records_section(raws: Mapping[str, RawSection | None]) -> Section[HostRecord
     raw = _usable(raws.get(WTMP), "wtmp", notes)
     if raw is not None:
         logins, since = parse_wtmp(raw)
-    found = HostRecords(tuple(transactions), logins, since, tuple(notes))
-    return Section(Outcome.COLLECTED, found)
+    return HostRecords(tuple(transactions), logins, since, tuple(notes))
 
 
 def _usable(raw: RawSection | None, what: str, notes: list[str]) -> bytes | None:

@@ -68,7 +68,7 @@ def gather(observed: Observed) -> HostEvidence | None:
             package = files[path].package if path in files else ""
             if state.exists and state.ctime is not None:
                 files[path] = FileTimes(state.mtime, state.ctime, package)
-    return HostEvidence(observed.records.value, files)
+    return HostEvidence(observed.records.value(), files)
 
 
 def keep_for(evidence: HostEvidence, findings: Iterable[Finding]) -> HostEvidence:

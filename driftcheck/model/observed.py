@@ -3,7 +3,7 @@ typed records of it. Each section is collected, unsupported or failed, never sil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -292,7 +292,9 @@ class Observed:
     units: Section[Mapping[str, ServiceState]] = _NOT_RUN
     conffiles: Section[Mapping[str, ConfFile]] = _NOT_RUN
     trees: Section[ConfigTrees] = _NOT_RUN  # the config trees, for peers
-    records: Section[HostRecords] = _NOT_RUN  # package logs and logins, for evidence
+    # package logs and logins, for evidence: parsed when a finding asks for them (a host with
+    # nothing to explain costs no parse), hence a function, called at most once
+    records: Section[Callable[[], HostRecords]] = _NOT_RUN
     directories: Section[Mapping[str, DirectoryListing]] = _NOT_RUN  # declared directories
     inner: Mapping[str, Observed] = field(default_factory=dict)  # container name -> observed
     truncated: bool = False

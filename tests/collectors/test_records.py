@@ -184,7 +184,7 @@ def test_section_notes_what_could_not_be_read() -> None:
     }
     section = records_section(raws)
     assert section.ok
-    assert section.value.notes == (
+    assert section.value().notes == (
         "dpkg.log: no /var/log/dpkg.log",
         "apt history exited 1: tail: cannot open: Permission denied",
         "rpm: no rpm",
