@@ -16,7 +16,6 @@ from typing import Any
 
 from driftcheck.model import DirectorySpec, Origin
 from driftcheck.state.files import normal_path
-from driftcheck.state.keysets import items
 from driftcheck.state.merge import copy_map
 from driftcheck.state.values import as_map, check_keys, describe, fail, text
 from driftcheck.state.yamlload import YList, YMap
@@ -75,7 +74,7 @@ def _strings(checks: YMap, key: str, label: str, check: Any) -> tuple[str, ...]:
     if not isinstance(value, YList):
         fail(where, f"{label}{key}: expected a list, but {describe(value, checks.raw.get(key))}")
     seen: dict[str, int] = {}
-    for item, origin in items(value):
+    for item, origin in value.with_origins():
         word = check(item, origin, f"{label}{key}: ")
         if word in seen:
             fail(

@@ -36,16 +36,7 @@ def _lines(checks: YMap, key: str, label: str, check: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, YList):
         fail(where, f"{label}{key}: expected a list, but {describe(value, checks.raw.get(key))}")
-    return tuple(check(item, origin, f"{label}{key}: ") for item, origin in items(value))
-
-
-def items(value: YList) -> list[tuple[Any, Origin]]:
-    """Each item of a YAML list with the line it was written on (the list's own line when
-    an item's is not known)."""
-    origins = value.item_origins
-    return [
-        (item, origins[i] if i < len(origins) else value.origin) for i, item in enumerate(value)
-    ]
+    return tuple(check(item, origin, f"{label}{key}: ") for item, origin in value.with_origins())
 
 
 def _key(value: Any, origin: Origin, label: str) -> str:

@@ -92,8 +92,7 @@ def _paths(section: YMap, key: str) -> list[str]:
     if not isinstance(items, YList):
         fail(section.where(key), f"peers: {key}: expected a list of absolute paths")
     paths = []
-    for index, item in enumerate(items):
-        where = items.item_origins[index] if index < len(items.item_origins) else items.origin
+    for item, where in items.with_origins():
         path = text(item, where, f"peers: {key}: ")
         if not path.startswith("/") or "\n" in path or "/../" in f"{path}/":
             fail(where, f"peers: {key}: {path!r} must be an absolute path without '..'")

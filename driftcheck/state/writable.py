@@ -26,8 +26,7 @@ def writable_paths(mapping: YMap, key: str, label: str) -> tuple[str, ...]:
     if len(items) > MAX_WRITABLE:
         fail(where, f"{label}{key}: more than {MAX_WRITABLE} paths")
     paths: list[str] = []
-    for index, item in enumerate(items):
-        origin = items.item_origins[index] if index < len(items.item_origins) else items.origin
+    for item, origin in items.with_origins():
         path = _path(item, origin, f"{label}{key}: ")
         if path not in paths:
             paths.append(path)

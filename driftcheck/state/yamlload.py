@@ -42,6 +42,14 @@ class YList(YamlList):
         self.origin = origin
         self.item_origins: list[Origin] = []
 
+    def with_origins(self) -> list[tuple[Any, Origin]]:
+        """Each item with the line it was written on (the list's own line when an item's is
+        not known)."""
+        origins = self.item_origins
+        return [
+            (item, origins[i] if i < len(origins) else self.origin) for i, item in enumerate(self)
+        ]
+
 
 class _Loader(GuardedLoader):
     path = ""
