@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 from driftcheck.compare.evidence import with_evidence
 from driftcheck.fleet.peers import PeerInput, compare_peers
 from driftcheck.fleet.shard import inventory_digest, states_digest
+from driftcheck.fleet.since import Stored, changed_since
 from driftcheck.fleet.spread import package_groups, package_spread
 from driftcheck.model.document import Report, RunInfo, ShardEntry, build_report, new_run_id
 from driftcheck.scan import Audit, ScanOptions, audit_host, run_parallel
 
 if TYPE_CHECKING:
+    from driftcheck.fleet.since import Snapshot
     from driftcheck.inventory import Inventory
     from driftcheck.model import DeclaredState, Host
 
@@ -37,6 +39,8 @@ class RunOptions:
     peer_groups: tuple[str, ...] = ()  # --peer-group: compare within these groups instead
     shard: ShardEntry | None = None  # --shard: which one, and the selection it was cut from
     on_done: Callable[[Audit], None] | None = None  # called as each host ends (progress)
+    # each host's surface as its last run left it (history): what changed on it since is found
+    previous: Mapping[str, Stored] | None = None
 
     @property
     def partial(self) -> bool:
@@ -44,10 +48,25 @@ class RunOptions:
         return bool(self.shard or self.limit)
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """A run's report, and each compared host's surface for the history to keep."""
+
+    report: Report
+    snapshots: Mapping[str, Snapshot]
+
+
 def run_scan(
     hosts: Sequence[Host], states: Mapping[str, DeclaredState], options: RunOptions
 ) -> Report:
     """Audit `hosts` against `states` (by host name) and build the report document."""
+    return scan_fleet(hosts, states, options).report
+
+
+def scan_fleet(
+    hosts: Sequence[Host], states: Mapping[str, DeclaredState], options: RunOptions
+) -> Scanned:
+    """run_scan, with the surfaces a report directory's history keeps."""
     digest = states_digest(options.states_dir)  # of the files just rendered, not edited mid-scan
     started = time.time()
     audits = run_parallel(
@@ -73,6 +92,8 @@ def run_scan(
     peers = [PeerInput(a.result, a.peer) for a in audits]
     compared = compare_peers(peers, depths, list(options.peer_groups))
     splits = compared.splits if any(a.peer is not None for a in audits) else None
+    since = changed_since(compared.results, [a.peer for a in audits], options.previous)
     # Evidence last: every finding exists now, peers' included (results are in audit order).
-    results = [with_evidence(r, a.evidence) for r, a in zip(compared.results, audits, strict=True)]
-    return build_report(run, results, package_spread(audits), groups, splits)
+    results = [with_evidence(r, a.evidence) for r, a in zip(since.results, audits, strict=True)]
+    report = build_report(run, results, package_spread(audits), groups, splits)
+    return Scanned(report, since.snapshots)

@@ -6,7 +6,8 @@ import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ from driftcheck.render.formats import FORMATS, render
 # tabulate, sqlite3 or python-debian; each command imports what it uses when it runs.
 if TYPE_CHECKING:
     from driftcheck.fleet.shard import Shard
+    from driftcheck.fleet.since import Snapshot, Stored
     from driftcheck.inventory import Inventory
     from driftcheck.model.document import Report
     from driftcheck.nightly.publish import PublishOptions
@@ -133,7 +135,7 @@ def scan(args: argparse.Namespace) -> int:
     from driftcheck.fleet import with_peers
     from driftcheck.fleet.shard import select_shard, shard_entry
     from driftcheck.inventory.hostvars import check_connection_vars
-    from driftcheck.pipeline import RunOptions, run_scan
+    from driftcheck.pipeline import RunOptions, scan_fleet
     from driftcheck.scan import ScanOptions
 
     if args.debug_log:
@@ -156,10 +158,14 @@ def scan(args: argparse.Namespace) -> int:
         shard=shard_entry(shard, selection) if shard else None,
         on_done=progress,
     )
-    with _locked(publishing.report_dir if publishing else None) as root:
-        report = run_scan(hosts, states, options)
+    compared = [h.name for h in hosts if states[h.name].peers]
+    with (
+        _locked(publishing.report_dir if publishing else None) as root,
+        _last_surfaces(root, compared) as previous,
+    ):
+        scanned = scan_fleet(hosts, states, replace(options, previous=previous))
         progress.finish()
-        report = _publish(report, publishing, root)
+        report = _publish(scanned.report, publishing, root, scanned.snapshots)
     _print(report, args)
     return exit_status(report)
 
@@ -244,12 +250,28 @@ def _debug_log(path: Path) -> None:
         raise UsageError(f"--debug-log {path}: {exc.strerror or exc}") from exc
 
 
-def _publish(report: Report, publishing: PublishOptions | None, root: ReportDir | None) -> Report:
+def _publish(
+    report: Report,
+    publishing: PublishOptions | None,
+    root: ReportDir | None,
+    snapshots: Mapping[str, Snapshot] | None = None,
+) -> Report:
     if publishing is None:
         return report
     from driftcheck.nightly.publish import publish
 
-    return publish(report, publishing, root)
+    return publish(report, publishing, root, snapshots)
+
+
+def _last_surfaces(
+    root: ReportDir | None, names: list[str]
+) -> contextlib.AbstractContextManager[dict[str, Stored] | None]:
+    """With a report directory and hosts compared with peers: their surfaces as last recorded."""
+    if root is None or not names:
+        return contextlib.nullcontext()
+    from driftcheck.nightly.publish import last_surfaces
+
+    return last_surfaces(root, names)
 
 
 def _locked(report_dir: Path | None) -> contextlib.AbstractContextManager[ReportDir | None]:

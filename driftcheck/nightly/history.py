@@ -21,14 +21,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftcheck.errors import InputError, OutputError, UsageError
 from driftcheck.limits import TRAIL_MAX
 from driftcheck.model.document import FindingEntry, HostEntry, Report
 from driftcheck.model.vocab import STATUSES, Status
+from driftcheck.nightly import surfaces
 from driftcheck.nightly.reportdir import ReportDir, storage_failure
 from driftcheck.nightly.trails import Trend, code, read_trend, trails
+
+if TYPE_CHECKING:
+    from driftcheck.fleet.since import Snapshot, Stored
 
 HISTORY_FILE = "history.sqlite"
 Key = tuple[str, str, str, str]
@@ -65,6 +69,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE findings ADD COLUMN runs INTEGER",
         "ALTER TABLE hosts ADD COLUMN trail TEXT",
     ),
+    surfaces.MIGRATION,  # 4: each host's surface, for "changed since its last run"
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -203,13 +208,15 @@ class History:
 
     # --- writing -----------------------------------------------------------------------
 
-    def record(self, report: Report) -> None:
-        """Append a complete run (one transaction). Run it after deltas.annotate()."""
+    def record(self, report: Report, snapshots: Mapping[str, Snapshot] | None = None) -> None:
+        """Append a complete run (one transaction), and the surfaces of the hosts it has
+        `snapshots` for. Run it after deltas.annotate()."""
         _check_complete(report)
         with self._transaction():
             seq = self._insert_run(report)
             self._insert_hosts(seq, report["hosts"])
             self._insert_findings(seq, report)
+            surfaces.store(self._db, seq, snapshots or {})
 
     def _insert_run(self, report: Report) -> int:
         run, summary, changes = report["run"], report["summary"], report.get("changes")
@@ -265,9 +272,17 @@ class History:
         with self._transaction():
             for statement in _PRUNE:
                 self._db.execute(statement, (keep,))
-            return int(self._db.execute("SELECT changes()").fetchone()[0])
+            gone = int(self._db.execute("SELECT changes()").fetchone()[0])
+            for statement in surfaces.PRUNE:
+                self._db.execute(statement)
+            return gone
 
     # --- reading -----------------------------------------------------------------------
+
+    def last_surfaces(self, names: Iterable[str]) -> dict[str, Stored]:
+        """Each named host's last recorded surface; opened lazily, so the history stays open
+        while they are in use."""
+        return surfaces.latest(self._db, names)
 
     def last_run_id(self) -> str | None:
         row = self._db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -388,7 +403,9 @@ _PRUNE = (
     AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = findings.host)""",
     """DELETE FROM hosts
     WHERE run_seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
-    AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = hosts.name)""",
+    AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = hosts.name)
+    AND run_seq IS NOT (SELECT MAX(run_seq) FROM hosts h
+                        WHERE h.name = hosts.name AND h.surface IS NOT NULL)""",
     """DELETE FROM runs
     WHERE seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
     AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.run_seq = runs.seq)""",

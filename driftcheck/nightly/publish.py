@@ -17,12 +17,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck.atomic import write_atomic
 from driftcheck.errors import UsageError
+from driftcheck.fleet.since import Snapshot, Stored
 from driftcheck.model.document import HistoryRow, Report, RunDiff
 from driftcheck.nightly.deltas import annotate, diff_runs
 from driftcheck.nightly.history import HISTORY_FILE, History
@@ -46,6 +47,7 @@ __all__ = [
     "PublishOptions",
     "history_rows",
     "host_strip",
+    "last_surfaces",
     "publish",
     "recorded",
     "run_diff",
@@ -67,14 +69,20 @@ class PublishOptions:
     trend: int = DEFAULT_TREND  # runs in the report's trend, this one included
 
 
-def publish(report: Report, options: PublishOptions, root: ReportDir | None = None) -> Report:
+def publish(
+    report: Report,
+    options: PublishOptions,
+    root: ReportDir | None = None,
+    snapshots: Mapping[str, Snapshot] | None = None,
+) -> Report:
     """Apply waivers and history, write every file; return the report as published. `root` is
-    the open, locked report directory (driftcheck.nightly.lock.locked_report_dir)."""
+    the open, locked report directory (driftcheck.nightly.lock.locked_report_dir); `snapshots`
+    the hosts' surfaces its history keeps (pipeline.scan_fleet)."""
     if options.waivers is not None:
         report = apply_waivers(report, options.waivers, options.today or dt.date.today())
     if root is not None:
         with output_errors(root.path):
-            report = _archive(report, root, options)
+            report = _archive(report, root, options, snapshots)
     for path, fmt in ((options.junit, "junit"), (options.prometheus, "prometheus")):
         if path is not None:
             with output_errors(path):
@@ -82,7 +90,12 @@ def publish(report: Report, options: PublishOptions, root: ReportDir | None = No
     return report
 
 
-def _archive(report: Report, root: ReportDir, options: PublishOptions) -> Report:
+def _archive(
+    report: Report,
+    root: ReportDir,
+    options: PublishOptions,
+    snapshots: Mapping[str, Snapshot] | None,
+) -> Report:
     history = History.in_report_dir(root, create=True)
     if history is None:  # create=True always gives one; this keeps mypy honest
         raise UsageError(f"{root.at(HISTORY_FILE)}: could not be created")
@@ -95,7 +108,7 @@ def _archive(report: Report, root: ReportDir, options: PublishOptions) -> Report
         folder = write_run_folder(root, report, files, reached)
         reached("run-folder-renamed")
         with _removed_on_failure(root, folder.name):
-            history.record(report)
+            history.record(report, snapshots)
         reached("history-recorded")
         point_latest(root, folder.name)
         reached("latest-moved")
@@ -184,6 +197,22 @@ def _reading_dir(report_dir: Path) -> Iterator[tuple[ReportDir, History]]:
             yield root, history
         finally:
             history.close()
+
+
+@contextlib.contextmanager
+def last_surfaces(root: ReportDir, names: list[str]) -> Iterator[dict[str, Stored]]:
+    """Each named host's surface as the history last recorded it (empty before the first run
+    that kept one), open for the scan to compare with (pipeline.RunOptions.previous)."""
+    history = History.in_report_dir(root, create=False)
+    if history is None:
+        yield {}
+        return
+    try:
+        with output_errors(root.path, "cannot read"):
+            found = history.last_surfaces(names)
+        yield found
+    finally:
+        history.close()
 
 
 # A line of `driftcheck history` by field name: a RunSummary's fields, all scalars.
