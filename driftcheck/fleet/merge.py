@@ -3,8 +3,10 @@
 The merged report has the same schema; it is then published like a scan's (history, `latest`,
 new/resolved against the previous fleet run), so the pieces add up to one fleet run. What cannot
 be combined is refused (exit 3) rather than guessed: reports of different inventories or states,
-a host in two reports, mixed shard counts, and a missing shard unless `allow_partial`, in which
-case the missing shard's hosts are in error ("not audited"), never compliant.
+a host in two reports, mixed shard counts or selections, a shard report holding a host of another
+shard or lacking one of its own, and a missing shard unless `allow_partial`, in which case the
+missing shard's hosts are in error ("not audited"), never compliant. Each report is trusted only
+as far as `read_report` checked it (its schema, its bounds, no host contradicting itself).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from driftcheck.model.document import (
     PackageSpread,
     Report,
     RunEntry,
+    ShardEntry,
     WaiversBlock,
     summarize,
 )
+from driftcheck.model.shape import short
 from driftcheck.version import __version__
 
 # Added by publishing (history, waivers): the merge's own publishing recomputes them.
@@ -57,7 +61,8 @@ def merge_reports(
     _same_fleet(parts)
     _same_cut(parts)
     owner = _owners(parts)
-    missing, order = _selection(parts, owner, allow_partial)
+    home = _home_shards(parts)
+    missing, order = _selection(parts, owner, home, allow_partial)
     hosts = [_clean_host(h) for part in parts for h in part.report["hosts"]]
     groups = _selection_groups(parts)
     hosts += [_not_audited(name, shard, groups.get(name, [])) for name, shard in missing.items()]
@@ -91,7 +96,7 @@ def _owners(parts: Sequence[Part]) -> dict[str, str]:
             name = host["name"]
             if name in owner:
                 raise MergeError(
-                    f"host {name} is in both {owner[name]} and {part.source}: "
+                    f"host {_shown(name)} is in both {owner[name]} and {part.source}: "
                     "a host may be audited by one report only"
                 )
             owner[name] = part.source
@@ -110,10 +115,16 @@ def _same_cut(parts: Sequence[Part]) -> None:
     for part, shard in zip(parts, shards, strict=True):
         if not shard:
             raise MergeError(f"{part.source}: not a --shard report; the others are")
-        if shard["count"] != first["count"] or shard["selection"] != first["selection"]:
+        if shard["count"] != first["count"]:
+            raise MergeError(
+                f"{part.source}: shard {shard['number']}/{shard['count']}, but {parts[0].source} "
+                f"is shard {first['number']}/{first['count']}: only the shards of one run, cut "
+                "with one shard count, can be merged"
+            )
+        if shard["selection"] != first["selection"]:
             raise MergeError(
                 f"{part.source}: shard {shard['number']}/{shard['count']} was cut from a "
-                f"different selection than {parts[0].source} (another --limit or shard count)"
+                f"different selection than {parts[0].source} (another --limit or inventory)"
             )
         if shard["number"] in seen:
             raise MergeError(
@@ -123,27 +134,80 @@ def _same_cut(parts: Sequence[Part]) -> None:
         seen[shard["number"]] = part.source
 
 
+def _home_shards(parts: Sequence[Part]) -> dict[str, int]:
+    """For shard reports: each selected host's shard. Every report must hold exactly the hosts
+    of its own shard: a host of another shard there (a hand-edited or foreign report) would be
+    audited twice or by the wrong runner, and one left out would read as never selected."""
+    first = parts[0].report["run"].get("shard")
+    if not first:
+        return {}
+    count = first["count"]
+    home = {name: shard_of(name, count) for name in first["selection"]}
+    # every part is a shard report of this count and selection (_same_cut)
+    cuts = [(part, shard) for part in parts if (shard := part.report["run"].get("shard"))]
+    for part, shard in cuts:  # a host in the wrong report first: it says more than the lack
+        _strays(part, shard, home)
+    for part, shard in cuts:
+        _lacking(part, shard, home)
+    return home
+
+
+def _strays(part: Part, shard: ShardEntry, home: Mapping[str, int]) -> None:
+    number, count = shard["number"], shard["count"]
+    for host in part.report["hosts"]:
+        name = host["name"]
+        if name not in home:
+            raise MergeError(
+                f"{part.source}: host {_shown(name)} is not in the selection shard "
+                f"{number}/{count} was cut from"
+            )
+        if home[name] != number:
+            raise MergeError(
+                f"{part.source}: host {_shown(name)} belongs to shard {home[name]}/{count}, "
+                f"not {number}/{count} (a host is in the shard its name hashes to)"
+            )
+
+
+def _lacking(part: Part, shard: ShardEntry, home: Mapping[str, int]) -> None:
+    number, count = shard["number"], shard["count"]
+    held = {host["name"] for host in part.report["hosts"]}
+    lacking = [name for name, k in home.items() if k == number and name not in held]
+    if lacking:
+        raise MergeError(
+            f"{part.source}: shard {number}/{count} lacks {len(lacking)} of its own hosts "
+            f"({_listed([_shown(n) for n in lacking])}): a shard report holds all of them"
+        )
+
+
 def _selection(
-    parts: Sequence[Part], owner: Mapping[str, str], allow_partial: bool
+    parts: Sequence[Part], owner: Mapping[str, str], home: Mapping[str, int], allow_partial: bool
 ) -> tuple[dict[str, str], list[str]]:
     """For shard reports: the hosts of missing shards (name -> "K/N") and the fleet's order."""
     first = parts[0].report["run"].get("shard")
     if not first:
         return {}, []
-    count = first["count"]
-    # every part is a shard report (_same_cut)
+    count = first["count"]  # at most MAX_SHARDS: read_report checked it
     present = {shard["number"] for part in parts if (shard := part.report["run"].get("shard"))}
-    absent = sorted(set(range(1, count + 1)) - present)
+    absent = [f"{n}/{count}" for n in range(1, count + 1) if n not in present]
     if absent and not allow_partial:
-        names = ", ".join(f"{n}/{count}" for n in absent)
         raise MergeError(
-            f"shard {names} missing: give every shard's report, or --allow-partial to merge "
-            "anyway (its hosts are then reported not audited)"
+            f"shard {_listed(absent)} missing: give every shard's report, or --allow-partial to "
+            "merge anyway (its hosts are then reported not audited)"
         )
-    missing = {
-        name: f"{shard_of(name, count)}/{count}" for name in first["selection"] if name not in owner
-    }
+    missing = {name: f"{home[name]}/{count}" for name in first["selection"] if name not in owner}
     return missing, list(first["selection"])
+
+
+def _listed(items: Sequence[str], shown: int = 10) -> str:
+    """`a, b, c`; past `shown` items, the first ones and how many more."""
+    if len(items) <= shown:
+        return ", ".join(items)
+    return f"{', '.join(items[:shown])} and {len(items) - shown} more"
+
+
+def _shown(name: str) -> str:
+    """A host name from a report file as a message shows it: escaped unless plain."""
+    return name if name.isascii() and name.isprintable() and len(name) <= 60 else short(name)
 
 
 def _clean_host(host: HostEntry) -> HostEntry:

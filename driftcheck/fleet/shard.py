@@ -19,9 +19,9 @@ from pathlib import Path
 
 from driftcheck.errors import UsageError
 from driftcheck.model import Host, Vars, Vaulted
-from driftcheck.model.document import ShardEntry
+from driftcheck.model.document import MAX_SHARDS, ShardEntry
 
-_SHARD = re.compile(r"(\d+)/(\d+)")
+_SHARD = re.compile(r"(\d{1,9})/(\d{1,9})")  # K and N as ints, never a huge one
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ def parse_shard(text: str, *, zero_based: bool = False) -> Shard:
         raise UsageError(f"shard {text!r}: expected K/N, e.g. 2/4")
     first, count = int(match[1]), int(match[2])
     number = first + 1 if zero_based else first
+    if count > MAX_SHARDS:  # `merge` refuses a report of more (its count sizes the merge)
+        raise UsageError(f"shard {text!r}: at most {MAX_SHARDS:,} shards")
     if count < 1 or not 1 <= number <= count:
         low, high = (0, count - 1) if zero_based else (1, count)
         raise UsageError(f"shard {text!r}: the index must be {low}..{high}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,8 @@ from typing import NotRequired, TypedDict, cast
 
 from driftcheck.errors import ExitStatus, InputError, UsageError
 from driftcheck.model.results import Evidence, Fact, Finding, HostResult, PeerNote
-from driftcheck.model.vocab import NOT_AUDITED, STATUSES
+from driftcheck.model.shape import check_shape, parse_json, short
+from driftcheck.model.vocab import NOT_AUDITED, STATUSES, Status
 from driftcheck.version import __version__
 
 SCHEMA = "driftcheck.report/1"
@@ -92,6 +93,10 @@ class HostEntry(TypedDict):
     facts: dict[str, Fact]
     findings: list[FindingEntry]
     peers: NotRequired[PeersEntry]
+
+
+# --shard K/N: N at most this, so a report's count is bounded before `merge` sizes anything by it
+MAX_SHARDS = 10_000
 
 
 class ShardEntry(TypedDict):
@@ -358,11 +363,50 @@ def read_report(path: Path) -> Report:
 
 
 def load_report(text: str, source: str) -> Report:
-    """Read a saved JSON report back; a wrong schema is an input error."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(source, exc.lineno, f"not a JSON report: {exc.msg}") from exc
+    """Read a saved JSON report back, checked against the schema (the TypedDicts above, with
+    model.shape) and against itself: anything else is an input error naming the field."""
+    data = parse_json(text, source)
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise InputError(source, None, f"not a driftcheck report (schema must be {SCHEMA!r})")
-    return cast(Report, data)
+    check_shape(data, Report, source)
+    report = cast(Report, data)
+    for where, problem in contradictions(report):
+        raise InputError(source, None, f"{where}: {problem}")
+    return report
+
+
+def contradictions(report: Report) -> Iterator[tuple[str, str]]:
+    """What no report of a scan or merge says, a field at a time: an unknown status, a host
+    named twice, a compliant host with an error or a finding not waived, an impossible shard."""
+    names: dict[str, int] = {}
+    for index, host in enumerate(report["hosts"]):
+        where = f"hosts[{index}]"
+        if host["status"] not in STATUSES:
+            yield f"{where}.status", f"{short(host['status'])} is not one of {', '.join(STATUSES)}"
+        if names.setdefault(host["name"], index) != index:
+            yield f"{where}.name", f"{short(host['name'])} is hosts[{names[host['name']]}] already"
+        if host["status"] == Status.COMPLIANT:
+            yield from _compliant(host, where)
+    shard = report["run"].get("shard")
+    if shard:
+        yield from _shard_problems(shard)
+
+
+def _compliant(host: HostEntry, where: str) -> Iterator[tuple[str, str]]:
+    if host["error"]:
+        yield f"{where}.error", f"a compliant host has no error, got {short(host['error'])}"
+    if host.get("cause"):
+        yield f"{where}.cause", f"a compliant host has no cause, got {short(host.get('cause'))}"
+    for index, finding in enumerate(host["findings"]):
+        if not finding.get("waived"):
+            yield f"{where}.findings[{index}]", "a compliant host has no finding that is not waived"
+
+
+def _shard_problems(shard: ShardEntry) -> Iterator[tuple[str, str]]:
+    number, count = shard["number"], shard["count"]
+    if not 1 <= count <= MAX_SHARDS:
+        yield "run.shard.count", f"{count} is not 1..{MAX_SHARDS}"
+    elif not 1 <= number <= count:
+        yield "run.shard.number", f"{number} is not 1..{count} (the count)"
+    if len(shard.get("groups", shard["selection"])) != len(shard["selection"]):
+        yield "run.shard.groups", "not one entry per host of the selection"

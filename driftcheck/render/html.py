@@ -72,8 +72,8 @@ def render_html(report: Report) -> str:
     groups = drift_groups(hosts)
     clusters, unique = drift_clusters(groups)
     runs = runs_of(report)
-    # .get(): load_report checks only the schema, and the page renders any saved report that
-    # has hosts, even one without its run or package spread (test_minimal_and_empty_reports).
+    # .get(): the page renders any report it is given that has hosts, even one built without
+    # its run or package spread (test_minimal_and_empty_reports); load_report checks saved ones.
     spread: PackageSpread = report.get("package_spread") or {}
     context = {
         "run": report.get("run") or {},

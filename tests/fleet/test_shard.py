@@ -54,6 +54,7 @@ def test_the_partition_is_fixed_by_the_name_alone() -> None:
         ("0/4", True, Shard(1, 4)),
         ("3/4", True, Shard(4, 4)),
         (" 2/3 ", False, Shard(2, 3)),
+        ("10000/10000", False, Shard(10_000, 10_000)),
     ],
 )
 def test_shard_forms(text: str, zero_based: bool, expected: Shard) -> None:
@@ -70,6 +71,8 @@ def test_shard_forms(text: str, zero_based: bool, expected: Shard) -> None:
         ("2", False),
         ("a/b", False),
         ("-1/4", True),
+        ("1/10001", False),  # past MAX_SHARDS: `merge` would refuse the reports
+        ("1/" + "9" * 5000, False),  # past what int() converts: a usage error, not a crash
     ],
 )
 def test_bad_shards_are_usage_errors(text: str, zero_based: bool) -> None:
