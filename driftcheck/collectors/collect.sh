@@ -178,48 +178,47 @@ dc_all_units() {
 # --- config trees (peers) -----------------------------------------------------------------
 
 # dc_tree DEPTH ROOT...: every entry under the roots, never following a symlink or leaving a
-# file system: tree.stat (stat's raw mode, owner, group, size, mtime, ctime, name; a name with a
-# newline is left out and counted as one line `N`, so no name can forge an entry), tree.sum
-# (md5sum of the regular files up to 1 MiB: dpkg records md5, so a conffile's digest reads as
-# its package's; a bigger file, a binary in /usr/local/bin, is compared by size and mtime)
-# and tree.links (where each symlink points, QUOTING_STYLE=escape). Entries deeper than DEPTH
-# levels below a root are not listed: the parser sees one at DEPTH and says so.
+# file system, found by ONE find: tree.stat (stat's raw mode, owner, group, size,
+# mtime, ctime, name; a name with a newline is left out and counted as one line `N`, so no name
+# can forge an entry), tree.sum (md5sum of the regular files up to 1 MiB, by stat's own type,
+# so never a FIFO or a device; dpkg records md5, so a digest reads as a package's would; a
+# bigger file, a binary in /usr/local/bin, is compared by size and mtime; dpkg's conffiles are
+# left out when dc_conffiles ran: its own digests of them, from the same md5sum, are what peers
+# compare) and tree.links (where each symlink points, QUOTING_STYLE=escape). Entries deeper
+# than DEPTH levels below a root are not listed: the parser sees one at DEPTH and says so.
 dc_tree() {
 	dc_depth=$1
 	shift
+	# one find for every root (each absolute: never taken for an option; one that is not there,
+	# or a glob that matched nothing, is find's error, which goes nowhere)
+	dc_ts=$(find "$@" -xdev -maxdepth "$dc_depth" \( -name "*$dc_nl*" -prune -exec printf 'N\n' \; \) \
+		-o -exec stat -c '%f %U %G %s %Y %Z %n' -- {} + 2>/dev/null)
 	dc_begin tree.stat
-	for dc_root; do
-		[ -e "$dc_root" ] || [ -L "$dc_root" ] || continue
-		find "$dc_root" -xdev -maxdepth "$dc_depth" \( -name "*$dc_nl*" -prune -exec printf 'N\n' \; \) \
-			-o -exec stat -c '%f %U %G %s %Y %Z %n' -- {} + 2>/dev/null
-	done
+	[ -z "$dc_ts" ] || printf '%s\n' "$dc_ts"
 	dc_end tree.stat 0
 	dc_begin tree.sum
-	for dc_root; do
-		[ -d "$dc_root" ] || [ -f "$dc_root" ] || continue
-		find "$dc_root" -xdev -maxdepth "$dc_depth" -name "*$dc_nl*" -prune -o -type f \
-			-size -1025k -print 2>/dev/null | dc_regular_files | tr '\n' '\0' |
-			xargs -0 -r md5sum -- 2>/dev/null
-	done
+	dc_tree_pick file | xargs -0 -r md5sum -- 2>/dev/null
 	dc_end tree.sum 0
 	dc_begin tree.links
-	for dc_root; do
-		[ -d "$dc_root" ] || continue
-		find "$dc_root" -xdev -maxdepth "$dc_depth" -name "*$dc_nl*" -prune -o -type l \
-			-exec env QUOTING_STYLE=escape stat -c '%N' -- {} + 2>/dev/null
-	done
+	dc_tree_pick symlink | xargs -0 -r env QUOTING_STYLE=escape stat -c '%N' -- 2>/dev/null
 	dc_end tree.links 0
 }
 
-# dc_regular_files: the lines (paths) that name a regular file, not a symlink. find's -type
-# trusts the directory entry's type, and a FIFO bound over a regular file keeps a regular
-# file's entry: test's stat sees what a digest tool would open.
-dc_regular_files() {
-	while IFS= read -r dc_p; do
-		if [ -f "$dc_p" ] && [ ! -L "$dc_p" ]; then
-			printf '%s\n' "$dc_p"
-		fi
-	done
+# dc_tree_pick file|symlink: the paths of dc_tree's stat lines of that type, NUL-terminated
+# (a regular file: hex mode 8xxx and at most 1 MiB, not a conffile; a symlink: axxx).
+# shellcheck disable=SC2016 # $0 and the rest are awk's, not the shell's
+dc_tree_awk='
+BEGIN { n = split(ENVIRON["dc_cf_paths"], c, "\n"); for (i = 1; i <= n; i++) skip[c[i]] = 1 }
+NF >= 7 {
+	t = substr($1, 1, length($1) - 3)
+	p = $0
+	for (i = 0; i < 6; i++) sub(/^[^ ]* /, "", p)
+	if (want == "file" && t == "8" && $4 <= 1048576 && !(p in skip)) printf "%s%c", p, 0
+	if (want == "symlink" && t == "a") printf "%s%c", p, 0
+}'
+dc_tree_pick() {
+	[ -n "$dc_ts" ] || return 0
+	printf '%s\n' "$dc_ts" | dc_cf_paths=${dc_cf_paths-} awk -v want="$1" "$dc_tree_awk"
 }
 
 # dc_keys FILE...: each authorized_keys file's first 64 KiB in section tree.key.I, its path on
@@ -257,6 +256,7 @@ dc_conffiles() {
 	printf '%s' "$dc_cf"
 	dc_end conffiles.dpkg "$dc_rc"
 	dc_cf=$(printf '%s\n' "$dc_cf" | sed -n 's/^ \(\/.*\) [0-9a-f]\{32\}$/\1/p')
+	dc_cf_paths=$dc_cf # dc_tree need not digest them again
 	dc_sum_stat conffiles.dpkg md5sum "$dc_cf"
 }
 
@@ -559,9 +559,15 @@ dc_docker_daemon() {
 	[ -n "${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ] || [ -S /run/docker.sock ]
 }
 
-# dc_inspect ENGINE: every container's `container inspect` record, as one JSON array.
+# dc_inspect ENGINE RC: every container's `container inspect` record, as one JSON array.
+# dc_ids: what `ps -a -q` printed, stderr too, and RC its exit status: on failure that is the
+# reason; else the IDs are its 64-hex lines (a warning line is no ID).
 dc_inspect() {
-	dc_ids=$("$1" ps -a -q --no-trunc </dev/null) || return
+	if [ "$2" != 0 ]; then
+		printf '%s\n' "$dc_ids" >&2
+		return "$2"
+	fi
+	dc_ids=$(printf '%s\n' "$dc_ids" | sed -n '/^[0-9a-f]\{64\}$/p')
 	if [ -z "$dc_ids" ]; then
 		echo '[]'
 		return 0
@@ -572,8 +578,13 @@ dc_inspect() {
 
 # dc_engine ENGINE: its containers, and (for the exec guard) the names it sees running.
 dc_engine() {
-	dc_run "containers.$1" dc_inspect "$1"
-	dc_up=$("$1" ps --filter status=running --format '{{.Names}}' </dev/null 2>/dev/null) || dc_up=
+	dc_ids=$("$1" ps -a -q --no-trunc </dev/null 2>&1)
+	dc_irc=$?
+	dc_run "containers.$1" dc_inspect "$1" "$dc_irc"
+	dc_up=
+	if [ "$dc_irc" = 0 ] && [ -n "$dc_ids" ]; then # no container: no second `ps` (~35 ms each)
+		dc_up=$("$1" ps --filter status=running --format '{{.Names}}' </dev/null 2>/dev/null) || dc_up=
+	fi
 	case $1 in
 	podman) dc_up_podman=$dc_up ;;
 	docker) dc_up_docker=$dc_up ;;

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,7 @@ def _archive(
         files = {name: render(fmt, report).encode() for name, fmt in RUN_FILES.items()}
         folder = write_run_folder(root, report, files, reached)
         reached("run-folder-renamed")
-        with _removed_on_failure(root, folder.name):
+        with _removed_on_failure(root, folder.name, history):
             history.record(report, snapshots)
         reached("history-recorded")
         point_latest(root, folder.name)
@@ -159,14 +160,25 @@ def _roll_forward(root: ReportDir, history: History) -> None:
 
 
 @contextlib.contextmanager
-def _removed_on_failure(root: ReportDir, run_id: str) -> Iterator[None]:
-    """A run history could not record (disk full) is no run: remove its folder, best effort."""
+def _removed_on_failure(root: ReportDir, run_id: str, history: History) -> Iterator[None]:
+    """A run history could not record (disk full) is no run: remove its folder, best effort.
+    One stopped (SIGTERM, Ctrl-C) just after history committed it is a run: kept."""
     try:
         yield
     except BaseException:
-        with contextlib.suppress(OSError), root.subdir(RUNS) as runs:
-            runs.remove(run_id)
+        if not _recorded(history, run_id):
+            with contextlib.suppress(OSError), root.subdir(RUNS) as runs:
+                runs.remove(run_id)
         raise
+
+
+def _recorded(history: History, run_id: str) -> bool:
+    """Whether history holds the run; when it cannot say, the folder is kept (a folder no
+    history names is pruned like any old run; one it names must never go)."""
+    try:
+        return history.last_run_id() == run_id
+    except sqlite3.Error:
+        return True
 
 
 def _stable_links(root: ReportDir) -> None:

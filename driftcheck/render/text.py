@@ -19,17 +19,21 @@ from driftcheck.render.newdrift import callout, fresh_groups
 from driftcheck.render.rank import peer_splits, same_machines, split_text, strongest_first
 from driftcheck.render.timeline import strip_legend, strip_of
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Every C0/C1 control (newline and tab too: a value is one line, one table cell), bidi overrides
+# and isolates. A diff's lines keep their tabs (_IN_DIFF), as in the HTML report.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_IN_DIFF = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MARK = {status.value: said.mark for status, said in WORDS.items()}
 START = (
     "nothing is declared for any host: start with `driftcheck scan --peers` or `driftcheck capture`"
 )
 
 
-def clean(value: object) -> str:
-    """Printable text: control characters (ESC, CR, bidi overrides) shown escaped."""
+def clean(value: object, control: re.Pattern[str] = _CONTROL) -> str:
+    """Printable text on one line: control characters (ESC, CR, a newline, a tab, bidi
+    overrides) shown escaped as `\\xNN`."""
     text = "" if value is None else str(value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return control.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def summary_line(report: Report) -> str:
@@ -142,17 +146,49 @@ def host_details(host: HostEntry, strip: str | None = None) -> Iterator[str]:
         for f in findings
     ]
     if rows:
-        headers = ["target", "category", "item", "kind", "expected", "actual"]
-        yield from tabulate(rows, headers=headers, tablefmt="simple").splitlines()
+        yield from findings_table(rows).splitlines()
     for f in findings:
         if f["detail"] and f["kind"] in (*UNKNOWN_KINDS, "expired"):
             yield f"   {clean(f['item'])}: {clean(f['detail'])}"
         if f["diff"]:
             yield f"   --- diff of {clean(f['item'])}"
-            yield from (f"   {clean(line)}" for line in f["diff"].splitlines())
-        if f.get("evidence"):
-            yield f"   {clean(f['item'])} ({clean(f['kind'])}), by the host's own records:"
-            yield from (f"     {evidence_line(e)}" for e in f.get("evidence", []))
+            yield from (f"   {clean(line, _IN_DIFF)}" for line in f["diff"].splitlines())
+    yield from evidence_lines(findings)
+
+
+def evidence_lines(findings: list[FindingEntry]) -> Iterator[str]:
+    """Each finding's evidence under its item, once for the findings of one item that the same
+    records explain (a file both extra among its peers and new since the last run)."""
+    kinds: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for f in findings:
+        lines = tuple(evidence_line(e) for e in f.get("evidence", []))
+        if lines:
+            kinds.setdefault((f["target"], f["item"], lines), []).append(clean(f["kind"]))
+    for (_target, item, lines), said in kinds.items():
+        yield f"   {clean(item)} ({', '.join(said)}), by the host's own records:"
+        yield from (f"     {line}" for line in lines)
+
+
+WIDTH = 120  # a terminal's columns the findings table keeps within, wrapping long values
+_HEADERS = ["target", "category", "item", "kind", "expected", "actual"]
+_NARROWEST = 12  # a column is not wrapped narrower than this
+
+
+def findings_table(rows: list[list[str]]) -> str:
+    """One row a finding; when the table would pass WIDTH, the widest columns wrap their
+    values, one column at a time, until it fits (the JSON report keeps every value whole)."""
+    # tabulate gives a header two columns more than its text (MIN_PADDING)
+    widths = [max(len(h) + 2, *(len(row[i]) for row in rows)) for i, h in enumerate(_HEADERS)]
+    if _width(widths) <= WIDTH:
+        return tabulate(rows, headers=_HEADERS, tablefmt="simple")
+    while _width(widths) > WIDTH and max(widths) > _NARROWEST:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    return tabulate(rows, headers=_HEADERS, tablefmt="simple", maxcolwidths=list(widths))
+
+
+def _width(widths: list[int]) -> int:
+    return sum(widths) + 2 * (len(widths) - 1)  # tabulate's "simple": two spaces between
 
 
 def evidence_line(evidence: EvidenceEntry) -> str:
@@ -162,14 +198,15 @@ def evidence_line(evidence: EvidenceEntry) -> str:
     said = [f"{evidence['command']}"] if evidence.get("command") else []
     said += [f"requested by {evidence['user']}"] if evidence.get("user") else []
     extra = f" ({', '.join(said)})" if said and evidence["source"] != "wtmp" else ""
-    return clean(f"{evidence['source']}{when}: {evidence['summary']}{extra}").replace("\n", "\\x0a")
+    return clean(f"{evidence['source']}{when}: {evidence['summary']}{extra}")
 
 
-_DIGEST = re.compile(r"\b(sha256:[0-9a-f]{12})[0-9a-f]{52}\b")
+_DIGEST = re.compile(r"\b((?:md5|sha1|sha224|sha256|sha384|sha512):[0-9a-f]{12})[0-9a-f]{20,}\b")
 
 
 def short(value: object) -> str:
-    """Digests cut to 12 hex digits for the table (the JSON report keeps them whole)."""
+    """Digests (md5:, sha256:, ...) cut to 12 hex digits for the table (the JSON report keeps
+    them whole)."""
     return _DIGEST.sub(r"\1…", clean(value))
 
 

@@ -39,13 +39,16 @@ WRITTEN = (
     "/var/log/lastlog",
     CONF,
 )
-SAVE = f"""rm -rf {BACKUP} && mkdir -p {BACKUP}
+SAVE = f"""rm -rf {BACKUP} && mkdir -p {BACKUP} && cd /
 for f in {" ".join(WRITTEN)}; do [ -e "$f" ] && cp -p --parents "$f" {BACKUP}/; done; true"""
 RESTORE = f"""if dpkg-query -W acme-debug >/dev/null 2>&1; then
   dpkg --purge acme-debug >/dev/null
 fi
 rm -f {DEB}
-if [ -d {BACKUP} ]; then cp -p -r {BACKUP}/. / && rm -rf {BACKUP}; fi"""
+if [ -d {BACKUP} ]; then
+  (cd {BACKUP} && find . -type f -exec sh -c 'for f; do cp -p "$f" "/${{f#./}}"; done' sh {{}} +)
+  rm -rf {BACKUP}
+fi"""  # files only: the directories on the host keep their own modes
 STATE = "packages:\n  acme-debug: absent\nmodified_config: report\n"
 
 

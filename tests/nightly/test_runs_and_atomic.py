@@ -10,8 +10,17 @@ import pytest
 
 from driftcheck.atomic import replace_symlink, write_atomic
 from driftcheck.errors import ReportDirError
+from driftcheck.nightly.deltas import annotate
+from driftcheck.nightly.history import History
+from driftcheck.nightly.publish import _removed_on_failure
 from driftcheck.nightly.reportdir import ReportDir
-from driftcheck.nightly.runs import complete_runs, latest_run, prune_runs, write_run
+from driftcheck.nightly.runs import (
+    complete_runs,
+    latest_run,
+    prune_runs,
+    write_run,
+    write_run_folder,
+)
 
 from .reports import host, report
 
@@ -71,3 +80,31 @@ def test_prune_never_removes_what_latest_names(tmp_path: Path, root: ReportDir) 
     replace_symlink(tmp_path / "latest", f"runs/{dirs[0].name}")  # e.g. a clock set back
     assert prune_runs(root, keep=1) == [dirs[1]]
     assert latest_run(root) == dirs[0]
+
+
+def test_a_run_stopped_after_history_recorded_it_keeps_its_folder(
+    tmp_path: Path, root: ReportDir
+) -> None:
+    """Ctrl-C or SIGTERM between history's commit and the next step: history names the run, so
+    its folder stays; a record that failed (nothing committed) removes it."""
+    kept, failed = report(1, [host("web01")]), report(2, [host("web01")])
+    with History(tmp_path / "history.sqlite") as history:
+        folder = write_run_folder(root, kept, {"report.json": b"1"}, lambda _step: None)
+
+        def stopped_after_commit() -> None:
+            with _removed_on_failure(root, folder.name, history):
+                history.record(annotate(kept, history))
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            stopped_after_commit()
+        assert folder.is_dir()
+        other = write_run_folder(root, failed, {"report.json": b"2"}, lambda _step: None)
+
+        def stopped_before_commit() -> None:
+            with _removed_on_failure(root, other.name, history):
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            stopped_before_commit()
+        assert not other.exists()
