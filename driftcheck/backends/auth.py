@@ -8,14 +8,16 @@ key is that key's, as OpenSSH pairs them; the server then decides (TrustedUserCA
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from pathlib import Path
 
 import paramiko
+import paramiko.agent
 from paramiko.pkey import PublicBlob
 
-from driftcheck.backends.target import Target
+from driftcheck.backends.target import AGENT_FROM_ENV, Target
 from driftcheck.backends.watchdog import Watchdog
 from driftcheck.errors import AuthError, DeadlineError
 
@@ -27,9 +29,9 @@ def authenticate(
     transport: paramiko.Transport, hop: Target, deadline: float, watchdog: Watchdog, via: str
 ) -> None:
     keys, notes = load_keys(hop.key_files, hop.cert_files)
-    agent = _agent()
+    agent = _agent(hop.agent)
     try:
-        tried = [*keys, *(agent.get_keys() if agent else ())]
+        tried = [*keys, *_agent_keys(agent, hop, keys)]
         if not tried:
             raise AuthError(f"{via}{hop}: no usable private key ({'; '.join(notes)}) and no agent")
         for key in tried:
@@ -64,13 +66,54 @@ def _try_key(
     return transport.is_authenticated()  # False on partial success (another factor wanted)
 
 
-def _agent() -> paramiko.Agent | None:
-    if not os.environ.get("SSH_AUTH_SOCK"):
+def _agent(where: str | None) -> _AgentAt | None:
+    """The agent IdentityAgent names: SSH_AUTH_SOCK's (the default), a socket path, or none."""
+    path = os.environ.get(AGENT_FROM_ENV) if where == AGENT_FROM_ENV else where
+    if not path:
         return None
+    agent = _AgentAt()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        return paramiko.Agent()
-    except paramiko.SSHException:
+        sock.connect(path)
+        agent.connect(sock)
+    except (OSError, paramiko.SSHException):
+        sock.close()
         return None  # a dead agent socket: the key files may still do
+    return agent
+
+
+class _AgentAt(paramiko.agent.AgentSSH):
+    """paramiko.Agent reads SSH_AUTH_SOCK only; this one talks to the socket it is given."""
+
+    def connect(self, sock: socket.socket) -> None:
+        self._connect(sock)  # type: ignore[attr-defined]  # private in paramiko's stubs
+
+    def close(self) -> None:
+        self._close()  # type: ignore[attr-defined]
+
+
+def _agent_keys(
+    agent: _AgentAt | None, hop: Target, keys: list[paramiko.PKey]
+) -> list[paramiko.PKey]:
+    """The agent's keys; with IdentitiesOnly, only those of the identity files (their private
+    or .pub file), as ssh does."""
+    if agent is None:
+        return []
+    offered: list[paramiko.PKey] = list(agent.get_keys())
+    if not hop.identities_only:
+        return offered
+    allowed = {_public_fields(k) for k in keys} | _public_files(hop.key_files)
+    return [k for k in offered if _public_fields(k) in allowed]
+
+
+def _public_files(paths: tuple[Path, ...]) -> set[bytes]:
+    found: set[bytes] = set()
+    for path in paths:
+        try:
+            found.add(_certified_key(PublicBlob.from_file(f"{path}.pub"), plain=True))
+        except (OSError, ValueError, paramiko.SSHException):
+            continue
+    return found
 
 
 def load_keys(
@@ -123,14 +166,16 @@ def _certs_for(key_path: Path, key: paramiko.PKey, certs: list[tuple[Path, bytes
     return found
 
 
-def _certified_key(blob: PublicBlob) -> bytes:
+def _certified_key(blob: PublicBlob, *, plain: bool = False) -> bytes:
     """A certificate blob is: type, nonce, the certified key's fields, then the rest
-    (PROTOCOL.certkeys); compared by prefix against a key's fields."""
-    if not blob.key_type.endswith("-cert-v01@openssh.com"):
+    (PROTOCOL.certkeys); compared by prefix against a key's fields. `plain`: a public key's
+    fields (its blob without the type)."""
+    if not plain and not blob.key_type.endswith("-cert-v01@openssh.com"):
         raise ValueError(f"not a certificate ({blob.key_type})")
     msg = paramiko.Message(blob.key_blob)
     msg.get_text()  # type
-    msg.get_binary()  # nonce
+    if not plain:
+        msg.get_binary()  # nonce
     data: bytes = blob.key_blob
     return data[msg.packet.tell() :]
 

@@ -18,7 +18,7 @@ from driftcheck.backends.knownhosts import lower
 
 CERT_SUFFIX = "-cert-v01@openssh.com"
 HOST_CERT = 2
-# Offered first when a @cert-authority line covers the host, as OpenSSH's order_hostkeyalgs does.
+# The certificate algorithms OpenSSH's default HostKeyAlgorithms lists before the plain ones.
 ALGORITHMS = (
     "ssh-ed25519-cert-v01@openssh.com",
     "ecdsa-sha2-nistp256-cert-v01@openssh.com",
@@ -49,6 +49,12 @@ class HostCert:
     ca_blob: bytes
     signed: bytes  # everything the CA signed
     signature: bytes
+
+
+def plain_type(algorithm: str) -> str:
+    """The key type an algorithm is for: `rsa-sha2-512-cert-v01@openssh.com` -> `ssh-rsa`."""
+    base = algorithm.removesuffix(CERT_SUFFIX)
+    return "ssh-rsa" if base.startswith("rsa-sha2-") else base
 
 
 def certificate_blob(key: paramiko.PKey) -> bytes | None:

@@ -3,8 +3,11 @@
 The verdict is OpenSSH's (`hostfile.c: check_hostkeys_by_key_or_type`, `sshconnect.c:
 check_host_key`): a key marked `@revoked` is refused; a host with any recorded key, of any type,
 that the offered key does not equal has CHANGED and is refused even with trust-on-first-use;
-only a host with no recorded key is new. Files are parsed once per change (path, inode, size,
-mtime), by one thread while the others wait, within the caller's deadline.
+only a host with no recorded key is new. A host certificate is vouched for by the
+`@cert-authority` lines for `[host]:port` or, off port 22, for the bare host name (ssh's
+fallback); a key or certificate CA `@revoked` under either name is refused. Files are parsed
+once per change (path, inode, size, mtime), by one thread while the others wait, within the
+caller's deadline.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 import paramiko
 
 from driftcheck.backends import hostcerts, knownhosts
+from driftcheck.backends.hostcerts import CERT_SUFFIX
 from driftcheck.backends.knownhosts import CERT_AUTHORITY, PLAIN, REVOKED, Entry, Index
 from driftcheck.errors import (
     DeadlineError,
@@ -53,8 +57,11 @@ def host_entry(address: str, port: int) -> str:
 
 def fingerprint(key: paramiko.PKey) -> str:
     """`SHA256:...` exactly as `ssh-keygen -l` and OpenSSH's prompts print it."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+    return _blob_fingerprint(key.asbytes())
+
+
+def _blob_fingerprint(blob: bytes) -> str:
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
 def verdict(entries: list[Entry], blob: bytes) -> tuple[Status, Entry | None]:
@@ -93,10 +100,12 @@ class KnownHosts:
         """Return if `key` is the known key of address:port, else raise HostKeyError."""
         deadline = _default(deadline)
         name = host_entry(address, port)
+        entries = self._covering(address, port, deadline)
+        cert = _certificate(name, key)
+        _refuse_revoked(name, key, cert, entries)
         why_not_certified = "presented no certificate"
-        certificate = hostcerts.certificate_blob(key)
-        if certificate is not None:
-            why_not_certified = self._certificate(name, address, key, certificate, deadline)
+        if cert is not None:
+            why_not_certified = _why_not_certified(name, address, cert, entries)
             if not why_not_certified:
                 return
         # As ssh: a certificate no CA here vouches for is checked again as the plain key.
@@ -104,34 +113,39 @@ class KnownHosts:
         if status is Status.NEW and self._known_without_port(address, port, key, deadline):
             return
         if status is Status.NEW or entry is None:
-            self._new(name, address, port, key, deadline, why_not_certified)
+            authority = next((e for e in entries if e.marker == CERT_AUTHORITY), None)
+            if authority is not None:
+                # ssh would trust a plain key here on first use; a host meant to be vouched
+                # for by a CA that is not, is more likely an impostor than a new host.
+                raise HostKeyError(_uncertified(name, key, authority, why_not_certified))
+            self._new(name, address, port, key, deadline)
         elif status is not Status.OK:
             raise HostKeyChangedError(_refusal(status, name, key, entry))
 
-    def has_authority(self, address: str, port: int, deadline: float | None = None) -> bool:
-        """Whether a @cert-authority line covers the host, so certificates are asked for first."""
-        entries = self._entries(host_entry(address, port), _default(deadline))
-        return any(e.marker == CERT_AUTHORITY for e in entries)
+    def host_key_algorithms(
+        self, address: str, port: int, offered: list[str], deadline: float | None = None
+    ) -> list[str]:
+        """The host key algorithms to ask for, in ssh's order (sshconnect2.c order_hostkeyalgs):
+        certificates first when a file has a @cert-authority or @revoked line (without one, a
+        certificate cannot change the verdict), then `offered`; algorithms of the key types on
+        record for the host, and certificates when a @cert-authority line covers it, move to
+        the front unless the first algorithm's key type is on record already."""
+        deadline = _default(deadline)
+        certificates = hostcerts.ALGORITHMS if self._marked(deadline) else ()
+        algorithms = [*certificates, *(a for a in offered if a not in certificates)]
+        return ordered(algorithms, self._entries(host_entry(address, port), deadline))
 
-    def _certificate(
-        self, name: str, address: str, key: paramiko.PKey, blob: bytes, deadline: float
-    ) -> str:
-        """ "" when a @cert-authority line vouches for the certificate, else why not; raises
-        for a forged certificate or a revoked key or CA (ssh refuses those outright)."""
-        try:
-            cert = hostcerts.parse(blob)
-        except ValueError as exc:
-            raise HostKeyError(f"{name}: {exc}") from exc
-        if not hostcerts.signed_by_ca(cert):
-            raise HostKeyError(f"{name}: host certificate {cert.key_id!r}: bad CA signature")
-        entries = self._entries(name, deadline)
-        for revoked in (e for e in entries if e.marker == REVOKED):
-            if revoked.blob in (key.asbytes(), cert.ca_blob):
-                raise HostKeyChangedError(_refusal(Status.REVOKED, name, key, revoked))
-        if not any(e.marker == CERT_AUTHORITY and e.blob == cert.ca_blob for e in entries):
-            return f"presented a certificate by a CA not trusted for {name}"
-        why = hostcerts.problem(cert, address)
-        return f"presented a certificate not valid for it: {why}" if why else ""
+    def _covering(self, address: str, port: int, deadline: float) -> list[Entry]:
+        """The entries for `[host]:port`, then (off port 22) those for the bare host name: ssh
+        looks a host's CAs and revocations up under both (sshconnect.c: "checking without port
+        identifier"). Files without such lines cost no second lookup."""
+        entries = self._entries(host_entry(address, port), deadline)
+        if port == 22 or not self._marked(deadline):
+            return entries
+        return [*entries, *self._entries(host_entry(address, 22), deadline)]
+
+    def _marked(self, deadline: float) -> bool:
+        return any(_load(path, deadline).marked for path in self.files)
 
     def _known_without_port(
         self, address: str, port: int, key: paramiko.PKey, deadline: float
@@ -139,15 +153,6 @@ class KnownHosts:
         # sshconnect.c "checking without port identifier": the same key recorded for the bare
         # host name is accepted (only an exact match, never a change or a revocation).
         return port != 22 and self._status(host_entry(address, 22), key, deadline)[0] is Status.OK
-
-    def known_types(self, address: str, port: int, deadline: float | None = None) -> list[str]:
-        """Key types on record for the host, so the handshake can ask for one of them first
-        (as OpenSSH orders HostKeyAlgorithms) instead of tripping over an unrecorded type."""
-        types: list[str] = []
-        for entry in self._entries(host_entry(address, port), _default(deadline)):
-            if entry.marker == PLAIN and entry.key_type not in types:
-                types.append(entry.key_type)
-        return types
 
     def _entries(self, name: str, deadline: float) -> list[Entry]:
         return [e for path in self.files for e in _load(path, deadline).lookup(name)]
@@ -157,19 +162,7 @@ class KnownHosts:
     ) -> tuple[Status, Entry | None]:
         return verdict(self._entries(name, deadline), key.asbytes())
 
-    def _new(  # noqa: PLR0917 -- private, one caller
-        self, name: str, address: str, port: int, key: paramiko.PKey, deadline: float, why: str
-    ) -> None:
-        authority = next(
-            (e for e in self._entries(name, deadline) if e.marker == CERT_AUTHORITY), None
-        )
-        if authority is not None:
-            # ssh would trust a plain key here on first use; a host meant to be vouched for by
-            # a CA that is not, is more likely an impostor than a new host.
-            raise HostKeyError(
-                f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; the host is under "
-                f"the @cert-authority of {authority.where} but {why}; refused"
-            )
+    def _new(self, name: str, address: str, port: int, key: paramiko.PKey, deadline: float) -> None:
         if not self.accept_new:
             raise HostKeyUnknownError(_unknown_message(name, address, port, key, self.write_to))
         if any(c in _UNRECORDABLE for c in address):
@@ -190,6 +183,69 @@ class KnownHosts:
 def _default(deadline: float | None) -> float:
     # Callers outside a connection (tests, tools) get a generous bound rather than none.
     return time.monotonic() + 60 if deadline is None else deadline
+
+
+def ordered(algorithms: list[str], entries: list[Entry]) -> list[str]:
+    """order_hostkeyalgs over the entries for the host (`[host]:port`, no fallback)."""
+    known = {e.key_type for e in entries if e.marker == PLAIN}
+    if not algorithms or hostcerts.plain_type(algorithms[0]) in known:
+        return algorithms
+    authority = any(e.marker == CERT_AUTHORITY for e in entries)
+    first = [
+        alg
+        for alg in algorithms
+        if hostcerts.plain_type(alg) in known or (authority and alg.endswith(CERT_SUFFIX))
+    ]
+    return [*first, *(alg for alg in algorithms if alg not in first)]
+
+
+def _certificate(name: str, key: paramiko.PKey) -> hostcerts.HostCert | None:
+    """The certificate the host presented, if any; a malformed or forged one is refused, as
+    ssh's key exchange refuses it."""
+    blob = hostcerts.certificate_blob(key)
+    if blob is None:
+        return None
+    try:
+        cert = hostcerts.parse(blob)
+    except ValueError as exc:
+        raise HostKeyError(f"{name}: {exc}") from exc
+    if not hostcerts.signed_by_ca(cert):
+        raise HostKeyError(f"{name}: host certificate {cert.key_id!r}: bad CA signature")
+    return cert
+
+
+def _refuse_revoked(
+    name: str, key: paramiko.PKey, cert: hostcerts.HostCert | None, entries: list[Entry]
+) -> None:
+    """A key, or the CA of its certificate, marked @revoked for the host under any port is
+    refused (hostfile.c check_key_not_revoked). ssh, when the line has no port, warns and then
+    still trusts the plain key on first use; a revoked key is refused here."""
+    for entry in (e for e in entries if e.marker == REVOKED):
+        if entry.blob == key.asbytes():
+            raise HostKeyChangedError(_refusal(Status.REVOKED, name, key, entry))
+        if cert is not None and entry.blob == cert.ca_blob:
+            raise HostKeyChangedError(
+                f"{name}: host certificate REVOKED: {cert.key_id!r} is signed by the CA "
+                f"{entry.key_type} {_blob_fingerprint(entry.blob)}, marked @revoked in "
+                f"{entry.where}: refused (a stolen CA key may impersonate any host)"
+            )
+
+
+def _why_not_certified(
+    name: str, address: str, cert: hostcerts.HostCert, entries: list[Entry]
+) -> str:
+    """ "" when a @cert-authority line for the host vouches for the certificate, else why not."""
+    if not any(e.marker == CERT_AUTHORITY and e.blob == cert.ca_blob for e in entries):
+        return f"presented a certificate by a CA not trusted for {name}"
+    why = hostcerts.problem(cert, address)
+    return f"presented a certificate not valid for it: {why}" if why else ""
+
+
+def _uncertified(name: str, key: paramiko.PKey, authority: Entry, why: str) -> str:
+    return (
+        f"{name}: unknown host key {key.get_name()} {fingerprint(key)}; the host is under "
+        f"the @cert-authority of {authority.where} but {why}; refused"
+    )
 
 
 def _refusal(status: Status, name: str, key: paramiko.PKey, entry: Entry) -> str:

@@ -131,6 +131,7 @@ class Index:
     patterns: list[tuple[Pattern, Entry]] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # line numbers OpenSSH would skip too
     lines: int = 0
+    marked: bool = False  # holds a @cert-authority or @revoked line, for any host
     stats: Stats = field(default_factory=Stats)
     _hashed_seen: dict[str, list[Entry]] = field(default_factory=dict)
 
@@ -146,6 +147,7 @@ class Index:
 
     def add(self, hosts: str, entry: Entry) -> None:
         """Index one line's entry under its host field (parsing or after an append)."""
+        self.marked = self.marked or entry.marker != PLAIN
         if hosts.startswith("|"):
             salt_digest = _hashed_name(hosts)
             if salt_digest is not None:

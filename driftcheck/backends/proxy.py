@@ -1,6 +1,7 @@
 """Local commands the SSH setup asks for: a ProxyCommand, a `Match exec` test.
 
-Both run as `/bin/sh -c 'exec COMMAND'` (OpenSSH runs them through a shell too) in a session of
+Both run through the user's shell as OpenSSH runs them (`$SHELL -c 'exec COMMAND'` for a
+ProxyCommand, `$SHELL -c COMMAND` for a `Match exec`; /bin/sh without $SHELL), in a session of
 their own, so the deadline can end the command AND everything it started (`aws ssm
 start-session` runs a plugin, `ssh -W` may run its own ProxyCommand): the whole process group is
 killed. paramiko.ProxyCommand is not used: it splits the command without a shell, and its close()
@@ -35,7 +36,7 @@ class ProxyProcess:
         self._ended = False
         try:
             self.proc = subprocess.Popen(
-                ["/bin/sh", "-c", f"exec {command}"],
+                [shell(), "-c", f"exec {command}"],
                 stdin=theirs.fileno(),
                 stdout=theirs.fileno(),
                 stderr=self._stderr,
@@ -92,9 +93,10 @@ class DeadlineKill:
 def run_test(command: str, deadline: float) -> int | None:
     """Run a `Match exec` test: its exit status, or None if it was still running at the
     deadline (then it and its children were killed). stdin and stdout are /dev/null, as
-    OpenSSH gives them; stderr is ours, as in OpenSSH."""
+    OpenSSH gives them; stderr is ours, as in OpenSSH. Not `exec COMMAND`: a test may be a
+    list (`a && b`, `! test -e F`), and its status is the whole list's."""
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", f"exec {command}"],
+        [shell(), "-c", command],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         start_new_session=True,
@@ -105,6 +107,11 @@ def run_test(command: str, deadline: float) -> int | None:
     except subprocess.TimeoutExpired:
         _end_group(proc, 0.0)
         return None
+
+
+def shell() -> str:
+    """The shell OpenSSH runs these commands with: $SHELL, else /bin/sh."""
+    return os.environ.get("SHELL") or "/bin/sh"
 
 
 def _end_group(proc: subprocess.Popen[bytes], grace: float) -> None:

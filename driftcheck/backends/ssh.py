@@ -17,7 +17,6 @@ import paramiko
 
 from driftcheck import shell
 from driftcheck.backends.auth import authenticate
-from driftcheck.backends.hostcerts import ALGORITHMS
 from driftcheck.backends.hostkeys import KnownHosts
 from driftcheck.backends.options import TransportOptions, become_argv
 from driftcheck.backends.proxy import DeadlineKill, ProxyProcess
@@ -27,9 +26,6 @@ from driftcheck.backends.watchdog import Watchdog
 from driftcheck.errors import DeadlineError, TransportError, UnreachableError
 from driftcheck.model import CommandResult, Host
 
-GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
-# known_hosts records key types; an RSA key is negotiated under any of these signature names.
-_ALGORITHMS = {"ssh-rsa": ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")}
 _HANDSHAKE_ERRORS = (paramiko.SSHException, OSError, EOFError)
 
 
@@ -181,8 +177,9 @@ def _session(
     try:
         known = _known_hosts(options, hop)
         name, port = hop.known_hosts_name  # the HostKeyAlias, when there is one
-        certificates = known.has_authority(name, port, deadline)
-        _prefer_key_types(transport, known.known_types(name, port, deadline), certificates)
+        security = transport.get_security_options()
+        offered = list(security.key_types)
+        security.key_types = known.host_key_algorithms(name, port, offered, deadline)
         key = _handshake(transport, hop, deadline, watchdog, via)
         known.verify(name, port, key, deadline)
         authenticate(transport, hop, deadline, watchdog, via)
@@ -232,18 +229,8 @@ def _known_hosts(options: TransportOptions, hop: Target) -> KnownHosts:
         files: tuple[Path, ...] = (options.known_hosts,)
     else:
         user = hop.known_hosts_files or (Path("~/.ssh/known_hosts").expanduser(),)
-        files = (*user, GLOBAL_KNOWN_HOSTS)
+        files = (*user, *hop.global_known_hosts_files)
     return KnownHosts(files, files[0], options.accept_new_host_keys)
-
-
-def _prefer_key_types(transport: paramiko.Transport, known: list[str], certificates: bool) -> None:
-    options = transport.get_security_options()
-    offered = list(options.key_types)
-    first = [alg for kind in known for alg in _ALGORITHMS.get(kind, (kind,)) if alg in offered]
-    # A @cert-authority covers the host: ask for certificates first, as ssh's order_hostkeyalgs.
-    first = [*(ALGORITHMS if certificates else ()), *first]
-    if first:
-        options.key_types = [*first, *(alg for alg in offered if alg not in first)]
 
 
 def _reason(exc: BaseException) -> str:

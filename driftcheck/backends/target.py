@@ -8,8 +8,8 @@ The destination and user are checked as OpenSSH 9.6 checks its command line (nam
 
 from __future__ import annotations
 
-import getpass
 import os
+import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,16 +17,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import paramiko
-
 from driftcheck.backends.names import check_hostname, check_user, percent_expand
-from driftcheck.backends.sshconfig import Options, load_config, lookup, ssh_args
+from driftcheck.backends.sshargs import CommandLine, command_line, option
+from driftcheck.backends.sshconfig import Options, resolve_options
+from driftcheck.backends.sshtokens import Connection, local_account, path_value, tilde
 from driftcheck.errors import TransportError
 from driftcheck.model import Host, Vars
 
-__all__ = ["Route", "Target", "load_config", "resolve"]
+__all__ = ["Route", "Target", "resolve"]
 
-DEFAULT_KEYS = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
+DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
+GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
+AGENT_FROM_ENV = "SSH_AUTH_SOCK"
 LOOKUP_TIMEOUT = 10.0  # for `Match exec` tests when no scan deadline applies (inventory listing)
 _MAX_JUMPS = 8
 _ARGS_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args")
@@ -43,7 +45,10 @@ class Target:
     known_hosts_files: tuple[Path, ...] = ()  # ssh_config UserKnownHostsFile, if set
     proxy_command: str | None = None  # expanded, names checked; only the first hop's is run
     host_key_alias: str | None = None  # the known_hosts name instead of [address]:port
-    cert_files: tuple[Path, ...] = ()  # ssh_config CertificateFile
+    cert_files: tuple[Path, ...] = ()  # ssh_config CertificateFile, each one offered
+    global_known_hosts_files: tuple[Path, ...] = (GLOBAL_KNOWN_HOSTS,)  # GlobalKnownHostsFile
+    identities_only: bool = False  # IdentitiesOnly: agent keys only for the identity files
+    agent: str | None = AGENT_FROM_ENV  # IdentityAgent: SSH_AUTH_SOCK's, a socket path; None: none
 
     def __str__(self) -> str:
         return f"{self.user}@{self.address}:{self.port}"
@@ -66,87 +71,105 @@ class Route:
 
 
 def resolve(host: Host, config_path: Path | None, deadline: float | None = None) -> Route:
-    """`deadline` bounds the ssh_config `Match exec` tests (monotonic time)."""
+    """`deadline` bounds the ssh_config `Match exec` tests (monotonic time). `-F` in the host's
+    ssh arguments wins over `config_path` (driftcheck's own -F), as the later -F does for ssh."""
     if deadline is None:
         deadline = time.monotonic() + LOOKUP_TIMEOUT
-    config = load_config(config_path)
     name = check_hostname(host.address)
-    found = lookup(config, name, _seed(host.vars), deadline)
+    cmdline = _command_line(host.vars)
+    config = cmdline.config or (str(config_path) if config_path else None)
+    found = resolve_options(name, cmdline.options, config, deadline)
     jumps = _jumps(config, found, deadline, depth=0)
     target = _target(found, name, proxy=not jumps)
     return Route(jumps, target)
 
 
-def _seed(hostvars: Vars) -> Options:
-    """The options Ansible puts on ssh's command line, in its order (first wins)."""
-    seed: Options = {}
+def _command_line(hostvars: Vars) -> CommandLine:
+    """The options Ansible puts on ssh's command line, in its order (first wins), quoted as
+    Ansible quotes them (`-o 'IdentityFile="PATH"'`)."""
+    parts = []
     if _var(hostvars, "port"):
-        seed["port"] = str(_var(hostvars, "port"))
+        parts.append(("ansible_port", f"-o Port={_var(hostvars, 'port')}"))
     if hostvars.get("ansible_ssh_private_key_file"):
-        seed["identityfile"] = [str(hostvars["ansible_ssh_private_key_file"])]
+        key = str(hostvars["ansible_ssh_private_key_file"])
+        parts.append(("ansible_ssh_private_key_file", shlex.join(["-o", f'IdentityFile="{key}"'])))
     if _var(hostvars, "user"):
-        seed["user"] = str(_var(hostvars, "user"))
-    for var in _ARGS_VARS:
-        for key, value in ssh_args(str(hostvars.get(var) or "")).items():
-            if key == "identityfile":
-                seed.setdefault(key, []).extend(value)
-            elif not (key in ("proxycommand", "proxyjump") and _has_proxy(seed)):
-                seed.setdefault(key, value)
-    if "user" in seed:
-        check_user(str(seed["user"]))
-    return seed
+        user = check_user(str(_var(hostvars, "user")))
+        parts.append(("ansible_user", shlex.join(["-o", f'User="{user}"'])))
+    parts.extend((var, str(hostvars.get(var) or "")) for var in _ARGS_VARS)
+    cmdline = command_line(parts)
+    if cmdline.options.get("user"):
+        check_user(str(cmdline.options.get("user")))
+    return cmdline
 
 
-def _has_proxy(options: Options) -> bool:
-    return "proxycommand" in options or "proxyjump" in options
-
-
-def _target(found: paramiko.SSHConfigDict, original: str, *, proxy: bool) -> Target:
+def _target(found: Options, original: str, *, proxy: bool) -> Target:
     port = _port(found.get("port") or 22)
-    user = str(found.get("user") or getpass.getuser())
-    address = str(found["hostname"])
-    keys = list(found.get("identityfile", []))
-    known = str(found.get("userknownhostsfile", "")).split()
-    alias = str(found["hostkeyalias"]).lower() if found.get("hostkeyalias") else None
+    user = found.get("user") or local_account().pw_name
+    address = str(found.get("hostname"))
+    alias = found.get("hostkeyalias")
+    alias = alias.lower() if alias else None
+    jump = str(found.get("proxyjump") or "")
+    last_hop = _parse_hop(jump.rsplit(",", 1)[-1])[1] if jump and jump.lower() != "none" else ""
+    conn = Connection(address, original, port, user, alias or original, last_hop)
     tokens = {"h": address, "n": original, "p": str(port), "r": user, "k": alias or original}
     return Target(
         address=address,
         port=port,
         user=user,
-        key_files=tuple(Path(k).expanduser() for k in (keys or DEFAULT_KEYS)),
-        known_hosts_files=tuple(Path(k).expanduser() for k in known if k != "none"),
+        key_files=_paths(found, "identityfile", conn) or _defaults(),
+        known_hosts_files=_paths(found, "userknownhostsfile", conn),
         proxy_command=_proxy_command(found, tokens) if proxy else None,
         host_key_alias=alias,
-        cert_files=_cert_files(found, tokens),
+        cert_files=_paths(found, "certificatefile", conn),
+        global_known_hosts_files=_global_known_hosts(found),
+        identities_only=(found.get("identitiesonly") or "no").lower() == "yes",
+        agent=_agent(found, conn),
     )
 
 
-def _proxy_command(found: paramiko.SSHConfigDict, tokens: Mapping[str, str]) -> str | None:
+def _paths(found: Options, key: str, conn: Connection) -> tuple[Path, ...]:
+    """IdentityFile, CertificateFile, UserKnownHostsFile with `~`, tokens and ${ENV} expanded
+    as ssh expands them; `none` is no file."""
+    values = [v for v in found.lists.get(key, []) if v.lower() != "none"]
+    what = f"{found.origins.get(key, key)}: {key}"
+    return tuple(Path(path_value(v, conn, what)) for v in values)
+
+
+def _defaults() -> tuple[Path, ...]:
+    home = local_account().pw_dir
+    return tuple(Path(home, ".ssh", name) for name in DEFAULT_KEYS)
+
+
+def _global_known_hosts(found: Options) -> tuple[Path, ...]:
+    values = found.lists.get("globalknownhostsfile")
+    if values is None:
+        return (GLOBAL_KNOWN_HOSTS,)
+    return tuple(Path(tilde(v)) for v in values if v.lower() != "none")
+
+
+def _agent(found: Options, conn: Connection) -> str | None:
+    """IdentityAgent: None for `none`, AGENT_FROM_ENV, or a socket path."""
+    value = found.get("identityagent") or AGENT_FROM_ENV
+    if value.lower() == "none" or value == AGENT_FROM_ENV:
+        return None if value.lower() == "none" else AGENT_FROM_ENV
+    if value.startswith("$") and not value.startswith("${"):
+        return os.environ.get(value[1:])  # `$NAME`: the socket named in that variable
+    return path_value(value, conn, f"{found.origins.get('identityagent')}: identityagent")
+
+
+def _proxy_command(found: Options, tokens: Mapping[str, str]) -> str | None:
     """ProxyCommand with %h %n %p %r %k %% expanded, only once every name in it is checked."""
     command = found.get("proxycommand")
     if command is None or command.strip().lower() == "none":
         return None
-    if command.strip() == "-" or str(found.get("proxyusefdpass", "no")).lower() == "yes":
+    if command.strip() == "-":
         raise TransportError("ProxyUseFdpass (ProxyCommand -) is not supported")
     check_hostname(tokens["h"], "host name for ProxyCommand")
     check_hostname(tokens["n"], "host name for ProxyCommand")
     check_hostname(tokens["k"], "HostKeyAlias for ProxyCommand")
     check_user(tokens["r"], "user for ProxyCommand")
     return percent_expand(str(command), tokens)
-
-
-def _cert_files(found: paramiko.SSHConfigDict, tokens: Mapping[str, str]) -> tuple[Path, ...]:
-    """CertificateFile (paramiko keeps one per block), with OpenSSH's tokens for paths."""
-    value = found.get("certificatefile")
-    if not value or str(value).lower() == "none":
-        return ()
-    path_tokens = {
-        **tokens,
-        "d": str(Path("~").expanduser()),
-        "u": getpass.getuser(),
-        "i": str(os.getuid()),
-    }
-    return (Path(percent_expand(str(value), path_tokens)).expanduser(),)
 
 
 def _var(hostvars: Vars, name: str) -> Any:
@@ -165,28 +188,42 @@ def _port(value: object) -> int:
     return port
 
 
-def _jumps(
-    config: paramiko.SSHConfig, found: paramiko.SSHConfigDict, deadline: float, depth: int
-) -> tuple[Target, ...]:
+def _jumps(config: str | None, found: Options, deadline: float, depth: int) -> tuple[Target, ...]:
     """ProxyJump `[user@]host[:port][,...]`: each hop gets its own ssh_config lookup; the first
     hop's own ProxyJump is followed too, as `ssh -J` does."""
-    spec = str(found.get("proxyjump", "none"))
+    spec = str(found.get("proxyjump") or "none")
     if spec.lower() == "none":
         return ()
     if depth >= _MAX_JUMPS:
         raise TransportError(f"ProxyJump chain longer than {_MAX_JUMPS} hops (a loop?)")
+    _no_loop(found, spec)
     hops: list[Target] = []
     for i, hop in enumerate(spec.split(",")):
         user, name, port = _parse_hop(hop.strip())
-        seed = {"user": check_user(user)} if user else {}
+        seed = CommandLine(Options())
+        if user:
+            option(seed, f"User={check_user(user)}", "ProxyJump")
         if port is not None:
-            seed["port"] = str(port)
-        hop_found = lookup(config, check_hostname(name, "ProxyJump host"), seed, deadline)
+            option(seed, f"Port={port}", "ProxyJump")
+        name = check_hostname(name, "ProxyJump host")
+        hop_found = resolve_options(name, seed.options, config, deadline)
         outer = _jumps(config, hop_found, deadline, depth + 1) if i == 0 else ()
         hops.extend(outer)
         # Only the outermost hop is reached by its own ProxyCommand; the others by a tunnel.
         hops.append(_target(hop_found, name, proxy=i == 0 and not outer))
     return tuple(hops)
+
+
+def _no_loop(found: Options, spec: str) -> None:
+    """ssh.c refuses a last hop that is the destination itself (same name, port and user)."""
+    user, name, port = _parse_hop(spec.rsplit(",", 1)[-1].strip())
+    own_user = found.get("user") or local_account().pw_name
+    if (name, port or 22, user or own_user) == (
+        found.get("hostname"),
+        _port(found.get("port") or 22),
+        own_user,
+    ):
+        raise TransportError(f"jumphost loop via {name}")
 
 
 def _parse_hop(hop: str) -> tuple[str | None, str, int | None]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from driftcheck.errors import AuthError
+from driftcheck.model import Host
 from tests.backends.conftest import connect, host_for, run_once
 from tests.sshd import Sshd, keygen, sign_user_key
 from tests.tools import require
@@ -170,3 +171,59 @@ def test_agent_certificate(
     ssh_add(key, "pw", agent, tmp_path)  # ssh-add adds KEY-cert.pub beside the key too
     host = host_for(server, ansible_ssh_private_key_file=str(tmp_path / "absent"))
     assert run_once(host, ca_known_hosts, ["echo", "ok"]).stdout == b"ok\n"
+
+
+def test_each_certificate_file_is_offered(
+    ca_sshd: tuple[Sshd, Path], ca_known_hosts: Path, tmp_path: Path
+) -> None:
+    """Two identities, each with its CertificateFile: the second key's certificate is offered
+    too, as ssh offers every one (only the second key's principal is accepted here)."""
+    server, ca = ca_sshd
+    first = keygen(tmp_path / "first")
+    second = keygen(tmp_path / "second")
+    sign_user_key(ca, first, "somebody-else")
+    sign_user_key(ca, second, server.user)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for key in (first, second):
+        key.with_name(f"{key.name}-cert.pub").rename(certs / f"{key.name}.pub")
+    config = tmp_path / "config"
+    config.write_text(
+        f"Host *\n  IdentityFile {first}\n  IdentityFile {second}\n"
+        f"  CertificateFile {certs}/first.pub\n  CertificateFile {certs}/second.pub\n"
+    )
+    host = Host("target", (), {"ansible_host": server.address, "ansible_port": server.port})
+    assert run_once(host, ca_known_hosts, ["echo", "ok"], ssh_config=config).stdout == b"ok\n"
+
+
+def test_identities_only_leaves_other_agent_keys_out(
+    agent: Path, sshd: Sshd, tmp_path: Path
+) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    ssh_add(sshd.client_key, "", agent, tmp_path)  # the authorized key, in the agent only
+    unrelated = keygen(tmp_path / "unrelated")
+    host = host_for(sshd, ansible_ssh_private_key_file=str(unrelated))
+    config = tmp_path / "config"
+    config.write_text("Host *\n  IdentitiesOnly no\n")
+    assert run_once(host, known, ["echo", "ok"], ssh_config=config).stdout == b"ok\n"
+    config.write_text("Host *\n  IdentitiesOnly yes\n")
+    with pytest.raises(AuthError, match="authentication failed with 1 key"):
+        connect(host, known, ssh_config=config)
+
+
+def test_identity_agent_names_the_socket(
+    agent: Path, sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    ssh_add(sshd.client_key, "", agent, tmp_path)
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    host = host_for(sshd, ansible_ssh_private_key_file=str(tmp_path / "absent"))
+    config = tmp_path / "config"
+    config.write_text(f"Host *\n  IdentityAgent {agent}\n")
+    assert run_once(host, known, ["echo", "ok"], ssh_config=config).stdout == b"ok\n"
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(agent))
+    config.write_text("Host *\n  IdentityAgent none\n")
+    with pytest.raises(AuthError, match="no agent"):
+        connect(host, known, ssh_config=config)

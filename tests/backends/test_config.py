@@ -134,3 +134,38 @@ def test_host_key_alias_names_the_known_hosts_entry(sshd: Sshd, tmp_path: Path) 
     known.write_text(sshd.known_hosts_line())  # the address's entry no longer applies
     with pytest.raises(HostKeyError, match="shared-vip: unknown host key"):
         run_once(host_for(sshd), known, ["true"], ssh_config=config)
+
+
+def test_include_tokens_and_environment_reach_the_connection(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HostName, Port and User from an Included file; `${ENV}` in IdentityFile, `%h`/`%p` in
+    UserKnownHostsFile: as `ssh` reads them, the host is reached and its key is known."""
+    monkeypatch.setenv("DC_TEST_DIR", str(tmp_path))
+    (tmp_path / "kh").mkdir()
+    (tmp_path / "kh" / f"{sshd.address}-{sshd.port}").write_text(sshd.known_hosts_line())
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "web.conf").write_text(
+        f"Host web-inc\n  HostName {sshd.address}\n  Port {sshd.port}\n  User {sshd.user}\n"
+    )
+    config = write_config(
+        tmp_path / "config",
+        f"Include {tmp_path}/conf.d/*.conf\n"
+        "Host *\n  IdentityFile ${DC_TEST_DIR}/key\n  UserKnownHostsFile ${DC_TEST_DIR}/kh/%h-%p\n",
+    )
+    (tmp_path / "key").write_bytes(sshd.client_key.read_bytes())
+    (tmp_path / "key").chmod(0o600)
+    result = run_once(Host("web-inc"), None, ["echo", "ok"], ssh_config=config)
+    assert result.stdout == b"ok\n"
+
+
+def test_global_known_hosts_file_from_ssh_config(sshd: Sshd, tmp_path: Path) -> None:
+    (tmp_path / "empty").write_text("")
+    (tmp_path / "global").write_text(sshd.known_hosts_line())
+    config = write_config(
+        tmp_path / "config",
+        f"Host *\n  UserKnownHostsFile {tmp_path}/empty\n"
+        f"  GlobalKnownHostsFile ~/.dc-none {tmp_path}/global\n",
+    )
+    result = run_once(host_for(sshd), None, ["echo", "ok"], ssh_config=config)
+    assert result.stdout == b"ok\n"

@@ -177,7 +177,7 @@ def test_hashed_lookups_cost_one_hmac_per_salt_once_per_name(tmp_path: Path) -> 
     index = parse_file(known)
     assert [e.line for e in index.lookup("h42")] == [43]
     assert index.stats.hmacs == 500
-    index.lookup("h42")  # the same host again (verify after known_types) costs nothing
+    index.lookup("h42")  # the same host again (verify after host_key_algorithms) costs nothing
     assert index.stats.hmacs == 500
 
 

@@ -254,3 +254,16 @@ def test_match_criteria_paramiko_does_not_know_are_refused(tmp_path: Path) -> No
 def test_ssh_option_spellings(tmp_path: Path, args: str) -> None:
     target = _resolve("h", "", tmp_path, ansible_ssh_common_args=args)
     assert target.proxy_command == "ssh -o User=jump -W h:22 gw"
+
+
+def test_key_file_with_blanks_from_the_inventory(tmp_path: Path) -> None:
+    empty = _write(tmp_path, "")
+    host = Host("h", (), {"ansible_ssh_private_key_file": "/keys/my key", "ansible_user": "a b"})
+    target = resolve(host, empty).target
+    assert (target.key_files, target.user) == ((Path("/keys/my key"),), "a b")
+
+
+def test_a_jump_host_that_is_the_host_itself_is_a_loop(tmp_path: Path) -> None:
+    config = _write(tmp_path, "Host gw.lab\n  ProxyJump gw.lab\n")
+    with pytest.raises(TransportError, match=r"jumphost loop via gw\.lab"):
+        resolve(Host("gw.lab"), config)
