@@ -7,18 +7,23 @@ the files to declare (config files that differ from their package, and `--file` 
 globs the host expands). The state is built by pure functions and written as deterministic YAML
 in which every string is double-quoted (no `1.10`, `0644` or `no` traps). It turns on
 `modified_config: report`, so that a sibling's edited package config file is drift too.
+
+A host reports what it likes; the state holds only what `driftcheck validate` accepts, by the
+state's own rules (state/rules.py): every path in its one spelling (capturepaths.py; a path with
+`..` costs one more exec, to ask the host what it names), and any entry that cannot be declared
+left out, or a version declared `present`, with a note. capturefile.py writes it, and validates
+the text as `validate` would before anything is written.
 """
 
 from __future__ import annotations
 
 import time
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from driftcheck.backends import Backend, TransportOptions, open_backend
+from driftcheck.capturepaths import declarable, shown
 from driftcheck.collectors.authkeys import UNUSABLE, parse_key_line
 from driftcheck.collectors.sections import lines as split_lines
 from driftcheck.compare.services import ENABLED_STATES
@@ -36,11 +41,19 @@ from driftcheck.model import (
 from driftcheck.model.vocab import Kind
 from driftcheck.scan import run_collector, within_cap
 from driftcheck.shell import bounded_sh, quote
-from driftcheck.version import __version__
+from driftcheck.state.rules import (
+    Refused,
+    declared_path,
+    entry_name,
+    exact_version,
+    key_line,
+    text,
+    unit,
+)
 
 RUNNING = ("active", "reloading", "activating")  # as compare/services.py counts running
-_UNIT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.\\@-")
 _DIGEST = "0" * 64  # any digest: it only asks the collector for one
+MAX_NOTES = 50  # notes written one by one; past them, how many more
 # Where hand edits land: each of these that is a directory on the golden host is declared to
 # hold exactly what it holds there (`directories:`); `--directory` adds more.
 DIRECTORIES = (
@@ -85,7 +98,8 @@ def capture(
     backend = open_backend(host, transport, deadline)
     try:
         observed = _run(backend, everything(directories), deadline, transport.output_cap)
-        targets = [*changed_conffiles(observed), *_expand(backend, paths, deadline)]
+        found = [*changed_conffiles(observed), *_expand(backend, paths, deadline)]
+        targets, notes = declarable(backend, found, deadline)
         files = (
             _run(backend, _files_state(targets), deadline, transport.output_cap)
             if targets
@@ -93,7 +107,7 @@ def capture(
         )
     finally:
         backend.close()
-    return build_captured(host.name, observed, files, versions, directories)
+    return build_captured(host.name, observed, files, versions, directories, noted=notes)
 
 
 def everything(directories: Sequence[str] = ()) -> DeclaredState:
@@ -128,6 +142,7 @@ def _expand(backend: Backend, patterns: Sequence[str], deadline: float) -> list[
         lines += [
             f"dc_g={quote(pattern)}",
             "for dc_p in $dc_g; do",
+            '\tcase "$dc_p" in */. | */..) continue ;; esac',  # `.*` matches them in dash
             '\tif [ -e "$dc_p" ] || [ -L "$dc_p" ]; then printf \'%s\\0\' "$dc_p"; fi',
             "done",
         ]
@@ -160,45 +175,73 @@ def build_captured(
     files: Observed,
     versions: str,
     asked: Sequence[str] = (),
+    *,
+    noted: Sequence[str] = (),
 ) -> Captured:
-    """`asked`: the directories named with --directory (one that is not there is noted)."""
+    """`asked`: the directories named with --directory (one that is not there is noted);
+    `noted`: what the collection left out already."""
     notes = [f"{name}: {section.reason}" for name, section in _sections(observed) if not section.ok]
     zombies = observed.facts.value.zombies if observed.facts.ok else 0
-    found = dict(_files(observed, files))
+    found, file_notes = _files(files)
     keys, key_notes = _authorized_keys(observed)
     if not key_notes:  # declared by its keys (or absent), whatever --file said of it
         found.update(_key_file(observed))
     directories, dir_notes = _directories(observed, asked)
+    packages, package_notes = _packages(observed, versions)
+    services, service_notes = _services(observed)
+    every = [*noted, *notes, *package_notes, *service_notes, *file_notes, *key_notes, *dir_notes]
     return Captured(
         host=host,
-        packages=dict(_packages(observed, versions)),
-        services=dict(_services(observed)),
+        packages=packages,
+        services=services,
         files=dict(sorted(found.items())),
         max_zombies=zombies or 0,
-        notes=(*notes, *key_notes, *dir_notes),
+        notes=bounded(every),
         directories=directories,
         keys=keys,
     )
+
+
+def bounded(notes: Sequence[str]) -> tuple[str, ...]:
+    """The first MAX_NOTES notes, then how many more: a host that reports a million names no
+    state can hold gets a file (and a stderr) of fifty-one lines about them."""
+    if len(notes) <= MAX_NOTES:
+        return tuple(notes)
+    return (*notes[:MAX_NOTES], f"and {len(notes) - MAX_NOTES:,} more notes")
 
 
 def _sections(observed: Observed) -> list[tuple[str, Section[Any]]]:
     return [("packages", observed.packages), ("services", observed.units)]
 
 
+def _refusal(what: str, value: str, rule: Callable[[str], str]) -> str:
+    """Why `rule` refuses `value` ("" when it does not), as a note on `what`."""
+    try:
+        rule(value)
+    except Refused as refused:
+        return f"{what} {shown(value)}: {refused}"
+    return ""
+
+
 def _directories(
     observed: Observed, asked: Sequence[str]
 ) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """Each listed directory with its entry names; one that is not there is left out (noted
-    when --directory named it), one that could not be listed is noted."""
+    when --directory named it), one that could not be listed is noted, and so is a name no
+    entry can have (left out)."""
     section = observed.directories
     if not section.ok:
         return {}, [f"directories: {section.reason}"] if section.reason != "not collected" else []
-    found, notes = {}, []
+    found: dict[str, tuple[str, ...]] = {}
+    notes = []
     for path, listing in sorted(section.value.items()):
-        if listing.error:
-            notes.append(f"directory {path}: {listing.error}")
+        refused = _refusal("directory", path, declared_path)
+        if refused or listing.error:
+            notes.append(refused or f"directory {path}: {listing.error}")
         elif listing.type == "directory":
-            found[path] = listing.names
+            refusals = {name: _refusal("entry", name, entry_name) for name in listing.names}
+            notes += [f"directory {path}: {note}" for note in refusals.values() if note]
+            found[declared_path(path)] = tuple(sorted(n for n, no in refusals.items() if not no))
         elif path in asked:
             notes.append(f"directory {path}: {listing.type}")
     return found, notes
@@ -213,7 +256,8 @@ def _key_file(observed: Observed) -> Iterator[tuple[str, Mapping[str, str] | Non
 
 def _authorized_keys(observed: Observed) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """The key lines of root's authorized_keys, as written, when sshd can use every one of
-    them; otherwise nothing (a note says why), and the file is not declared."""
+    them and a state can declare each; otherwise nothing (a note says why), and the file is
+    not declared."""
     state = observed.files.value.get(AUTHORIZED_KEYS) if observed.files.ok else None
     if state is None or not state.exists:
         return {}, []
@@ -225,7 +269,9 @@ def _authorized_keys(observed: Observed) -> tuple[dict[str, tuple[str, ...]], li
     except LimitError:
         return {}, [f"{AUTHORIZED_KEYS}: more than {MAX_AUTHORIZED_KEYS:,} lines"]
     keys = tuple(line for line in found if line and not line.startswith("#"))
-    unusable = sum(parse_key_line(line).type == UNUSABLE for line in keys)
+    unusable = sum(
+        parse_key_line(line).type == UNUSABLE or bool(_refusal("", line, key_line)) for line in keys
+    )
     if unusable:
         return {}, [f"{AUTHORIZED_KEYS}: {unusable} lines sshd cannot use; declare it by hand"]
     return {AUTHORIZED_KEYS: keys}, []
@@ -241,128 +287,82 @@ def _unreadable(state: FileState) -> str:
     return ""
 
 
-def _packages(observed: Observed, versions: str) -> Iterator[tuple[str, str]]:
+def _packages(observed: Observed, versions: str) -> tuple[dict[str, str], list[str]]:
+    """Each package with its one version (or `present`: several, or --versions present); a
+    version a state would not read back as itself is `present`, a name no state can hold is
+    left out, each with a note."""
     if not observed.packages.ok:
-        return
-    for name, found in sorted(observed.packages.value.items()):
-        distinct = sorted({p.version for p in found})
-        exact = versions == "exact" and len(distinct) == 1
-        yield name, distinct[0] if exact else "present"
-
-
-def _services(observed: Observed) -> Iterator[tuple[str, tuple[bool, bool]]]:
-    """Units enabled by someone or running now, with both states; aliases and templates are
-    not units of their own."""
-    if not observed.units.ok:
-        return
-    for name, unit in sorted(observed.units.value.items()):
-        if unit.unit_file_state == "alias" or "@." in name or not set(name) <= _UNIT_CHARS:
+        return {}, []
+    found, notes = {}, []
+    for name, packages in sorted(observed.packages.value.items()):
+        refused = _refusal("package", name, text)
+        if refused:
+            notes.append(refused)
             continue
-        running = unit.active_state in RUNNING
-        if running or unit.unit_file_state == "enabled":
-            yield name, (running, unit.unit_file_state in ENABLED_STATES)
+        found[name], note = _version(name, sorted({p.version for p in packages}), versions)
+        notes += note
+    return found, notes
 
 
-def _files(observed: Observed, files: Observed) -> Iterator[tuple[str, Mapping[str, str] | None]]:
+def _version(name: str, distinct: list[str], versions: str) -> tuple[str, list[str]]:
+    """The package's one version, or `present`: for several, with --versions present, and
+    for one that a state would not read back as itself (noted)."""
+    if versions != "exact" or len(distinct) != 1:
+        return "present", []
+    odd = _refusal("version", distinct[0], exact_version)
+    if odd:
+        return "present", [f"package {shown(name)}: {odd}; declared present"]
+    return distinct[0], []
+
+
+def _services(observed: Observed) -> tuple[dict[str, tuple[bool, bool]], list[str]]:
+    """Units enabled by someone or running now, with both states; aliases and templates are
+    not units of their own. A name a state would read as another unit is left out, noted."""
+    if not observed.units.ok:
+        return {}, []
+    found, notes = {}, []
+    for name, state in sorted(observed.units.value.items()):
+        running = state.active_state in RUNNING
+        if state.unit_file_state == "alias" or "@." in name:
+            continue
+        if not (running or state.unit_file_state == "enabled"):
+            continue
+        refused = _refusal("service", name, _unit_as_is)
+        if refused:
+            notes.append(refused)
+        else:
+            found[name] = (running, state.unit_file_state in ENABLED_STATES)
+    return found, notes
+
+
+def _unit_as_is(name: str) -> str:
+    if unit(name) != name:
+        raise Refused("not a unit name with its type (.service, .socket, ...)")
+    return name
+
+
+def _files(files: Observed) -> tuple[dict[str, Mapping[str, str] | None], list[str]]:
+    """Each collected file under its one spelling (two spellings of one path are one entry);
+    a path no state can hold, and an owner or group name none can, left out with a note."""
     states = files.files.value if files.files.ok else {}
+    found: dict[str, Mapping[str, str] | None] = {}
+    notes = []
     for path, state in sorted(states.items()):
         if state.error:
             raise TransportError(f"{path}: could not be read on the host: {state.error}")
-        yield path, _file_checks(state)
+        refused = _refusal("file", path, declared_path)
+        if refused:
+            notes.append(refused)
+            continue
+        names = [(key, value) for key in ("owner", "group") if (value := getattr(state, key))]
+        notes += [f"file {path}: {no}" for k, value in names if (no := _refusal(k, value, text))]
+        found.setdefault(declared_path(path), _file_checks(state))
+    return found, notes
 
 
 def _file_checks(state: FileState) -> Mapping[str, str] | None:
     if not state.exists:
         return None
     checks = {"sha256": state.sha256} if state.type == "file" and state.sha256 else {}
-    return checks | {k: v for k in ("mode", "owner", "group") if (v := getattr(state, k))}
-
-
-# --- writing ------------------------------------------------------------------------------------
-
-
-def render_yaml(captured: Captured, when: float) -> str:
-    stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
-    lines = [
-        f"# Declared state captured from {_comment(captured.host)} at {stamp}"
-        f" by driftcheck {__version__}.",
-        "# Every string is quoted: YAML would read 1.10 as a number and no as false.",
-        *(f"# Not captured: {_comment(note)}" for note in captured.notes),
-        "packages:" + ("" if captured.packages else " {}"),
-        *(f"  {q(name)}: {q(spec)}" for name, spec in captured.packages.items()),
-        "unexpected_packages: report",
-        "services:" + ("" if captured.services else " {}"),
-        *(
-            f"  {q(unit)}: {{running: {_bool(run)}, enabled: {_bool(on)}}}"
-            for unit, (run, on) in captured.services.items()
-        ),
-        "files:" + ("" if captured.files else " {}"),
-        *(
-            line
-            for path, checks in captured.files.items()
-            for line in _file_lines(path, checks, captured.keys.get(path))
-        ),
-        "directories:" + ("" if captured.directories else " {}"),
-        *(
-            f"  {q(path)}: {{exactly: [{', '.join(q(name) for name in names)}]}}"
-            for path, names in captured.directories.items()
-        ),
-        "modified_config: report",
-        "host:",
-        f"  max_zombies: {captured.max_zombies}",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _file_lines(
-    path: str, checks: Mapping[str, str] | None, keys: tuple[str, ...] | None
-) -> list[str]:
-    """One line, or a block with the file's keys one a line."""
-    if keys is None or checks is None:
-        return [f"  {q(path)}: {_file_yaml(checks)}"]
-    block = [f"  {q(path)}:", "    keys:" + ("" if keys else " []")]
-    block += [f"      - {q(key)}" for key in keys]
-    return block + [f"    {key}: {q(value)}" for key, value in checks.items()]
-
-
-def _file_yaml(checks: Mapping[str, str] | None) -> str:
-    if checks is None:
-        return q("absent")
-    return "{" + ", ".join(f"{key}: {q(value)}" for key, value in checks.items()) + "}"
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _comment(text: str) -> str:
-    """Host data in a comment: printable, one line, and no Jinja2 delimiter (`{` and `#`)."""
-    return "".join(c if c.isprintable() and c not in "{}#" else "?" for c in text)
-
-
-# `{` is escaped too: the file is read through Jinja2 before YAML, and a `{{` in a path or a
-# name from the host must reach YAML as data, never as template source.
-_ESCAPES = {
-    "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "{": "\\x7b",
-}  # fmt: skip
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-def q(text: str) -> str:
-    """A YAML double-quoted scalar that reads back as exactly `text`, whatever it holds."""
-    return '"' + "".join(_escape(c) for c in text) + '"'
-
-
-def _escape(char: str) -> str:
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    if unicodedata.category(char) not in _UNPRINTABLE:
-        return char
-    code = ord(char)
-    return (
-        f"\\x{code:02x}"
-        if code < 0x100
-        else f"\\u{code:04x}"
-        if code < 0x10000
-        else (f"\\U{code:08x}")
-    )
+    names = {k: v for k in ("mode", "owner", "group") if (v := getattr(state, k))}
+    return checks | {k: v for k, v in names.items() if not _refusal(k, v, text)}

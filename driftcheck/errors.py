@@ -14,7 +14,13 @@ class ExitStatus(IntEnum):
     USAGE = 3  # usage, inventory or state error
     OUTPUT = 74  # the report directory or an output file could not be written (EX_IOERR)
     LOCKED = 75  # another scan holds the report directory (EX_TEMPFAIL)
-    INTERRUPTED = 130  # SIGINT
+    INTERRUPTED = 130  # SIGINT (128 + 2)
+    TERMINATED = 143  # SIGTERM (128 + 15)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt (the CLI's handler), so both stop a
+    run the same way: nothing catches it but the exit point, every clean-up runs on its way."""
 
 
 class DriftcheckError(Exception):
@@ -49,6 +55,11 @@ class VaultError(InventoryError):
 
 class StateError(InputError):
     """A broken declared-state file or template."""
+
+
+class VariableError(StateError):
+    """A state template needs an inventory variable that cannot be rendered: the host that
+    needs it fails, not the run."""
 
 
 class WaiverError(InputError):

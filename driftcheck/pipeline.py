@@ -19,9 +19,10 @@ from driftcheck.fleet.shard import inventory_digest, states_digest
 from driftcheck.fleet.since import Stored, changed_since
 from driftcheck.fleet.spread import package_groups, package_spread
 from driftcheck.model.document import Report, RunInfo, ShardEntry, build_report, new_run_id
-from driftcheck.scan import Audit, ScanOptions, audit_host, run_parallel
+from driftcheck.scan import Audit, ScanOptions, audit_host, not_audited, run_parallel
 
 if TYPE_CHECKING:
+    from driftcheck.errors import DriftcheckError
     from driftcheck.fleet.since import Snapshot
     from driftcheck.inventory import Inventory
     from driftcheck.model import DeclaredState, Host
@@ -39,6 +40,8 @@ class RunOptions:
     peer_groups: tuple[str, ...] = ()  # --peer-group: compare within these groups instead
     shard: ShardEntry | None = None  # --shard: which one, and the selection it was cut from
     on_done: Callable[[Audit], None] | None = None  # called as each host ends (progress)
+    # hosts whose declared state needs a variable that cannot be rendered: in error, unaudited
+    unusable: Mapping[str, DriftcheckError] = field(default_factory=dict)
     # each host's surface as its last run left it (history): what changed on it since is found
     previous: Mapping[str, Stored] | None = None
 
@@ -69,9 +72,15 @@ def scan_fleet(
     """run_scan, with the surfaces a report directory's history keeps."""
     digest = states_digest(options.states_dir)  # of the files just rendered, not edited mid-scan
     started = time.time()
+
+    def audit(host: Host) -> Audit:
+        if host.name in options.unusable:
+            return not_audited(host, options.unusable[host.name])
+        return audit_host(host, states[host.name], options.scan)
+
     audits = run_parallel(
         list(hosts),
-        lambda host: audit_host(host, states[host.name], options.scan),
+        audit,
         options.scan.forks,
         options.on_done or (lambda _audit: None),
     )

@@ -18,16 +18,24 @@ from typing import Any, TypeVar
 from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.causes import cause_of_exception
 from driftcheck.collectors.script import build_script, parse_output
-from driftcheck.compare import compare, is_unknown
+from driftcheck.compare import compare, is_unknown, limit_error, limit_finding, too_many_findings
 from driftcheck.compare.evidence import HostEvidence, gather, keep_for
 from driftcheck.compare.files import bound_diffs, size_text
-from driftcheck.errors import DeadlineError, LimitError, TransportError, UnreachableError
+from driftcheck.errors import (
+    DeadlineError,
+    DriftcheckError,
+    InventoryError,
+    LimitError,
+    TransportError,
+    UnreachableError,
+)
 from driftcheck.fleet import PeerValues, peer_values
-from driftcheck.limits import MAX_FINDINGS
+from driftcheck.limits import MAX_FINDINGS, MAX_FLEET_TEXT
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, Observed, Package
 from driftcheck.model.document import iso
 from driftcheck.model.vocab import Kind, Status, audited_status
 from driftcheck.shell import bounded_sh
+from driftcheck.templating import as_written
 
 
 @dataclass(frozen=True)
@@ -59,12 +67,17 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         status, error = classify(observed, within_limits(findings))
         if status is Status.COMPLIANT and not state.checks_something():
             status, error = Status.UNCHECKED, UNCHECKED_REASON
+        packages = _package_versions(observed)
+        peer = peer_values(host.name, state, observed) if state.peers else None
+        within_fleet_limit(packages, peer)
     except LimitError as exc:
         return _limited(host, state, exc, started)
     except UnreachableError as exc:
         return _failed(host, state, Status.UNREACHABLE, exc, started)
     except TransportError as exc:
         return _failed(host, state, Status.ERROR, exc, started)
+    except InventoryError as exc:  # a connection variable that cannot be rendered
+        return not_audited(host, exc, state)
     except Exception as exc:
         return _failed(host, state, Status.ERROR, exc, started, error=f"internal error: {exc!r}")
     result = HostResult(
@@ -77,11 +90,10 @@ def audit_host(host: Host, state: DeclaredState, options: ScanOptions) -> Audit:
         duration=time.monotonic() - started,
         state_files=state.sources,
     )
-    peer = peer_values(host.name, state, observed) if state.peers else None
     evidence = gather(observed) if findings or state.peers else None  # nothing to explain
     if evidence is not None and not state.peers:  # its findings are final: keep what explains them
         evidence = keep_for(evidence, findings)
-    return Audit(result, _package_versions(observed), peer, evidence)
+    return Audit(result, packages, peer, evidence)
 
 
 def in_time(deadline: float, stage: str, clock: Callable[[], float] = time.monotonic) -> None:
@@ -102,8 +114,23 @@ def within_cap(observed: Observed, cap: int) -> None:
 
 def within_limits(findings: Sequence[Finding]) -> Sequence[Finding]:
     if len(findings) > MAX_FINDINGS:
-        raise LimitError(f"more than {MAX_FINDINGS:,} findings ({len(findings):,}); none kept")
+        raise LimitError(too_many_findings(len(findings)))
     return findings
+
+
+def within_fleet_limit(packages: Mapping[str, str] | None, peer: PeerValues | None) -> None:
+    """What a host keeps until the fleet stage (its package versions for the spread, its peer
+    values) is kept for every host at once: past MAX_FLEET_TEXT, none of it is kept."""
+    size = _text_size(packages or {}) + (_text_size(peer.values) if peer is not None else 0)
+    if size > MAX_FLEET_TEXT:
+        limit = size_text(MAX_FLEET_TEXT)
+        raise LimitError(
+            f"more than {limit} of package versions and peer values ({size_text(size)}); none kept"
+        )
+
+
+def _text_size(values: Mapping[str, str]) -> int:
+    return sum(map(len, values.keys())) + sum(map(len, values.values()))
 
 
 def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: float) -> Observed:
@@ -161,6 +188,12 @@ def facts_entry(observed: Observed) -> dict[str, Any]:
     }
 
 
+def not_audited(host: Host, exc: DriftcheckError, state: DeclaredState | None = None) -> Audit:
+    """A host whose variables cannot be rendered (a connection variable, or one its declared
+    state needs): in error, never connected to, shown as its files say."""
+    return _failed(as_written(host), state or DeclaredState(), Status.ERROR, exc, time.monotonic())
+
+
 def _failed(
     host: Host,
     state: DeclaredState,
@@ -187,18 +220,15 @@ def _failed(
 def _limited(host: Host, state: DeclaredState, exc: LimitError, started: float) -> Audit:
     """One finding that says what was cut, never a partial list: the host was not audited."""
     finding = limit_finding(str(exc), exc.kind)
-    error = f"a per-host limit was passed: {exc}"
+    error = limit_error(str(exc))
     return _failed(host, state, Status.ERROR, exc, started, error=error, findings=(finding,))
-
-
-def limit_finding(why: str, kind: str = Kind.LIMIT) -> Finding:
-    return Finding("host", "collector", "output", kind, detail=f"{why} (README: Limits)")
 
 
 # id of a host's package map -> (the map, its versions): hosts whose collectors printed the same
 # packages share one parsed map (collectors.packages.installed), and so one versions map too.
 _VERSIONS: dict[int, tuple[object, Mapping[str, str]]] = {}
 _VERSIONS_MAX = 64
+_VERSIONS_SHARED = 10_000  # packages of a map kept there: a larger one is no image's, kept apart
 
 
 def _package_versions(observed: Observed) -> Mapping[str, str] | None:
@@ -213,6 +243,8 @@ def _package_versions(observed: Observed) -> Mapping[str, str] | None:
     versions = MappingProxyType(
         {sys.intern(name): sys.intern(_versions(pkgs)) for name, pkgs in packages.items()}
     )
+    if len(packages) > _VERSIONS_SHARED:
+        return versions
     if len(_VERSIONS) >= _VERSIONS_MAX:
         _VERSIONS.clear()
     _VERSIONS[id(packages)] = (packages, versions)  # the map is kept, so its id stays its own

@@ -16,6 +16,15 @@ MARKERS = ("{{", "{%", "{#")
 
 Variables = Callable[[], Vars]  # called only when a template is rendered
 
+
+class Deferred:
+    """A magic variable worked out only when a template reads it (`ansible_version` imports
+    ansible-core); None from `compute` leaves it undefined."""
+
+    def __init__(self, compute: Callable[[], object]) -> None:
+        self.compute = compute
+
+
 # id -> (the container, whether it holds a template). Group variables are the same objects
 # for every host: walked once, not once per host. The container is kept so its id stays its.
 _TEMPLATED: dict[int, tuple[object, bool]] = {}

@@ -14,6 +14,12 @@ These are fakes, and say so: no real host prints a million packages. The SSH sid
   `podman` reports that one running container.
 - `fifo`: the real collector, with a FIFO bound over a real dpkg conffile (/etc/debian_version)
   and over os-release (read by the shell itself).
+- `machine`: the real collector, as another machine: a machine-id of its own is bound over
+  /etc/machine-id, so that hosts of one test machine do not vote as one (`--peers`).
+- `packages`: as `machine`, and `dpkg-query`'s package listing prints `count` valid installed
+  packages of `width` bytes a line (under the package limit and the cap), named afresh for each
+  run: every host it serves sends a list of its own. Its other queries (conffiles) are the real
+  dpkg-query's.
 """
 
 from __future__ import annotations
@@ -110,6 +116,41 @@ def fifo_command(workdir: Path) -> str:
     return bound_command([(fifo, FIFO_CONFFILE), (fifo, "/usr/lib/os-release")])
 
 
+# The listing's format (collect.sh): the one dpkg-query call whose format has the status in it.
+_PACKAGES_SHIM = """#!/bin/sh
+case "$3" in
+*Status-Abbrev*)
+    run=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \\n')
+    exec awk -v run="$run" -v count={count} -v width={width} 'BEGIN {{
+        pad = ""
+        while (length(pad) < width - 44) pad = pad "x"
+        for (n = 0; n < count; n++)
+            printf "ii \\t%s-%07d-%s\\t1.0.%d-1\\tamd64\\n", run, n, pad, n % 10
+    }}' ;;
+*) exec {real} "$@" ;;
+esac
+"""
+
+
+def own_machine(workdir: Path) -> tuple[Path, str]:
+    """A machine-id of its own, to bind over /etc/machine-id."""
+    machine_id = workdir / "machine-id"
+    machine_id.write_text(f"{os.urandom(16).hex()}\n")
+    return machine_id, "/etc/machine-id"
+
+
+def packages_command(workdir: Path, count: int, width: int) -> str:
+    """The real collector, as a machine of its own, with a `dpkg-query` whose listing is
+    `count` packages of `width` bytes a line (at least 44), named afresh each run."""
+    real = workdir / "dpkg-query.real"
+    real.write_bytes(Path("/usr/bin/dpkg-query").read_bytes())
+    real.chmod(0o755)
+    shim = workdir / "dpkg-query"
+    shim.write_text(_PACKAGES_SHIM.format(count=count, width=width, real=real))
+    shim.chmod(0o755)
+    return bound_command([own_machine(workdir), (shim, "/usr/bin/dpkg-query")])
+
+
 def start(kind: str, workdir: Path, *, client_key: Path | None = None, **fake: int) -> Sshd:
     """A real sshd on a loopback address whose every session runs the `kind` fake."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +160,10 @@ def start(kind: str, workdir: Path, *, client_key: Path | None = None, **fake: i
         command = cycle_command(workdir)
     elif kind == "fifo":
         command = fifo_command(workdir)
+    elif kind == "machine":
+        command = bound_command([own_machine(workdir)])
+    elif kind == "packages":
+        command = packages_command(workdir, **fake)
     else:
         command = _COMMANDS[kind]
     return Sshd.start(

@@ -16,9 +16,8 @@ from driftcheck.capture import (
     build_captured,
     capture,
     everything,
-    q,
-    render_yaml,
 )
+from driftcheck.capturefile import q, render_yaml
 from driftcheck.compare import compare
 from driftcheck.errors import LimitError
 from driftcheck.model import (

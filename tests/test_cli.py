@@ -10,13 +10,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from driftcheck.model.document import new_run_id
 from tests.cli import driftcheck, write
+from tests.sshd import Sshd
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "inventories" / "example"
@@ -24,7 +25,7 @@ EXAMPLE = ROOT / "inventories" / "example"
 
 def test_help_documents_every_exit_code() -> None:
     out = driftcheck("scan", "--help").stdout
-    for code in ("0 ", "1 ", "2 ", "3 ", "74 ", "75 ", "130 "):
+    for code in ("0 ", "1 ", "2 ", "3 ", "74 ", "75 ", "130 ", "143 "):
         assert f"\n  {code}" in out
 
 
@@ -154,34 +155,138 @@ def test_unreachable_and_hanging_hosts_exit_2_within_deadline(
     assert elapsed < 3 + 5  # the deadline plus interpreter start-up, never paramiko's defaults
 
 
-def test_interrupt_exits_130(tmp_path: Path, silent_listener: tuple[str, int]) -> None:
-    addr, port = silent_listener
-    inv = write(tmp_path / "hosts.ini", f"hang ansible_host={addr} ansible_port={port}\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "driftcheck", "scan", "-i", str(inv), "--timeout", "60"],
+# A test runner started in the background by a non-interactive shell (`make test &`, some CI
+# runners) has SIGINT ignored, and a child inherits that: Python then leaves SIGINT ignored. So
+# the scan is started through this, with SIGINT and SIGTERM at their defaults, as from a terminal.
+_DEFAULT_SIGNALS = (
+    "import os, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
+def _start_scan(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _DEFAULT_SIGNALS, "-m", "driftcheck", "scan", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    # wait until the scan is really connecting (the listener has a client), then interrupt
-    while time.monotonic() < deadline and not _has_client(addr, port):
+
+
+def _stopped_by(proc: subprocess.Popen[str], sig: signal.Signals) -> tuple[float, str]:
+    """Send `sig`; how long the scan took to exit after it, and its stderr."""
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:  # never leave a scan running behind a failed test
+            proc.kill()
+            proc.communicate()
+    return time.monotonic() - sent, err
+
+
+def test_interrupt_exits_130_within_2s(tmp_path: Path, silent_listener: tuple[str, int]) -> None:
+    addr, port = silent_listener
+    inv = write(tmp_path / "hosts.ini", f"hang ansible_host={addr} ansible_port={port}\n")
+    proc = _start_scan("-i", str(inv), "--timeout", "60")
+    # the scan is really connecting (the listener has a client): now interrupt it
+    _wait_until(proc, lambda: _has_client(addr, port), f"connected to {addr}:{port}")
+    elapsed, err = _stopped_by(proc, signal.SIGINT)
+    assert proc.returncode == 130, err
+    assert err == "driftcheck: interrupted\n"
+    assert elapsed < 2
+
+
+@pytest.mark.sshd
+def test_sigterm_mid_scan_exits_143_within_2s_and_leaves_the_report_dir_as_it_was(
+    tmp_path: Path,
+) -> None:
+    started = tmp_path / "collecting"
+    # A slow host: its session marks that it started, then prints a byte every 0.2 s until the
+    # deadline, or until its connection is gone (printf then dies of SIGPIPE).
+    slow = f"ForceCommand touch {started}; while :; do printf x; sleep 0.2; done\n"
+    with Sshd.start(tmp_path / "sshd", extra_config=slow) as server:
+        inv = write(
+            tmp_path / "hosts.ini",
+            "here ansible_connection=local\n"
+            f"slow ansible_host={server.address} ansible_port={server.port} "
+            f"ansible_user={server.user} ansible_ssh_private_key_file={server.client_key}\n",
+        )
+        write(tmp_path / "states" / "all.yml", "packages:\n  dpkg: present\n")
+        reports = tmp_path / "reports"
+        known = write(tmp_path / "known_hosts", server.known_hosts_line())
+        common = ("-i", str(inv), "--known-hosts", str(known), "--report-dir", str(reports))
+        previous = driftcheck("scan", *common, "--limit", "here", "--format", "json")
+        assert previous.returncode in (0, 1), previous.stderr
+        before = _entries(reports)
+
+        proc = _start_scan(*common, "--timeout", "60", "--quiet")
+        _wait_until(proc, started.exists, "started the host's command")
+        assert _has_client(server.address, server.port)
+        elapsed, err = _stopped_by(proc, signal.SIGTERM)
+        assert proc.returncode == 143, err
+        assert err == "driftcheck: terminated (SIGTERM)\n"
+        assert elapsed < 2
+        _wait_until_closed(server)  # the SSH session ended with the scan
+
+    assert _entries(reports) == before  # nothing half-written, nothing lost, nothing left over
+    run_id = json.loads(previous.stdout)["run"]["id"]
+    assert json.loads((reports / "report.json").read_text())["run"]["id"] == run_id
+    history = driftcheck("history", "--report-dir", str(reports), "--format", "json")
+    assert [row["id"] for row in json.loads(history.stdout)] == [run_id], history.stderr
+    following = driftcheck("scan", *common, "--limit", "here", "--quiet")  # the lock is free
+    assert following.returncode in (0, 1), following.stderr
+
+
+def _entries(root: Path) -> dict[str, bytes | str]:
+    """Every entry under `root`: a file's bytes, a symlink's target, "dir" for a folder. The
+    lock file is left out: it holds the pid of the last scan that took it."""
+    entries: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        name = str(path.relative_to(root))
+        if path.is_symlink():
+            entries[name] = str(path.readlink())
+        elif path.is_dir():
+            entries[name] = "dir"
+        elif name != ".lock":
+            entries[name] = path.read_bytes()
+    return entries
+
+
+def _wait_until(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str) -> None:
+    """Poll `ready` while the scan runs (a loaded machine may take many seconds to start it);
+    a scan that ended or never got there fails here, not later."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if ready():
+            return
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 130
-    assert "interrupted" in err
+    proc.kill()
+    _out, err = proc.communicate()
+    pytest.fail(f"the scan never {what} (exit {proc.returncode}): {err}")
+
+
+def _wait_until_closed(server: Sshd) -> None:
+    """sshd sees the connection closed and ends the session: nothing of it stays established."""
+    deadline = time.monotonic() + 10
+    while _has_client(server.address, server.port):
+        assert time.monotonic() < deadline, "the SSH session outlived the scan"
+        time.sleep(0.05)
 
 
 def _has_client(addr: str, port: int) -> bool:
+    """An established connection whose local end is the listener's addr:port."""
     out = subprocess.run(
         ["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    return addr in out
+    return any(line.split()[2:3] == [f"{addr}:{port}"] for line in out.splitlines())
 
 
 def test_report_rerenders_saved_json(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ deadline and its memory bound, with nothing on stderr under --quiet (cron mails 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -176,6 +178,85 @@ def test_hostile_command_ends_in_time_as_error(tmp_path: Path, kind: str) -> Non
     if kind == "flood":
         assert [f["kind"] for f in host["findings"]] == ["truncated"], (host["error"], host)
         assert "per-host cap (64 MiB)" in host["error"]
+
+
+# --- peers cannot be flooded ---------------------------------------------------------------
+
+
+def _group(tmp_path: Path, servers: list[tuple[str, Sshd]]) -> Path:
+    """One inventory group, nothing declared: only the peers check."""
+    inventory = _inventory(tmp_path, [_entry(name, server) for name, server in servers], "")
+    inventory.write_text("[web]\n" + inventory.read_text())
+    return inventory
+
+
+def _start(
+    stack: contextlib.ExitStack, tmp_path: Path, name: str, kind: str, **fake: int
+) -> tuple[str, Sshd]:
+    return name, stack.enter_context(hostile.start(kind, tmp_path / name, **fake))
+
+
+def test_a_host_flooding_its_peers_ends_as_one_limit_finding(tmp_path: Path) -> None:
+    """One host of four sends 99,999 valid packages its peers lack (fake hosts, each a machine
+    of its own). Before: 100,770 peer findings, a 51 MB JSON report, 536 MB peak."""
+    with contextlib.ExitStack() as stack:
+        servers = [_start(stack, tmp_path, "flood", "packages", count=99_999, width=60)]
+        servers += [_start(stack, tmp_path, f"web{i}", "machine") for i in range(3)]
+        inventory = _group(tmp_path, servers)
+        reports = tmp_path / "reports"
+        args = ("--peers", "--format", "json", "--timeout", "60", "--report-dir", str(reports))
+        scan = _scan(inventory, _known(tmp_path, *(s for _, s in servers)), *args, timeout=120)
+    assert scan.proc.returncode == 2, scan.proc.stderr
+    report = json.loads(scan.proc.stdout)
+    hosts = {h["name"]: h for h in report["hosts"]}
+    flood = hosts["flood"]
+    assert flood["status"] == "error", flood["error"]
+    (finding,) = flood["findings"]
+    assert (finding["category"], finding["kind"]) == ("collector", "limit")
+    assert re.fullmatch(
+        r"a per-host limit was passed: more than 10,000 findings "
+        r"\(1\d\d,\d{3}, 1\d\d,\d{3} of them against its peers\); none kept",
+        flood["error"],
+    ), flood["error"]
+    assert flood["peers"]["group"] == "web"
+    assert {hosts[f"web{i}"]["status"] for i in range(3)} <= {"compliant", "snowflake"}
+    (row,) = report["package_spread"]["web"]  # 99,999 only it has, and what it lacks
+    assert re.fullmatch(r"\(more than 10,000 packages differ \(1\d\d,\d{3}\); none listed\)", row)
+    assert (reports / "latest" / "report.json").stat().st_size < 256 << 10
+    assert (reports / "history.sqlite").stat().st_size < 1 << 20
+    assert scan.peak_mb < 400, scan
+
+
+# Each host sends a list of its own, at most the fleet text limit: held until the fleet stage.
+DISTINCT_HOSTS = 20
+DISTINCT_PACKAGES = 15_000
+DISTINCT_WIDTH = 505  # bytes a line: 7.6 MB a host, ~15 MB kept as versions and peer values
+
+
+def test_distinct_large_hosts_stay_under_the_memory_bound(tmp_path: Path) -> None:
+    """20 hosts each sending a different valid package list, under every limit, --forks 2
+    --peers (fake hosts). Before: 4.1 GB peak and a 720 MB JSON report for 10 MB lists;
+    19.9 GB and 2 GB for 50 MB lists (now 515 MB: each host past the fleet text limit)."""
+    sent_mb = DISTINCT_PACKAGES * DISTINCT_WIDTH / 1e6
+    kept_mb = 2 * sent_mb  # a package's name and version, once as versions, once as a peer value
+    with contextlib.ExitStack() as stack:
+        fake = {"count": DISTINCT_PACKAGES, "width": DISTINCT_WIDTH}
+        servers = [
+            _start(stack, tmp_path, f"h{i:02d}", "packages", **fake) for i in range(DISTINCT_HOSTS)
+        ]
+        inventory = _group(tmp_path, servers)
+        args = ("--peers", "--forks", "2", "--format", "json", "--timeout", "120")
+        scan = _scan(inventory, _known(tmp_path, *(s for _, s in servers)), *args, timeout=300)
+    hosts = json.loads(scan.proc.stdout)["hosts"]
+    assert len(scan.proc.stdout) < 256 << 10
+    limit = r"a per-host limit was passed: more than 10,000 findings \(15,\d{3}, 15,000 of them "
+    for host in hosts:  # what differs from the peers: the 15,000 packages only it has
+        assert re.match(limit + r"against its peers\)", host["error"]), host["error"]
+    # README, Limits: 150 MB + 2.5 x the output of the hosts in flight + what every host keeps
+    # for the fleet stage (here twice its text, most of it long names)
+    bound = BASE_MB + FACTOR * 2 * sent_mb + DISTINCT_HOSTS * 2 * kept_mb
+    print(f"peak RSS {scan.peak_mb:.0f} MB (bound {bound:.0f}), {scan.elapsed:.1f} s")
+    assert scan.peak_mb < bound, scan
 
 
 # --- memory with 32 hostile hosts at once -------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 # Upper bounds of numeric options: past them a value is a typo or an attack, never a plan.
@@ -30,3 +32,32 @@ def positive(kind: Callable[[str], Number], maximum: float) -> Callable[[str], N
         return value
 
     return parse
+
+
+def output_file(text: str) -> Path:
+    """A file the command will write (`-o`, `--junit`, `--prometheus`): a path (see
+    check_output, which the command line runs before the command does anything)."""
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: a file name holds no NUL byte")
+    return Path(text)
+
+
+# The options that name a file a command writes (argtypes.output_file).
+OUTPUT_OPTIONS = ("output", "junit", "prometheus")
+
+
+def output_problem(path: Path) -> str | None:
+    """Why `path` cannot be written, known before any connection: its directory is missing or
+    cannot be written, or the path is a directory, a device or a FIFO (which the atomic write
+    would replace with a file). Whether the write itself succeeds (disk full) is known only
+    then."""
+    if path.is_dir():
+        return f"{path}: is a directory"
+    if path.exists() and not path.is_file():
+        return f"{path}: not a regular file (without it: stdout)"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"{path}: no such directory: {parent}"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{path}: cannot write into {parent}"
+    return None

@@ -7,18 +7,25 @@ import sys
 import time
 from pathlib import Path
 
-from driftcheck.cli.common import transport_args, transport_options
+from driftcheck.cli.argtypes import output_file
+from driftcheck.cli.common import (
+    inventory_arg,
+    load_inventory_of,
+    transport_args,
+    transport_options,
+    write_output,
+)
 from driftcheck.errors import UsageError
 
 # Imports on demand, as in driftcheck.cli.commands: `--help` loads no library.
 
 
 def capture_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-i", "--inventory", required=True, help="inventory file or directory (Ansible format)"
-    )
+    inventory_arg(parser)
     parser.add_argument("host", metavar="HOST", help="the golden host (an inventory host name)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument(
+        "-o", "--output", type=output_file, metavar="FILE", help="write here (default: stdout)"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing FILE")
     parser.add_argument(
         "--versions",
@@ -31,8 +38,8 @@ def capture_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="also declare this file (sha256, mode, owner, group); globs are expanded on the "
-        "host (repeatable)",
+        help="also declare this file (sha256, mode, owner, group): an absolute path without "
+        "'..'; globs are expanded on the host (repeatable)",
     )
     parser.add_argument(
         "--directory",
@@ -46,32 +53,34 @@ def capture_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def capture(args: argparse.Namespace) -> int:
-    from driftcheck.atomic import write_atomic
     from driftcheck.capture import capture as capture_host
-    from driftcheck.capture import render_yaml
-    from driftcheck.inventory import load_inventory
+    from driftcheck.capturefile import render_yaml, validated
+    from driftcheck.render.text import clean
 
-    inventory = load_inventory(args.inventory)
-    host = inventory.hosts.get(args.host)
+    inventory = load_inventory_of(args)
+    host = inventory.hosts.get(args.host) or inventory.localhost.get(args.host)
     if host is None:
         raise UsageError(f"{args.host}: no such host in the inventory")
-    output = Path(args.output) if args.output else None
+    output: Path | None = args.output
     if output is not None and output.exists() and not args.force:
         raise UsageError(f"{output}: exists (use --force to overwrite it)")
     transport = transport_options(args)
     directories = [_absolute(path, "--directory") for path in args.directory]
-    captured = capture_host(host, transport, args.file, args.versions, directories)
-    text = render_yaml(captured, time.time())
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomic(output, text)
+    patterns = [_absolute(path, "--file") for path in args.file]
+    captured = capture_host(host, transport, patterns, args.versions, directories)
+    text = validated(render_yaml(captured, time.time()))
+    for note in captured.notes:  # also in the file, as comments
+        print(f"driftcheck: warning: not captured: {clean(note)}", file=sys.stderr)
+    write_output(output, text)
     return 0
 
 
 def _absolute(path: str, option: str) -> str:
-    """A normal absolute path (the state's own rule: no '..', no NUL)."""
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    if not path.startswith("/") or ".." in parts or "\0" in path:
-        raise UsageError(f"{option} {path!r}: an absolute path without '..'")
-    return "/" + "/".join(parts)
+    """A path as a state declares it (the state's own rule: absolute, no '..', no NUL), in its
+    one spelling; for --file, a glob the host expands."""
+    from driftcheck.state.rules import Refused, declared_path
+
+    try:
+        return declared_path(path)
+    except Refused as exc:
+        raise UsageError(f"{option} {path!r}: {exc}") from None

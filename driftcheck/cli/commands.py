@@ -11,12 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftcheck.cli.argtypes import MAX_COUNT, MAX_FORKS, positive
+from driftcheck.cli.argtypes import MAX_COUNT, MAX_FORKS, output_file, positive
 from driftcheck.cli.capture import capture, capture_arguments
 from driftcheck.cli.common import (
     hosts_and_states,
     inventory_args,
-    load_states,
+    load_scan_states,
     transport_args,
     transport_options,
     trend_arg,
@@ -28,6 +28,7 @@ from driftcheck.cli.inspect import (
     report,
     report_arguments,
     validate,
+    validate_arguments,
 )
 from driftcheck.cli.progress import Progress
 from driftcheck.errors import ExitStatus, UsageError
@@ -116,9 +117,14 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--waivers", metavar="FILE", help="YAML file of accepted drift (reason and expiry required)"
     )
-    parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML file")
     parser.add_argument(
-        "--prometheus", metavar="FILE", help="also write a node_exporter textfile (*.prom)"
+        "--junit", type=output_file, metavar="FILE", help="also write a JUnit XML file"
+    )
+    parser.add_argument(
+        "--prometheus",
+        type=output_file,
+        metavar="FILE",
+        help="also write a node_exporter textfile (*.prom)",
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="nothing on stdout when clean, else one line"
@@ -145,20 +151,22 @@ def scan(args: argparse.Namespace) -> int:
     _check_peer_groups(args, inventory)
     shard = _shard(args)
     hosts = select_shard(selection, shard) if shard else selection
-    states = {h: with_peers(s, args.peers) for h, s in load_states(hosts, states_dir).items()}
+    loaded, unusable = load_scan_states(hosts, states_dir)
+    states = {h: with_peers(s, args.peers) for h, s in loaded.items()}
     publishing = _publish_options(args)  # a broken waivers file stops us before any connection
     progress = Progress(len(hosts), sys.stderr)
     options = RunOptions(
         inventory,
         states_dir,
-        source=str(args.inventory),
+        source=", ".join(args.inventory),
         scan=ScanOptions(transport=transport_options(args), forks=args.forks),
         limit=args.limit,
         peer_groups=tuple(args.peer_group),
         shard=shard_entry(shard, selection) if shard else None,
         on_done=progress,
+        unusable=unusable,
     )
-    compared = [h.name for h in hosts if states[h.name].peers]
+    compared = [h.name for h in hosts if h.name in states and states[h.name].peers]
     with (
         _locked(publishing.report_dir if publishing else None) as root,
         _last_surfaces(root, compared) as previous,
@@ -296,7 +304,7 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "inventory": ("list hosts, groups, addresses and state files", inventory_arguments, inventory),
     "validate": (
         "render and check every host's declared state, without connecting",
-        inventory_args,
+        validate_arguments,
         validate,
     ),
     "merge": (

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from driftcheck.cli.argtypes import output_file
 from driftcheck.cli.common import (
     hosts_and_states,
     inventory_args,
     load_states,
+    program_timeout_arg,
     trend_arg,
+    write_output,
 )
 from driftcheck.errors import UsageError
 from driftcheck.model.document import read_report
@@ -23,13 +26,14 @@ if TYPE_CHECKING:
 
 
 def inventory_arguments(parser: argparse.ArgumentParser) -> None:
-    inventory_args(parser)
+    validate_arguments(parser)
     parser.add_argument("-F", "--ssh-config", metavar="FILE", help="ssh_config file to honour")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--vars",
         action="store_true",
-        help="also each host's variables, templates rendered (vaulted ones need the secret)",
+        help="also each host's variables, templates rendered (vaulted ones need the secret); "
+        "one that cannot be rendered is shown as written, with the reason",
     )
 
 
@@ -45,7 +49,7 @@ def inventory(args: argparse.Namespace) -> int:
     rows = [_inventory_row(h, states_dir, ssh_config) for h in hosts]
     if args.vars:
         for row, host in zip(rows, hosts, strict=True):
-            row["vars"] = plain_vars(host)
+            row["vars"], row["unrendered"] = plain_vars(host)
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
@@ -64,7 +68,9 @@ def inventory(args: argparse.Namespace) -> int:
     for row in rows if args.vars else ():
         sys.stdout.write(f"\n{clean(row['name'])}:\n")
         for key, value in row["vars"].items():
-            sys.stdout.write(f"  {clean(key)} = {clean(json.dumps(value))}\n")
+            why = row["unrendered"].get(key)
+            note = f"  (not rendered: {clean(why)})" if why else ""
+            sys.stdout.write(f"  {clean(key)} = {clean(json.dumps(value))}{note}\n")
     return 0
 
 
@@ -87,19 +93,30 @@ def _route_text(host: Host, ssh_config: Path | None) -> str:
 
 
 def _inventory_row(host: Host, states_dir: Path, ssh_config: Path | None) -> dict[str, Any]:
+    """A host whose connection variables cannot be rendered is shown as written, its route
+    the reason (a scan reports that host in error)."""
+    from driftcheck.inventory.hostvars import connection_error
     from driftcheck.state import state_files_for
+    from driftcheck.templating import as_written
 
-    route = ""
-    if host.connection in ("ssh", "paramiko", "smart"):
+    broken = connection_error(host)
+    shown = as_written(host) if broken else host
+    route = f"error: {broken}" if broken else ""
+    if not broken and host.connection in ("ssh", "paramiko", "smart"):
         route = _route_text(host, ssh_config)
     return {
         "name": host.name,
-        "address": host.address,
+        "address": shown.address,
         "route": route,
-        "connection": host.connection,
+        "connection": shown.connection,
         "groups": list(host.groups),
         "state_files": [str(p) for p in state_files_for(states_dir, host)],
     }
+
+
+def validate_arguments(parser: argparse.ArgumentParser) -> None:
+    inventory_args(parser)
+    program_timeout_arg(parser)
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -115,7 +132,9 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
         "report", metavar="REPORT.json", nargs="?", help="a saved JSON report (or --run)"
     )
     parser.add_argument("--format", choices=sorted(FORMATS), default="html")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument(
+        "-o", "--output", type=output_file, metavar="FILE", help="write here (default: stdout)"
+    )
     parser.add_argument(
         "--report-dir", metavar="DIR", default="reports", help="with --run (default: reports)"
     )
@@ -129,7 +148,6 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
-    from driftcheck.atomic import write_atomic
     from driftcheck.nightly.publish import recorded
 
     if (args.report is None) == (args.run is None):
@@ -138,9 +156,5 @@ def report(args: argparse.Namespace) -> int:
         data = recorded(Path(args.report_dir), args.run, args.trend)
     else:
         data = read_report(Path(args.report))
-    output = render(args.format, data)
-    if args.output:
-        write_atomic(Path(args.output), output)
-    else:
-        sys.stdout.write(output)
+    write_output(args.output, render(args.format, data))
     return 0

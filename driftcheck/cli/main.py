@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
+from driftcheck.cli.argtypes import OUTPUT_OPTIONS, output_problem
 from driftcheck.cli.commands import COMMANDS
 from driftcheck.cli.debuglog import route_logging
-from driftcheck.errors import DriftcheckError, ExitStatus, UsageError
+from driftcheck.errors import DriftcheckError, ExitStatus, Terminated, UsageError
 from driftcheck.version import __version__
 
 EPILOG = """\
@@ -24,7 +28,8 @@ exit status:
   3    usage, inventory or state error (the message names file and line)
   74   the report directory or an output file could not be written (read-only, disk full)
   75   another scan holds the report directory's lock
-  130  interrupted
+  130  interrupted (Ctrl-C, SIGINT)
+  143  stopped by SIGTERM (timeout, systemd); the report directory keeps its last complete run
 """
 
 
@@ -58,18 +63,30 @@ def build_parser() -> Parser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_outputs(args)
     runner: Callable[[argparse.Namespace], int] = COMMANDS[args.command][2]
     return runner(args)
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every file the command will write can be written, before it reads or connects to
+    anything (parsing stays syntax only: a unit file's command line parses on any machine)."""
+    for option in OUTPUT_OPTIONS:
+        path = getattr(args, option, None)
+        problem = output_problem(path) if path is not None else None
+        if problem:
+            flag = "-o/--output" if option == "output" else f"--{option}"
+            raise UsageError(f"driftcheck {args.command}: argument {flag}: {problem}")
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The one exit point: expected errors print one line, unexpected ones a saved traceback."""
     route_logging()  # libraries log to a debug log when asked (scan --debug-log), never stderr
+    _stop_on_sigterm()
     try:
         status = run(argv)
-    except KeyboardInterrupt:
-        print("driftcheck: interrupted", file=sys.stderr)
-        status = ExitStatus.INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        status = _interrupted(exc)
     except DriftcheckError as exc:
         print(f"driftcheck: error: {exc}", file=sys.stderr)
         status = exc.exit_status
@@ -80,6 +97,29 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except Exception as exc:
         status = _crash(exc)
     sys.exit(int(status))
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: Python raises KeyboardInterrupt in the main thread,
+    and this raises Terminated there, so the same clean-up runs on the way out (temporary files
+    and an unfinished run folder removed, a history transaction rolled back, the lock released).
+    A SIGTERM ignored by whoever started us stays ignored, as Python leaves an ignored SIGINT."""
+    if threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(_signum: int, _frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
+def _interrupted(exc: KeyboardInterrupt) -> ExitStatus:
+    if isinstance(exc, Terminated):
+        print("driftcheck: terminated (SIGTERM)", file=sys.stderr)
+        return ExitStatus.TERMINATED
+    print("driftcheck: interrupted", file=sys.stderr)
+    return ExitStatus.INTERRUPTED
 
 
 def _crash(exc: Exception) -> int:

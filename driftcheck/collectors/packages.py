@@ -183,6 +183,9 @@ Installed = Mapping[str, tuple[Package, ...]]
 _PARSED: OrderedDict[tuple[tuple[str, bytes], ...], Installed] = OrderedDict()
 _PARSED_MAX = 16
 _PARSED_LOCK = threading.Lock()
+# Only lists up to this size are kept (a real host's is 30-300 KB): a kept list holds its raw
+# bytes and parsed records alive, and large distinct lists would hold 16 x 64 MiB to share none.
+_PARSED_BYTES_MAX = 1 << 20
 
 
 def installed(
@@ -191,16 +194,22 @@ def installed(
     """name -> every installed instance, from (manager, raw output) pairs parsed by
     `parsers[manager]`. Raises ParseError or LimitError as the parser does."""
     key = tuple(outputs)
+    if sum(len(raw) for _, raw in outputs) > _PARSED_BYTES_MAX:
+        return _parse(outputs, parsers)
     with _PARSED_LOCK:
         found = _PARSED.get(key)
         if found is not None:
             _PARSED.move_to_end(key)
             return found
-    parsed: Installed = MappingProxyType(
-        by_name([p for manager, raw in outputs for p in parsers[manager](raw)])
-    )
+    parsed = _parse(outputs, parsers)
     with _PARSED_LOCK:
         _PARSED[key] = parsed
         while len(_PARSED) > _PARSED_MAX:
             _PARSED.popitem(last=False)
     return parsed
+
+
+def _parse(
+    outputs: Sequence[tuple[str, bytes]], parsers: Mapping[str, Callable[[bytes], list[Package]]]
+) -> Installed:
+    return MappingProxyType(by_name([p for manager, raw in outputs for p in parsers[manager](raw)]))

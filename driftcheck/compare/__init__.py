@@ -14,6 +14,7 @@ from driftcheck.compare.keysets import compare_keysets
 from driftcheck.compare.modified import compare_modified
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
+from driftcheck.limits import MAX_FINDINGS
 from driftcheck.model import DeclaredState, Finding, Observed
 from driftcheck.model.vocab import UNKNOWN_KINDS, Kind
 
@@ -50,3 +51,18 @@ def compare(
 
 def is_unknown(finding: Finding) -> bool:
     return finding.kind in UNKNOWN_KINDS
+
+
+def too_many_findings(count: int, how: str = "") -> str:
+    """What a host past the findings limit is told, by the scan and by the fleet stage alike."""
+    return f"more than {MAX_FINDINGS:,} findings ({count:,}{how}); none kept"
+
+
+def limit_finding(why: str, kind: str = Kind.LIMIT) -> Finding:
+    """The one finding of a host past a limit (driftcheck.limits): never a partial list."""
+    return Finding("host", "collector", "output", kind, detail=f"{why} (README: Limits)")
+
+
+def limit_error(why: str) -> str:
+    """The error of a host past a limit."""
+    return f"a per-host limit was passed: {why}"

@@ -144,13 +144,14 @@ class Split:
     values: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def splits(group: Tally, members: Iterable[PeerValues]) -> list[Split]:
+def splits(group: Tally, members: Iterable[PeerValues]) -> Iterator[Split]:
     """The group's items with no majority that are drift in the group: at least two hosts
     share a value, and at least one host is compared on it (not declared there). An item every
     host holds a value of its own for is per host by nature, no split. One pass over the
-    members for the undecided items only (usually none)."""
+    members for the undecided items only (usually none). Made as they are read: the caller
+    keeps a bounded number (peers.group_splits)."""
     if not group.undecided:
-        return []
+        return iter(())
     held: dict[Item, dict[str, list[str]]] = {item: {} for item in group.undecided}
     compared: set[Item] = set()
     for member in members:
@@ -160,10 +161,9 @@ def splits(group: Tally, members: Iterable[PeerValues]) -> list[Split]:
             values.setdefault(member.values.get(item, ABSENT), []).append(member.host)
             if item not in compared and _compared(member, item):
                 compared.add(item)
-    found = [
+    return (
         Split(item, _ordered(held[item])) for item in sorted(compared) if is_split(item, held[item])
-    ]
-    return found
+    )
 
 
 def is_split(item: Item, held: Mapping[str, Sequence[str]]) -> bool:

@@ -9,18 +9,26 @@ Hosts that were not audited (unreachable, error) and hosts without peer data (`p
 do not vote. What a host's declared state names is checked against the declaration only.
 Inventory names that reach one machine (`same_machines`) vote once, and their PeerNotes name
 each other. Majority, and the items a group has none for (its splits): see majority.py.
+
+A host's peer findings count toward its findings limit with its declared ones, and a group's
+splits have a limit of their own (driftcheck.limits): past either, one record says how many.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 
+from driftcheck.causes import cause_of_exception
+from driftcheck.compare import limit_error, limit_finding, too_many_findings
+from driftcheck.errors import LimitError
 from driftcheck.fleet.majority import Difference, Split, Tally, differences, splits, tally
-from driftcheck.fleet.values import ABSENT, SHOWN_AS, PeerValues, peer_values, split_item
+from driftcheck.fleet.values import ABSENT, SHOWN_AS, PeerValues, item, peer_values, split_item
+from driftcheck.limits import MAX_FINDINGS, MAX_PEER_SPLITS
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, PeerNote
 from driftcheck.model.document import PeerSplit
-from driftcheck.model.vocab import Kind, Status, audited_status
+from driftcheck.model.vocab import Category, Kind, Status, audited_status
 
 __all__ = ["PeerValues", "apply_peers", "compare_peers", "peer_values", "with_peers"]
 
@@ -89,12 +97,22 @@ def compare_peers(
             results.append(result)
         else:
             results.append(_not_compared(audit))
-    found = [
-        split_entry(group, split)
-        for group in sorted(tallies)
-        for split in splits(tallies[group], members[group])
-    ]
+    found = [s for group in sorted(tallies) for s in group_splits(tallies[group], members[group])]
     return PeerOutcome(results, found)
+
+
+def group_splits(group: Tally, members: Sequence[PeerValues]) -> list[PeerSplit]:
+    """The group's splits, or past MAX_PEER_SPLITS one record that says how many: like a
+    host's findings, never a partial list. Those past the limit are only counted."""
+    found = splits(group, members)
+    kept = list(islice(found, MAX_PEER_SPLITS + 1))
+    if len(kept) <= MAX_PEER_SPLITS:
+        return [split_entry(group.group, split) for split in kept]
+    count = len(kept) + sum(1 for _ in found)
+    why = f"more than {MAX_PEER_SPLITS:,} items with no majority ({count:,}); none kept"
+    hosts = tuple(sorted(member.host for member in members))
+    cut = Split(item(Category.COLLECTOR, "peer splits"), ((f"{why} (README: Limits)", hosts),))
+    return [split_entry(group.group, cut)]
 
 
 def endpoint(host: Host) -> str:
@@ -181,16 +199,36 @@ def _compared(
 ) -> HostResult:
     if group is None:
         return replace(result, peers=PeerNote(None, 0, alone, same_as))
-    found = [peer_finding(d, group.group) for d in differences(values, group)]
+    note = PeerNote(group.group, max(group.voters.values(), default=0), same_as=same_as)
     unknown = {SHOWN_AS.get(c, c): why for c, why in sorted(values.failed.items(), reverse=True)}
-    found += [_unknown(category, why) for category, why in sorted(unknown.items())]
+    found = [_unknown(category, why) for category, why in sorted(unknown.items())]
+    # The host's findings and its peers' count toward one limit; past it they are only counted.
+    room = max(MAX_FINDINGS - len(result.findings) - len(found), 0)
+    differing = differences(values, group)
+    found += [peer_finding(d, group.group) for d in islice(differing, room + 1)]
+    if len(result.findings) + len(found) > MAX_FINDINGS:
+        return _limited(result, len(found) + sum(1 for _ in differing), note)
     findings = tuple(sorted((*result.findings, *found)))
     status, error = audited_status(bool(findings)), None
-    if any(f.kind == Kind.UNKNOWN for f in found):
+    if unknown:
         status, error = Status.ERROR, f"{len(values.failed)} peer comparison(s) could not be made"
-    voters = max(group.voters.values(), default=0)
-    note = PeerNote(group.group, voters, same_as=same_as)
     return replace(result, findings=findings, status=status, error=error, peers=note)
+
+
+def _limited(result: HostResult, peer: int, note: PeerNote) -> HostResult:
+    """Past the findings limit with its peers' findings: as the scan leaves a host past a
+    limit, `error` with one finding that says how many there were."""
+    why = too_many_findings(len(result.findings) + peer, f", {peer:,} of them against its peers")
+    cause = cause_of_exception(LimitError(why))
+    findings = (limit_finding(why),)
+    return replace(
+        result,
+        status=Status.ERROR,
+        findings=findings,
+        error=limit_error(why),
+        cause=cause,
+        peers=note,
+    )
 
 
 def _not_compared(audit: PeerInput) -> HostResult:

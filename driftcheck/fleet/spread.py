@@ -12,8 +12,10 @@ version of every package is known: from the shard's spread if it differs there, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Protocol
 
+from driftcheck.limits import MAX_SPREAD_PACKAGES
 from driftcheck.model import HostResult
 from driftcheck.model.document import PackageGroup, PackageSpread, Report
 
@@ -53,15 +55,21 @@ def package_spread(audits: Iterable[Audited]) -> Spread:
         maps = _distinct(members)
         if len(maps) < 2:
             continue
-        names = sorted(set().union(*maps))
-        differing = {
-            name: {host: pkgs.get(name) for host, pkgs in members}
-            for name in names
-            if len({pkgs.get(name) for pkgs in maps}) > 1
-        }
-        if differing:
-            spread[group] = differing
+        names = (n for n in sorted(set().union(*maps)) if len({m.get(n) for m in maps}) > 1)
+        kept = list(islice(names, MAX_SPREAD_PACKAGES + 1))
+        if len(kept) > MAX_SPREAD_PACKAGES:
+            spread[group] = {too_many_packages(len(kept) + sum(1 for _ in names)): {}}
+        elif kept:
+            spread[group] = {
+                name: {host: pkgs.get(name) for host, pkgs in members} for name in kept
+            }
     return spread
+
+
+def too_many_packages(count: int) -> str:
+    """The one row of a group past MAX_SPREAD_PACKAGES, in place of a name: a row per package
+    would name every host (hosts x packages), and a partial list would read as the whole."""
+    return f"(more than {MAX_SPREAD_PACKAGES:,} packages differ ({count:,}); none listed)"
 
 
 def package_groups(audits: Iterable[Audited]) -> dict[str, PackageGroup]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from driftcheck.inventory.graph import hosts_in
 from driftcheck.model import Host, Vars
+from driftcheck.templating import link_fleet
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,11 @@ class Inventory:
     hosts: Mapping[str, Host]  # in Ansible's host order (that of the pattern `all`)
     groups: Mapping[str, Group]
     declared: tuple[str, ...] = ()  # host names in the order first declared (Ansible's dict)
+    # `localhost`, `127.0.0.1`, `::1` -> the host such a pattern selects when it matches
+    # nothing else: the first of them declared, else Ansible's implicit localhost
+    localhost: Mapping[str, Host] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what Ansible warns about and skips, as it does
+
+    def __post_init__(self) -> None:
+        # templates see the whole inventory, as in Ansible (`groups`, `hostvars`)
+        link_fleet(self.hosts, self.groups, lambda group: hosts_in(self.groups, [group]))

@@ -1,9 +1,10 @@
 """Ansible Vault, through ansible-core's own code (the optional extra `driftcheck[vault]`).
 
-Never a cipher of our own: `--vault-password-file` and `--vault-id` are read by Ansible's
-`CLI.setup_vault_secrets` (password files, executable password scripts, `label@file`) and
-values are opened by its `VaultLib`. Without secrets a vaulted value stays opaque (`Vaulted`)
-and a whole vaulted file is refused with Ansible's own words.
+Never a cipher of our own: `--vault-password-file` and `--vault-id` are read as Ansible's
+`CLI.setup_vault_secrets` reads them (password files, executable password scripts,
+`label@file`), with its own functions but for one thing: a password script runs within bounds
+(a time limit, an output cap). Values are opened by its `VaultLib`. Without secrets a vaulted
+value stays opaque (`Vaulted`) and a whole vaulted file is refused with Ansible's own words.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftcheck.errors import UsageError, VaultError
+from driftcheck.inventory.programs import SECRET_OUTPUT_CAP, TIMEOUT, run_program
 from driftcheck.model import Secret, Vaulted
 
 HEADER = "$ANSIBLE_VAULT;"
@@ -45,38 +47,106 @@ class Vault:
 ENVIRONMENT = ("ANSIBLE_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_IDENTITY_LIST")
 
 
-def open_vault(password_files: Sequence[str], vault_ids: Sequence[str]) -> Vault | None:
-    """None when no secret was named: vaulted values then stay opaque."""
+def open_vault(
+    password_files: Sequence[str], vault_ids: Sequence[str], timeout: float = TIMEOUT
+) -> Vault | None:
+    """None when no secret was named: vaulted values then stay opaque. A password script
+    may run `timeout` seconds and print SECRET_OUTPUT_CAP bytes; past either it is killed
+    (its whole session) and the run stops naming it."""
     if not password_files and not vault_ids and not any(os.environ.get(v) for v in ENVIRONMENT):
         return None
     for vault_id in vault_ids:
         if vault_id.rpartition("@")[2] in ("prompt", "prompt_ask_vault_pass"):
             raise UsageError(f"--vault-id {vault_id}: driftcheck never prompts (runs from cron)")
-    decrypt = _ansible_decrypt(list(password_files), list(vault_ids))
+    decrypt = _ansible_decrypt(list(password_files), list(vault_ids), timeout)
     args = [f"--vault-password-file={f}" for f in password_files]
     args += [f"--vault-id={v}" for v in vault_ids]
     return Vault(tuple(args), decrypt)
 
 
-def _ansible_decrypt(password_files: list[str], vault_ids: list[str]) -> Callable[[str], bytes]:
+def _ansible_decrypt(
+    password_files: list[str], vault_ids: list[str], timeout: float
+) -> Callable[[str], bytes]:
     # the optional extra is imported only when secrets are named (ansible-core has no types)
     try:
-        from ansible.cli import CLI  # type: ignore[import-untyped]  # noqa: PLC0415
-        from ansible.errors import AnsibleError  # type: ignore[import-untyped]  # noqa: PLC0415
-        from ansible.parsing.dataloader import DataLoader  # type: ignore[import-untyped]  # noqa: PLC0415
         from ansible.parsing.vault import VaultLib  # type: ignore[import-untyped]  # noqa: PLC0415
     except ImportError:
         raise UsageError(INSTALL) from None
-    try:
-        secrets = CLI.setup_vault_secrets(
-            DataLoader(), vault_ids, password_files, ask_vault_pass=False,
-            auto_prompt=False, initialize_context=False,
-        )  # fmt: skip
-    except AnsibleError as exc:
-        raise UsageError(f"vault secrets: {exc.message}") from None
+    secrets = _secrets(password_files, vault_ids, timeout)
     if not secrets:
         raise UsageError("vault secrets: none could be read")
     return VaultLib(secrets).decrypt  # type: ignore[no-any-return]
+
+
+def _secrets(password_files: list[str], vault_ids: list[str], timeout: float) -> list[Any]:
+    """CLI.setup_vault_secrets without prompts, a password script run within bounds: a file
+    that cannot be read is a warning while another secret can be, as in Ansible."""
+    from ansible import constants  # type: ignore[import-untyped]  # noqa: PLC0415
+    from ansible.cli import CLI  # type: ignore[import-untyped]  # noqa: PLC0415
+    from ansible.errors import AnsibleError  # type: ignore[import-untyped]  # noqa: PLC0415
+    from ansible.parsing.dataloader import DataLoader  # type: ignore[import-untyped]  # noqa: PLC0415
+    from ansible.utils.display import Display  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    loader = DataLoader()
+    files = list(password_files)
+    if constants.DEFAULT_VAULT_PASSWORD_FILE:  # ansible.cfg's, or ANSIBLE_VAULT_PASSWORD_FILE
+        files.append(constants.DEFAULT_VAULT_PASSWORD_FILE)
+    slugs = CLI.build_vault_ids(vault_ids, files, ask_vault_pass=False, auto_prompt=False)
+    secrets: list[Any] = []
+    failed: Any = None
+    for slug in slugs:
+        label, filename = CLI.split_vault_id(slug)
+        try:
+            secret = _file_secret(filename, label, loader, timeout)
+        except AnsibleError as exc:
+            Display().warning(f"Error getting vault password file ({label}): {exc.message}")
+            failed = exc
+            continue
+        secrets.append((label or constants.DEFAULT_VAULT_IDENTITY, secret))
+        loader.set_vault_secrets(secrets)  # a later password file may itself be vaulted
+    if failed is not None and not secrets:
+        raise UsageError(f"vault secrets: {failed.message}")
+    return secrets
+
+
+def _file_secret(filename: str, label: str | None, loader: Any, timeout: float) -> Any:
+    """Ansible's get_file_vault_secret, loaded; a script runs here, within bounds."""
+    from ansible.parsing.vault import (  # noqa: PLC0415
+        VaultSecret,
+        get_file_vault_secret,
+        script_is_client,
+    )
+    from ansible.utils.path import unfrackpath  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    path = unfrackpath(filename, follow=False)
+    if os.path.isfile(path) and os.stat(path).st_mode & 0o111:
+        client = script_is_client(filename)
+        argv = [path, "--vault-id", label] if client and label else [path]
+        return VaultSecret(_run_script(argv, client, label, timeout))
+    if os.path.isfile(path) and os.path.getsize(path) > SECRET_OUTPUT_CAP:
+        raise VaultError(
+            path, None, f"vault password file larger than {SECRET_OUTPUT_CAP >> 10} KiB"
+        )
+    secret = get_file_vault_secret(filename=filename, vault_id=label, loader=loader)
+    secret.load()
+    return secret
+
+
+def _run_script(argv: list[str], client: bool, label: str | None, timeout: float) -> bytes:
+    """ScriptVaultSecret's run and checks (a client script answers 2 for an unknown id)."""
+    from ansible.errors import AnsibleError  # noqa: PLC0415
+
+    what = "vault password client script" if client else "vault password script"
+    result = run_program(argv, argv[0], what, timeout, SECRET_OUTPUT_CAP)
+    said = result.stderr.decode("utf-8", "replace").strip()
+    if client and result.rc == 2:
+        raise AnsibleError(f"{what} {argv[0]} did not find a secret for vault-id={label}: {said}")
+    if result.rc != 0:
+        raise AnsibleError(f"{what} {argv[0]} returned non-zero ({result.rc}): {said}")
+    password = result.stdout.strip(b"\r\n")
+    if not password:
+        raise AnsibleError(f"Invalid vault password was provided from script ({argv[0]})")
+    return password
 
 
 def open_file(text: str, path: str, vault: Vault | None) -> str:

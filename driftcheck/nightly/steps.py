@@ -2,7 +2,9 @@
 
 With DRIFTCHECK_TEST_KILL_AT=<step> in the environment, the process kills itself with SIGKILL
 right after that step: the tests prove that a kill at any point leaves the report directory
-consistent. Without the variable `reached()` only reads the environment.
+consistent. With DRIFTCHECK_TEST_KILL_WITH=TERM too, it sends itself SIGTERM instead, which the
+CLI turns into an exception raised there: a stopped run cleans up on its way out. Without the
+variables `reached()` only reads the environment.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import signal
 
 KILL_ENV = "DRIFTCHECK_TEST_KILL_AT"
+SIGNAL_ENV = "DRIFTCHECK_TEST_KILL_WITH"  # the signal's name without SIG; KILL if unset
 
 # In the order publish() passes them.
 STEPS = (
@@ -27,8 +30,8 @@ STEPS = (
 
 
 def reached(step: str) -> None:
-    """Mark `step` done; SIGKILL this process if the tests asked for a kill here."""
+    """Mark `step` done; signal this process if the tests asked for a kill here."""
     if step not in STEPS:
         raise ValueError(f"unknown publishing step {step!r}")
     if os.environ.get(KILL_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.Signals[f"SIG{os.environ.get(SIGNAL_ENV, 'KILL')}"])

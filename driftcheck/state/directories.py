@@ -17,6 +17,7 @@ from typing import Any
 from driftcheck.model import DirectorySpec, Origin
 from driftcheck.state.files import normal_path
 from driftcheck.state.merge import copy_map
+from driftcheck.state.rules import Refused, entry_name
 from driftcheck.state.values import as_map, check_keys, describe, fail, text
 from driftcheck.state.yamlload import YList, YMap
 from driftcheck.yamlsafe import excerpt
@@ -87,9 +88,10 @@ def _strings(checks: YMap, key: str, label: str, check: Any) -> tuple[str, ...]:
 
 def _name(value: Any, origin: Origin, label: str) -> str:
     name = text(value, origin, label, hint="quote it")
-    if "/" in name or name in (".", ".."):
-        fail(origin, f"{label}{excerpt(name)} is not an entry name (one path component, no '/')")
-    return name
+    try:
+        return entry_name(name)
+    except Refused as exc:
+        fail(origin, f"{label}{excerpt(name)} is {exc}")
 
 
 def _glob(value: Any, origin: Origin, label: str) -> str:

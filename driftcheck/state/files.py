@@ -2,9 +2,8 @@
 
 Two spellings of one path are one file: `/x//secret`, `/x/./secret` and `/x/secret/` are
 `/x/secret`, so that `sensitive: true` on one spelling cannot be dodged by another. Paths are
-normalised in each file before the merge (`normalise_paths`); a path with a `..` component is
-refused, since what it names depends on symlinks on the target. A leading `//` is `/` too:
-POSIX leaves it to the system, and on Linux, which driftcheck audits, it is the root.
+normalised in each file before the merge (`normalise_paths`, by `rules.declared_path`: a path
+with a `..` component is refused).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any
 from driftcheck.model import FileSpec, Origin
 from driftcheck.state.keysets import get_keys, get_lines
 from driftcheck.state.merge import CONTENT_KEYS, copy_map
+from driftcheck.state.rules import Refused, declared_path
 from driftcheck.state.values import (
     as_map,
     check_keys,
@@ -72,10 +72,10 @@ def normal_path(key: Any, origin: Origin) -> Any:
     """`/a//b/./c/` -> `/a/b/c`. Anything but an absolute string is left for the schema."""
     if not isinstance(key, str) or not key.startswith("/"):
         return key
-    parts = [part for part in key.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        fail(origin, f"file {excerpt(key)}: '..' is not allowed in a declared path")
-    return "/" + "/".join(parts)
+    try:
+        return declared_path(key)
+    except Refused as exc:
+        fail(origin, f"file {excerpt(key)}: {exc}")
 
 
 def build_files(section: YMap, render: RenderTemplate) -> dict[str, FileSpec]:

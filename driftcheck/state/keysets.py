@@ -7,19 +7,13 @@ taken where it is compared (compare/keysets.py), with the parser that reads the 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from driftcheck.model import Origin
+from driftcheck.state.rules import Refused, key_line, one_line
 from driftcheck.state.values import describe, fail, text
 from driftcheck.state.yamlload import YList, YMap
 from driftcheck.yamlsafe import excerpt
-
-# A key type word (ssh-ed25519, ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, their -cert
-# forms) followed by a base64 word, outside the options (which come first).
-_KEY = re.compile(
-    r"(?:^|[ \t])(?:ssh|ecdsa|sk)-[A-Za-z0-9@.-]+[ \t]+[A-Za-z0-9+/]+={0,3}(?:[ \t]|$)"
-)
 
 
 def get_keys(checks: YMap, label: str) -> tuple[str, ...] | None:
@@ -40,18 +34,16 @@ def _lines(checks: YMap, key: str, label: str, check: Any) -> tuple[str, ...]:
 
 
 def _key(value: Any, origin: Origin, label: str) -> str:
-    line = _line(value, origin, label).strip()
-    if line.startswith("#") or not _KEY.search(line):
-        fail(
-            origin,
-            f"{label}{excerpt(line)} is not an authorized_keys line"
-            " ([options] type base64-key [comment], as ssh-keygen writes it)",
-        )
-    return line
+    line = _line(value, origin, label)
+    try:
+        return key_line(line)
+    except Refused as exc:
+        fail(origin, f"{label}{excerpt(line.strip())} is {exc}")
 
 
 def _line(value: Any, origin: Origin, label: str) -> str:
     line = text(value, origin, label, hint="quote it")
-    if "\n" in line or "\r" in line:
-        fail(origin, f"{label}{excerpt(line)}: one line each (no line break)")
-    return line
+    try:
+        return one_line(line)
+    except Refused as exc:
+        fail(origin, f"{label}{excerpt(line)}: {exc}")

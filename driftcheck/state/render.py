@@ -21,11 +21,11 @@ from types import TracebackType
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from driftcheck.errors import DriftcheckError, StateError
-from driftcheck.jinjaenv import sandbox
+from driftcheck.errors import DriftcheckError, StateError, VariableError
+from driftcheck.jinjaenv import TemplateVarError, sandbox
 from driftcheck.model import Origin, Vars
 from driftcheck.state import containment
-from driftcheck.templating import raw_variables
+from driftcheck.templating import template_variables
 
 
 class TemplateRefused(jinja2.TemplateError):
@@ -77,7 +77,7 @@ class TemplateRenderer:
     def __init__(self, states_dir: Path, variables: Vars) -> None:
         self.states_dir = states_dir
         self._root = os.path.normpath(os.path.abspath(states_dir))
-        self._vars = dict(raw_variables(variables))
+        self._vars = dict(template_variables(variables))
         self._env = environment(self._root)
         self._loader = StatesLoader(self._root)  # reads sources by the environment's rule
 
@@ -111,6 +111,9 @@ class TemplateRenderer:
             raise StateError(where.path, where.line or None, f"refused: {exc.message}") from None
         except UnicodeDecodeError as exc:
             raise StateError(str(path), None, f"not valid UTF-8 ({exc.reason})") from None
+        except TemplateVarError as exc:
+            where = self._frame(exc.__traceback__) or Origin(str(path), 0)
+            raise VariableError(where.path, where.line or None, f"template error: {exc}") from None
         except Exception as exc:  # a user's template failing is an input error
             where = self._frame(exc.__traceback__) or Origin(str(path), 0)
             raise StateError(where.path, where.line or None, _describe(exc)) from None

@@ -20,6 +20,7 @@ from driftcheck.model import (
 from driftcheck.state.directories import build_directories
 from driftcheck.state.duration import parse_duration
 from driftcheck.state.files import RenderTemplate, build_files
+from driftcheck.state.rules import Refused, package_spec, unit
 from driftcheck.state.values import (
     as_map,
     check_keys,
@@ -40,12 +41,6 @@ TOP_KEYS = (
     *HOST_KEYS, "containers", "unexpected_containers", "container_writable", "peers",
     "modified_config",
 )  # fmt: skip
-UNIT_SUFFIXES = (
-    ".service", ".socket", ".target", ".timer", ".path", ".mount",
-    ".automount", ".swap", ".slice", ".scope", ".device",
-)  # fmt: skip
-_VERSION_SPEC = re.compile(r"(<=|>=|<|>|=)\s*([^\s<>=]\S*)")
-_UNIT = re.compile(r"[A-Za-z0-9:_.\\@-]+")
 _CONTAINER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # docker's and podman's rule
 
 LoadState = Callable[[str, Origin], DeclaredState]  # (path relative to states dir, referrer)
@@ -137,17 +132,11 @@ def _package(name: str, value: Any, origin: Origin, raw: str | None) -> PackageS
     if not isinstance(value, str) and raw:  # 1.10, 2, 2024-01-01: YAML made a number or date
         fail(origin, f'{label}{describe(value, raw)}: quote the version: "{raw}"')
     spec = text(value, origin, label, raw, hint="write present, absent or a version")
-    if spec in ("present", "absent"):
-        return PackageSpec(name, spec, None, origin)
-    if spec == "latest":
-        fail(origin, f"{label}'latest' cannot be audited: declare a version or present")
-    match = _VERSION_SPEC.fullmatch(spec.strip())
-    if match:
-        return PackageSpec(name, match[1], match[2], origin)
-    if any(c.isspace() or c in "<>=" for c in spec):
-        hint = "expected present, absent, a version, or '<op> version' with op one of < <= = >= >"
-        fail(origin, f"{label}cannot read {spec!r}: {hint}")
-    return PackageSpec(name, "=", spec, origin)
+    try:
+        op, version = package_spec(spec)
+    except Refused as exc:
+        fail(origin, f"{label}{exc}")
+    return PackageSpec(name, op, version, origin)
 
 
 # --- services ----------------------------------------------------------------------------
@@ -165,14 +154,15 @@ def _services(section: YMap) -> dict[str, ServiceSpec]:
 
 def _service(key: Any, value: Any, origin: Origin, raw: str | None) -> ServiceSpec:
     name = text(key, origin, "services: a unit name: ", raw)
-    if not _UNIT.fullmatch(name):
-        fail(origin, f"service {name!r}: not a systemd unit name")
+    try:
+        unit_name = unit(name)
+    except Refused as exc:
+        fail(origin, f"service {name!r}: {exc}")
     label = f"service {name}: "
     checks = as_map(value, origin, label, "a mapping like {running: true, enabled: true}")
     check_keys(checks, ("running", "enabled"), label)
-    unit = name if name.endswith(UNIT_SUFFIXES) else f"{name}.service"
     return ServiceSpec(
-        unit, get_bool(checks, "running", label), get_bool(checks, "enabled", label), origin
+        unit_name, get_bool(checks, "running", label), get_bool(checks, "enabled", label), origin
     )
 
 

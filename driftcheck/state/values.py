@@ -12,6 +12,8 @@ from typing import Any, NoReturn
 
 from driftcheck.errors import StateError
 from driftcheck.model import Origin
+from driftcheck.state.rules import Refused
+from driftcheck.state.rules import text as text_rule
 from driftcheck.state.yamlload import YMap
 from driftcheck.yamlsafe import excerpt
 
@@ -57,11 +59,10 @@ def text(value: Any, origin: Origin, label: str, raw: str | None = None, hint: s
         advice = hint or (f'quote it: "{raw}"' if raw and value is not None else "")
         message = f"{label}expected a string, but {describe(value, raw)}"
         fail(origin, f"{message}: {advice}" if advice else message)
-    if not value:
-        fail(origin, f"{label}must not be empty")
-    if "\x00" in value:
-        fail(origin, f"{label}contains a NUL byte")
-    return value
+    try:
+        return text_rule(value)
+    except Refused as exc:
+        fail(origin, f"{label}{exc}")
 
 
 def get_text(mapping: YMap, key: str, label: str, hint: str = "") -> str | None:

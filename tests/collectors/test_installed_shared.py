@@ -51,3 +51,21 @@ def test_hosts_with_one_package_list_share_one_versions_map() -> None:
     three = _package_versions(observed(RAW.replace("5.2.15-2+b8", "5.3").encode()))
     assert three is not None
     assert three["bash"] == "5.3"
+
+
+def test_a_large_package_list_is_parsed_for_its_host_and_never_kept() -> None:
+    """A kept list holds its raw bytes and records alive: 16 distinct 50 MB lists were held
+    for nothing (no two hosts sent the same). Only lists up to 1 MiB are shared."""
+    line = "ii \tp{:06d}-" + "x" * 100 + "\t1.0\tamd64\n"
+    raw = "".join(line.format(n) for n in range(12_000)).encode()  # 1.4 MB, 12,000 packages
+    first = installed([("dpkg", raw)], PARSERS)
+    assert installed([("dpkg", raw)], PARSERS) is not first
+    assert (("dpkg", raw),) not in packages._PARSED
+    failed: Section[object] = Section(Outcome.FAILED, None, "not collected")
+    observed = Observed(
+        packages=Section(Outcome.COLLECTED, first), files=failed, services=failed, facts=failed
+    )
+    versions = _package_versions(observed)
+    assert versions is not None
+    assert len(versions) == 12_000
+    assert _package_versions(observed) is not versions  # not kept for sharing either

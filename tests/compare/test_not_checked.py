@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from driftcheck.collectors.packages import parse_apk, parse_dpkg, parse_rpm
-from driftcheck.compare import compare
+from driftcheck.compare import compare, limit_finding
 from driftcheck.errors import DeadlineError, LimitError
 from driftcheck.limits import MAX_FINDINGS, MAX_PACKAGES
 from driftcheck.model import (
@@ -30,7 +30,7 @@ from driftcheck.model import (
     ServiceState,
 )
 from driftcheck.model.vocab import Status
-from driftcheck.scan import classify, in_time, limit_finding, within_limits
+from driftcheck.scan import classify, in_time, within_limits
 
 NOW = 1_800_000_000.0
 FACTS = Section(Outcome.COLLECTED, HostFacts(now=NOW, provisioned=NOW - 86400, zombies=0))

@@ -32,7 +32,7 @@ def main(source: str, patterns: list[str]) -> None:
                 "hosts": hosts,
                 "levels": _levels(inventory),
                 "depths": {name: group.depth for name, group in inventory.groups.items()},
-                "patterns": {pattern: _select(inventory, pattern) for pattern in patterns},
+                "patterns": {pattern: _select(source, pattern) for pattern in patterns},
             }
         )
     )
@@ -52,7 +52,10 @@ def _levels(inventory: InventoryManager) -> dict[str, int]:
     return levels
 
 
-def _select(inventory: InventoryManager, pattern: str) -> list[str] | str:
+def _select(source: str, pattern: str) -> list[str] | str:
+    """Each pattern on an inventory of its own: the implicit localhost, once made, would be
+    what a later `localhost`, `127.0.0.1` or `::1` selects."""
+    inventory = InventoryManager(loader=DataLoader(), sources=[source])
     try:
         return [host.name for host in inventory.get_hosts(pattern)]
     except AnsibleError:

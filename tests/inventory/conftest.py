@@ -31,6 +31,7 @@ CASES = {
     "ini_in_yml": "hosts.yml",
     "constructed": ".",
     "templated": "hosts.ini",
+    "rendered": ".",
 }
 # Internal names ansible-inventory strips from its output (cli/inventory.py INTERNAL_VARS).
 MAGIC = {"inventory_hostname", "inventory_hostname_short", "group_names", "inventory_file",

@@ -3,6 +3,8 @@ through ansible-core's own InventoryManager.get_hosts."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,10 +48,28 @@ TABLE: list[tuple[str | None, list[str]]] = [
     ("db-*:job5", [*DB, "job5"]),
     ("*.example.com", ["lonely.example.com"]),
     ("web01:web01,web01", ["web01"]),
+    ("web[-3]", ["web01"]),
+    ("web[1:9]", ["web02", "web03"]),
+    ("web:db[5:]", WEB),
+    # not in the inventory: Ansible's implicit localhost, not part of `all`
+    ("localhost", ["localhost"]),
+    ("127.0.0.1", ["127.0.0.1"]),
+    ("::1", ["::1"]),
+    ("web:localhost", [*WEB, "localhost"]),
+    ("all:127.0.0.1", [*EVERY, "127.0.0.1"]),
+    ("localhost[0]", ["localhost"]),
+    ("localhost:127.0.0.1", ["localhost"]),  # made once, by the first pattern
+    ("127.0.0.1:localhost", ["127.0.0.1"]),
+    ("web:!localhost", WEB),
 ]
-NOTHING = ["nosuch", "web:&db", "prod:!prod", "WEB01", "web[9]", "!prod:web01"]
+# a subscript out of range is an error for the whole pattern, in Ansible's get_hosts too
+# (`ansible 'web[9]' --list-hosts` shows no host only because the ad-hoc command turns
+# any error into "no hosts matched"; with --limit it is the error)
+NOTHING = ["nosuch", "web:&db", "prod:!prod", "WEB01", "web[9]", "!prod:web01", "web:db[9]",
+           "db[-4]", "db[5:]", "web[2:1]", "all:&localhost", "!localhost:localhost", "local*",
+           "localhost[1]"]  # fmt: skip
 # Ansible walks groups two levels below `all` as a set: its order for these varies per run.
-ORDER_VARIES = {"all", "*", "!web"}
+ORDER_VARIES = {"all", "*", "!web", "all:127.0.0.1"}
 
 
 @pytest.mark.parametrize(("pattern", "expected"), TABLE)
@@ -108,3 +128,55 @@ def test_name_clash_selects_as_ansible(ansible_env: dict[str, Any]) -> None:
 
 def test_ansible_ssh_host_is_the_address() -> None:
     assert load_inventory(CLASH).hosts["web-job"].address == "10.1.2.3"
+
+
+def _ansible_debug(
+    source: Path, pattern: str, expr: str, ansible_env: dict[str, Any]
+) -> dict[str, Any]:
+    """What Ansible renders for `expr` on each host `pattern` selects (`debug`, no connection)."""
+    tool = str(ansible_tool("ansible"))
+    env = dict(ansible_env["env"], ANSIBLE_DEPRECATION_WARNINGS="0")
+    proc = subprocess.run([tool, pattern, "-i", str(source), "-m", "debug", "-a", f"msg={expr}",
+                           "-o"], capture_output=True, text=True, check=False, timeout=120,
+                          env=env, cwd=ansible_env["cwd"])  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = {}
+    for line in proc.stdout.splitlines():
+        name, _, rest = line.partition(" | SUCCESS => ")
+        if rest:
+            found[name] = json.loads(rest)["msg"]
+    return found
+
+
+LOCAL_VARS = ["inventory_hostname", "group_names", "ansible_connection", "from_all", "gv_all",
+              "hv", "from_web"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1"])
+def test_the_implicit_localhost_has_the_variables_ansible_gives_it(
+    tmp_path: Path, ansible_env: dict[str, Any], name: str
+) -> None:
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "hosts.ini").write_text(
+        "[web]\nw1\n[web:vars]\nfrom_web=1\n[all:vars]\nfrom_all=1\nansible_connection=ssh\n"
+    )
+    (tmp_path / "group_vars" / "all.yml").write_text("gv_all: 1\n")
+    (tmp_path / "host_vars" / f"{name}.yml").write_text(f"hv: {name}\n")
+    expr = "{{ [" + ", ".join(f"{v}|default(None)" for v in LOCAL_VARS) + "] }}"
+    theirs = _ansible_debug(tmp_path, name, expr, ansible_env)[name]
+    [host] = select_hosts(load_inventory(tmp_path), name)
+    assert [host.vars.get(v) for v in LOCAL_VARS] == theirs
+    assert host.connection == "local"
+    assert host.groups == ()
+    assert theirs[2] == "local"
+
+
+def test_a_declared_localhost_is_what_127_0_0_1_selects(ansible_env: dict[str, Any]) -> None:
+    source = Path(__file__).parent / "cases" / "localhost.ini"
+    theirs = run_json([sys.executable, str(Path(__file__).with_name("ansible_probe.py")),
+                       str(source), "127.0.0.1", "::1", "localhost"], ansible_env)  # fmt: skip
+    inventory = load_inventory(source)
+    for pattern in ("127.0.0.1", "::1", "localhost"):
+        mine = [host.name for host in select_hosts(inventory, pattern)]
+        assert mine == theirs["patterns"][pattern] == ["localhost"], pattern

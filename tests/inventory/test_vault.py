@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,70 @@ def test_inventory_digest_counts_a_vaulted_value_without_opening_it(tree: dict[s
 
     hosts = load_inventory(tree["inv"] / "hosts.ini").hosts.values()
     assert inventory_digest(hosts).startswith("sha256:")  # no VaultError: nothing was decrypted
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def test_a_hanging_password_script_is_killed_before_the_lock_is_taken(
+    tree: dict[str, Path], tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "child.pid"
+    hang = _script(tmp_path / "pass.sh", f"sleep 60 &\necho $! > {pidfile}\nwait\n")
+    reports = tmp_path / "reports"
+    started = time.monotonic()
+    proc = driftcheck("scan", "-i", str(tree["inv"] / "hosts.ini"), "--report-dir", str(reports),
+                      "--timeout", "1", "--vault-password-file", str(hang))  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert f"{hang}: vault password script still running after 1s (killed)" in proc.stderr
+    assert time.monotonic() - started < 30
+    assert not reports.exists()  # no lock taken, no directory made
+    child = int(pidfile.read_text())
+    while Path(f"/proc/{child}").exists() and "Z" not in _state(child):
+        assert time.monotonic() - started < 30, "the script's child outlived the time limit"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
+
+
+def test_a_flooding_password_script_is_cut_at_64_kib(tree: dict[str, Path], tmp_path: Path) -> None:
+    flood = _script(tmp_path / "pass.sh", "yes correct-horse\n")
+    proc = driftcheck("inventory", "-i", str(tree["inv"] / "hosts.ini"),
+                      "--vault-password-file", str(flood))  # fmt: skip
+    assert proc.returncode == 3
+    assert f"{flood}: vault password script printed more than 64 KiB (killed)" in proc.stderr
+
+
+def test_a_password_script_and_a_client_script_still_open_the_vault(
+    tree: dict[str, Path], tmp_path: Path
+) -> None:
+    plain = _script(tmp_path / "pass.sh", f"echo '{PASSWORD}'\n")
+    answer = f'[ "$1 $2" = "--vault-id prod" ] && echo \'{PASSWORD}\' || exit 2\n'
+    client = _script(tmp_path / "vault-client.sh", answer)
+    for option in (f"--vault-password-file={plain}", f"--vault-id=prod@{client}"):
+        proc = driftcheck("inventory", "-i", str(tree["inv"] / "hosts.ini"), "--vars",
+                          "--format", "json", option)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)[0]["vars"]["db_password"] == SECRET
+    failing = _script(tmp_path / "fail.sh", "echo nope >&2; exit 5\n")
+    proc = driftcheck("inventory", "-i", str(tree["inv"] / "hosts.ini"),
+                      "--vault-password-file", str(failing))  # fmt: skip
+    assert proc.returncode == 3
+    assert f"vault password script {failing} returned non-zero (5): nope" in proc.stderr
+
+
+def test_a_password_file_over_64_kib_is_refused(tree: dict[str, Path], tmp_path: Path) -> None:
+    big = tmp_path / "pass.txt"
+    big.write_text("x" * (65 << 10))
+    proc = driftcheck("inventory", "-i", str(tree["inv"] / "hosts.ini"),
+                      "--vault-password-file", str(big))  # fmt: skip
+    assert proc.returncode == 3
+    assert f"{big}: vault password file larger than 64 KiB" in proc.stderr

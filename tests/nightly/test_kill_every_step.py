@@ -1,6 +1,7 @@
-"""A scan killed (SIGKILL) right after each publishing step leaves the report directory with the
-old run or the new one, complete in both `latest` and history; the next scan succeeds and
-announces only what is new against what history recorded; `history` and `diff` work."""
+"""A scan killed (SIGKILL) or stopped (SIGTERM) right after each publishing step leaves the report
+directory with the old run or the new one, complete in both `latest` and history; the next scan
+succeeds and announces only what is new against what history recorded; `history` and `diff`
+work."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.nightly.steps import KILL_ENV, STEPS
+from driftcheck.nightly.steps import KILL_ENV, SIGNAL_ENV, STEPS
 
 from .cli import MISSING, driftcheck, history_ids, inventory, latest_id, scan, scanned
 
@@ -29,7 +30,30 @@ def test_killed_after_step_leaves_one_complete_run(tmp_path: Path, step: str) ->
 
     killed = scan(hosts, reports, *keep, env={KILL_ENV: step})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
+    _one_complete_run_then_the_next(reports, first, hosts, keep)
 
+
+@pytest.mark.parametrize("step", STEPS)
+def test_sigterm_after_step_exits_143_and_leaves_one_complete_run(
+    tmp_path: Path, step: str
+) -> None:
+    """SIGTERM is raised as an exception where it lands: the clean-up on the way out (partial
+    files and folders removed, a transaction rolled back) keeps what a kill keeps."""
+    reports = tmp_path / "reports"
+    first = scanned(inventory(tmp_path / "a"), reports)
+    hosts = inventory(tmp_path / "b", missing=True)
+    keep = ("--keep", "1", "--keep-history", "2")
+
+    stopped = scan(hosts, reports, *keep, env={KILL_ENV: step, SIGNAL_ENV: "TERM"})
+    assert stopped.returncode == 143, stopped.stderr
+    assert stopped.stderr == "driftcheck: terminated (SIGTERM)\n"
+    assert stopped.stdout == ""  # a stopped run prints no report
+    _one_complete_run_then_the_next(reports, first, hosts, keep)
+
+
+def _one_complete_run_then_the_next(
+    reports: Path, first: dict, hosts: Path, keep: tuple[str, ...]
+) -> None:
     recorded = history_ids(reports)
     latest = latest_id(reports)
     assert latest in recorded or latest == first["run"]["id"]
