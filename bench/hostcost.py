@@ -37,6 +37,10 @@ def variants(state: DeclaredState) -> dict[str, str]:
         "--peers, no records": build_script(peers, nonce, records=False),
         # as on a host without podman or docker (which costs two `command -v`)
         "--peers, no engine": _without_engines(build_script(peers, nonce)),
+        # what --peers collected before the config trees, the evidence and container changes
+        "units + conffiles only": _without_engines(
+            build_script(replace(peers, peer_trees=()), nonce, records=False)
+        ),
     }
 
 

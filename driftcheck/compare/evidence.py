@@ -29,6 +29,7 @@ from driftcheck.model import (
     PackageChange,
     Transaction,
 )
+from driftcheck.model.shared import Sharing, intern
 from driftcheck.model.vocab import UNKNOWN_KINDS, Category
 
 WINDOW = 5.0  # seconds between a package transaction and a file's ctime: "during" it
@@ -51,6 +52,9 @@ class HostEvidence:
     files: Mapping[str, FileTimes] = field(default_factory=dict)
 
 
+_SHARING: Sharing[FileTimes] = Sharing()
+
+
 def gather(observed: Observed) -> HostEvidence | None:
     """The records and the times of every file the comparison or the peers can name (declared
     files, package config files, config-tree entries); None when no records were collected."""
@@ -59,7 +63,7 @@ def gather(observed: Observed) -> HostEvidence | None:
     files: dict[str, FileTimes] = {}
     if observed.trees.ok:
         for path, entry in observed.trees.value.entries.items():
-            files[path] = FileTimes(entry.mtime, entry.ctime)
+            files[intern(path)] = FileTimes(entry.mtime, entry.ctime)
     if observed.conffiles.ok:
         for path, conf in observed.conffiles.value.items():
             files[path] = FileTimes(conf.mtime, conf.ctime, conf.package)
@@ -68,7 +72,8 @@ def gather(observed: Observed) -> HostEvidence | None:
             package = files[path].package if path in files else ""
             if state.exists and state.ctime is not None:
                 files[path] = FileTimes(state.mtime, state.ctime, package)
-    return HostEvidence(observed.records.value(), files)
+    # kept until the fleet stage for every host (peers): one copy of what hosts of an image share
+    return HostEvidence(observed.records.value(), _SHARING.share(files))
 
 
 def keep_for(evidence: HostEvidence, findings: Iterable[Finding]) -> HostEvidence:

@@ -16,6 +16,9 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from driftcheck.causes import cause_of_exception
+from driftcheck.compare import limit_error, limit_finding, too_many_findings
+from driftcheck.errors import LimitError
 from driftcheck.fleet.values import (
     ABSENT,
     SHOWN_AS,
@@ -24,6 +27,7 @@ from driftcheck.fleet.values import (
     per_host_by_nature,
     split_item,
 )
+from driftcheck.limits import MAX_FINDINGS
 from driftcheck.model import Finding, HostResult
 from driftcheck.model.vocab import Kind, Status, audited_status
 
@@ -76,8 +80,8 @@ def changed_since(
         return SinceOutcome(list(results), {})
     out, snapshots = [], {}
     for result, values in zip(results, peers, strict=True):
-        if values is None or result.status is Status.UNREACHABLE:
-            out.append(result)
+        if values is None or not _whole(result):
+            out.append(result)  # its stored surface stays its baseline
             continue
         now, cut = surface(values)
         snapshots[result.host.name] = Snapshot(now, values.values)
@@ -87,9 +91,27 @@ def changed_since(
     return SinceOutcome(out, snapshots)
 
 
+def _whole(result: HostResult) -> bool:
+    """Audited, and not cut at a limit: its values are all it has."""
+    if result.status is Status.UNREACHABLE:
+        return False
+    return not any(f.kind in (Kind.LIMIT, Kind.TRUNCATED) for f in result.findings)
+
+
 def _with(result: HostResult, found: Sequence[Finding]) -> HostResult:
     if not found:
         return result
+    if len(result.findings) + len(found) > MAX_FINDINGS:  # one limit for every finding
+        why = too_many_findings(
+            len(result.findings) + len(found), f", {len(found):,} of them since its last run"
+        )
+        return replace(
+            result,
+            status=Status.ERROR,
+            findings=(limit_finding(why),),
+            error=limit_error(why),
+            cause=cause_of_exception(LimitError(why)),
+        )
     findings = tuple(sorted((*result.findings, *found)))
     status = result.status if result.status is Status.ERROR else audited_status(True)
     return replace(result, findings=findings, status=status)

@@ -19,6 +19,7 @@ from driftcheck.model import (
     Section,
     ServiceState,
 )
+from driftcheck.model.shared import Sharing, intern
 
 # One string per (category, item), "package\0nginx": a str caches its hash, a tuple does not,
 # and every host's values are hashed once per comparison (see majority.py). No item holds NUL.
@@ -28,6 +29,7 @@ PEER_CATEGORIES = ("package", "file", "service", "host", "tree", "key")  # what 
 # A config tree's entries and authorized keys are files to the reader: their findings say so.
 SHOWN_AS = {"tree": "file", "key": "file"}
 ODD_NAMES = "(names holding a newline)"
+_SHARING: Sharing[str] = Sharing()
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,10 @@ def peer_values(host: str, state: DeclaredState, observed: Observed) -> PeerValu
     failed = {c: s.reason for c, s in sections.items() if s.outcome is Outcome.FAILED}
     unsupported = frozenset(c for c, s in sections.items() if s.outcome is Outcome.UNSUPPORTED)
     machine = machine_key(observed.facts.value) if observed.facts.ok else ""
+    # kept until the fleet stage for every host: one copy of what hosts of an image share
+    shared = _SHARING.share({intern(k): intern(v) for k, v in values.items()})
     return PeerValues(
-        host, values, declared_items(state, values), _judged(state), failed, unsupported, machine
+        host, shared, declared_items(state, values), _judged(state), failed, unsupported, machine
     )
 
 

@@ -15,6 +15,7 @@ from driftcheck.fleet.since import (
     surface,
 )
 from driftcheck.fleet.values import PeerValues, item
+from driftcheck.limits import MAX_FINDINGS
 from driftcheck.model import Finding, Host, HostResult
 from driftcheck.model.vocab import Kind, Status
 
@@ -125,3 +126,24 @@ def test_changed_since_makes_the_host_a_snowflake_and_keeps_a_snapshot_of_each_h
     assert third is plain  # no past: nothing to compare with
     assert set(outcome.snapshots) == {"web01", "web03"}
     assert changed_since([web], [after], None).snapshots == {}  # no history: nothing kept
+
+
+def test_a_host_cut_at_a_limit_keeps_its_last_surface_and_is_not_compared() -> None:
+    cut = HostResult(
+        Host("web01"), Status.ERROR, (Finding("host", "collector", "output", Kind.LIMIT),)
+    )
+    old, _ = stored(BASE)
+    outcome = changed_since([cut], [values({})], {"web01": old})
+    assert outcome.results == [cut]
+    assert outcome.snapshots == {}
+
+
+def test_changes_past_the_findings_limit_leave_one_limit_finding() -> None:
+    many = {item("package", f"pkg{i}"): "1.0" for i in range(MAX_FINDINGS + 1)}
+    old, _ = stored({})
+    web = HostResult(Host("web01"), Status.COMPLIANT)
+    (result,) = changed_since([web], [values(many)], {"web01": old}).results
+    assert result.status is Status.ERROR
+    ((finding,),) = [result.findings]
+    assert finding.kind == Kind.LIMIT
+    assert f"{MAX_FINDINGS + 1:,} of them since its last run" in (finding.detail or "")
