@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import socket
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from driftcheck.model import (
 )
 from driftcheck.state import load_declared_state
 from tests import hostile
+from tests.cli import driftcheck as _driftcheck
 from tests.sshd import Sshd, keygen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,17 +263,6 @@ def crafted(tmp_path: Path) -> Iterator[Sshd]:
         workdir, client_key=key_file, extra_config=f"ForceCommand {command}\n"
     ) as server:
         yield server
-
-
-def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "driftcheck", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def _inventory(tmp_path: Path, server: Sshd) -> tuple[Path, Path]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import driftcheck as _driftcheck
 from tests.sshd import Sshd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,17 +151,6 @@ def test_peers_over_ssh_three_names_of_one_machine_vote_once(tmp_path: Path, ssh
     refused = _scan("-i", str(inv), "--known-hosts", str(known), "--peers", "--peer-group", "db")
     assert refused.returncode != 0
     assert "--peer-group db: no such group" in refused.stderr
-
-
-def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "driftcheck", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def test_capture_then_scan_is_compliant(tmp_path: Path, sshd: Sshd) -> None:

@@ -89,3 +89,21 @@ def _unwrap(value: Any) -> Any:
     if isinstance(value, list):
         return [_unwrap(item) for item in value]
     return value
+
+
+def ansible_debug(
+    source: Path, pattern: str, expr: str, ansible_env: dict[str, Any]
+) -> dict[str, Any]:
+    """What Ansible renders for `expr` on each host `pattern` selects (`debug`, no connection)."""
+    tool = str(ansible_tool("ansible"))
+    env = dict(ansible_env["env"], ANSIBLE_DEPRECATION_WARNINGS="0")
+    proc = subprocess.run([tool, pattern, "-i", str(source), "-m", "debug", "-a", f"msg={expr}",
+                           "-o"], capture_output=True, text=True, check=False, timeout=120,
+                          env=env, cwd=ansible_env["cwd"])  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = {}
+    for line in proc.stdout.splitlines():
+        name, _, rest = line.partition(" | SUCCESS => ")
+        if rest:
+            found[name] = json.loads(rest)["msg"]
+    return found

@@ -3,8 +3,6 @@ through ansible-core's own InventoryManager.get_hosts."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ import pytest
 
 from driftcheck.errors import UsageError
 from driftcheck.inventory import load_inventory, select_hosts
-from tests.inventory.conftest import ansible_tool, case_source, run_json
+from tests.inventory.conftest import ansible_debug, ansible_tool, case_source, run_json
 
 SOURCE = case_source("ini_children_first")
 WEB = ["web01", "web02", "web03"]
@@ -130,24 +128,6 @@ def test_ansible_ssh_host_is_the_address() -> None:
     assert load_inventory(CLASH).hosts["web-job"].address == "10.1.2.3"
 
 
-def _ansible_debug(
-    source: Path, pattern: str, expr: str, ansible_env: dict[str, Any]
-) -> dict[str, Any]:
-    """What Ansible renders for `expr` on each host `pattern` selects (`debug`, no connection)."""
-    tool = str(ansible_tool("ansible"))
-    env = dict(ansible_env["env"], ANSIBLE_DEPRECATION_WARNINGS="0")
-    proc = subprocess.run([tool, pattern, "-i", str(source), "-m", "debug", "-a", f"msg={expr}",
-                           "-o"], capture_output=True, text=True, check=False, timeout=120,
-                          env=env, cwd=ansible_env["cwd"])  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    found = {}
-    for line in proc.stdout.splitlines():
-        name, _, rest = line.partition(" | SUCCESS => ")
-        if rest:
-            found[name] = json.loads(rest)["msg"]
-    return found
-
-
 LOCAL_VARS = ["inventory_hostname", "group_names", "ansible_connection", "from_all", "gv_all",
               "hv", "from_web"]  # fmt: skip
 
@@ -164,7 +144,7 @@ def test_the_implicit_localhost_has_the_variables_ansible_gives_it(
     (tmp_path / "group_vars" / "all.yml").write_text("gv_all: 1\n")
     (tmp_path / "host_vars" / f"{name}.yml").write_text(f"hv: {name}\n")
     expr = "{{ [" + ", ".join(f"{v}|default(None)" for v in LOCAL_VARS) + "] }}"
-    theirs = _ansible_debug(tmp_path, name, expr, ansible_env)[name]
+    theirs = ansible_debug(tmp_path, name, expr, ansible_env)[name]
     [host] = select_hosts(load_inventory(tmp_path), name)
     assert [host.vars.get(v) for v in LOCAL_VARS] == theirs
     assert host.connection == "local"

@@ -19,7 +19,15 @@ import pytest
 from driftcheck.errors import InventoryError
 from driftcheck.inventory import load_inventory
 from driftcheck.inventory.hostvars import check_connection_vars, connection_error
-from tests.inventory.conftest import CASES, MAGIC, ansible_tool, case_source, normalize, run_json
+from tests.inventory.conftest import (
+    CASES,
+    MAGIC,
+    ansible_debug,
+    ansible_tool,
+    case_source,
+    normalize,
+    run_json,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,21 +136,10 @@ def test_a_plugin_config_without_ansible_core_says_so(monkeypatch: pytest.Monkey
 
 def _ansible_rendered(source: Path, ansible_env: dict[str, Any]) -> dict[str, list[str]]:
     """What Ansible renders for the connection variables, per host (`debug`, no connection)."""
-    tool = str(ansible_tool("ansible"))
     expr = (
         "{{ [ansible_host|default(''), ansible_ssh_host|default(''), ansible_user|default('')] }}"
     )
-    env = dict(ansible_env["env"], ANSIBLE_DEPRECATION_WARNINGS="0")
-    proc = subprocess.run([tool, "web1:web2", "-i", str(source), "-m", "debug", "-a", f"msg={expr}",
-                           "-o"], capture_output=True, text=True, check=False, timeout=120,
-                          env=env, cwd=ansible_env["cwd"])  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    found = {}
-    for line in proc.stdout.splitlines():
-        name, _, rest = line.partition(" | SUCCESS => ")
-        if rest:
-            found[name] = json.loads(rest)["msg"]
-    return found
+    return ansible_debug(source, "web1:web2", expr, ansible_env)
 
 
 def test_templated_connection_variables_render_as_ansible_renders_them(

@@ -7,23 +7,11 @@ text report shows the name escaped on one line, as the other formats do.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import driftcheck as _driftcheck
+
 SHOWN = "web\\x0a01\\x09b\\x1bc"
-
-
-def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "driftcheck", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def _inventory(tmp_path: Path) -> Path:
