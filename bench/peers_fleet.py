@@ -37,7 +37,12 @@ def audited(report_dir: Path) -> int:
     return int(summary["compliant"] + summary["snowflake"] + summary["unchecked"])
 
 
-def measure(hosts: int, forks: int, farm: Path) -> list[dict[str, float | str]]:
+RUNS = ("plain scan", "--peers, first run", "--peers, second run")
+
+
+def measure(
+    hosts: int, forks: int, farm: Path, runs: Sequence[str] = RUNS
+) -> list[dict[str, float | str]]:
     farm_module.up(farm, hosts)
     rows: list[dict[str, float | str]] = []
     try:
@@ -55,6 +60,8 @@ def measure(hosts: int, forks: int, farm: Path) -> list[dict[str, float | str]]:
                 ("--peers, first run", peers, ("--peers", *given)),
                 ("--peers, second run", peers, ("--peers", *given)),
             ):
+                if name not in runs:
+                    continue
                 run = scan(farm, forks, folder, *extra)
                 rows.append({
                     "hosts": hosts, "run": name, "wall": run.wall,
@@ -72,11 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--forks", type=int, default=32)
     parser.add_argument("--farm", type=Path, default=farm_module.FARM)
+    parser.add_argument(
+        "--skip-second", action="store_true", help="leave out the second --peers run"
+    )
     args = parser.parse_args(argv)
+    runs = RUNS[:2] if args.skip_second else RUNS
     print(f"{'hosts':>6} {'run':22} {'audited':>8} {'wall':>8} {'CPU/host':>9} {'peak RSS':>9} "
           f"{'history':>9}")  # fmt: skip
     for size in args.sizes:
-        for row in measure(size, args.forks, args.farm):
+        for row in measure(size, args.forks, args.farm, runs):
             print(
                 f"{row['hosts']:>6} {row['run']:22} {row['audited']:>8} {row['wall']:>7.1f}s "
                 f"{row['cpu_ms']:>6.1f} ms {row['rss']:>6.0f} MB {row['history_kb']:>6.0f} KB",

@@ -5,6 +5,9 @@ A check that could not be made is a finding of kind `unknown`, never a pass and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from driftcheck.causes import cause_of_exception
 from driftcheck.compare.changed import compare_changed
 from driftcheck.compare.containers import compare_containers
 from driftcheck.compare.directories import compare_directories
@@ -14,9 +17,10 @@ from driftcheck.compare.keysets import compare_keysets
 from driftcheck.compare.modified import compare_modified
 from driftcheck.compare.packages import compare_packages
 from driftcheck.compare.services import compare_services
+from driftcheck.errors import LimitError
 from driftcheck.limits import MAX_FINDINGS
-from driftcheck.model import DeclaredState, Finding, Observed
-from driftcheck.model.vocab import UNKNOWN_KINDS, Kind
+from driftcheck.model import DeclaredState, Finding, HostResult, Observed
+from driftcheck.model.vocab import UNKNOWN_KINDS, Kind, Status
 
 # Findings that say a check was not made (or not completely): never compliant, never waived.
 
@@ -66,3 +70,15 @@ def limit_finding(why: str, kind: str = Kind.LIMIT) -> Finding:
 def limit_error(why: str) -> str:
     """The error of a host past a limit."""
     return f"a per-host limit was passed: {why}"
+
+
+def limited(result: HostResult, why: str) -> HostResult:
+    """A host found past a limit after its own audit (by the fleet stage): `error`, with the one
+    finding that says how many there were, as the scan leaves a host past a limit."""
+    return replace(
+        result,
+        status=Status.ERROR,
+        findings=(limit_finding(why),),
+        error=limit_error(why),
+        cause=cause_of_exception(LimitError(why)),
+    )

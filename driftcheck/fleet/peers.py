@@ -20,9 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 
-from driftcheck.causes import cause_of_exception
-from driftcheck.compare import limit_error, limit_finding, too_many_findings
-from driftcheck.errors import LimitError
+from driftcheck.compare import limited, too_many_findings
 from driftcheck.fleet.majority import Difference, Split, Tally, differences, splits, tally
 from driftcheck.fleet.values import ABSENT, SHOWN_AS, PeerValues, item, peer_values, split_item
 from driftcheck.limits import MAX_FINDINGS, MAX_PEER_SPLITS
@@ -219,16 +217,7 @@ def _limited(result: HostResult, peer: int, note: PeerNote) -> HostResult:
     """Past the findings limit with its peers' findings: as the scan leaves a host past a
     limit, `error` with one finding that says how many there were."""
     why = too_many_findings(len(result.findings) + peer, f", {peer:,} of them against its peers")
-    cause = cause_of_exception(LimitError(why))
-    findings = (limit_finding(why),)
-    return replace(
-        result,
-        status=Status.ERROR,
-        findings=findings,
-        error=limit_error(why),
-        cause=cause,
-        peers=note,
-    )
+    return replace(limited(result, why), peers=note)
 
 
 def _not_compared(audit: PeerInput) -> HostResult:

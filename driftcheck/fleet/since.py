@@ -16,9 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from driftcheck.causes import cause_of_exception
-from driftcheck.compare import limit_error, limit_finding, too_many_findings
-from driftcheck.errors import LimitError
+from driftcheck.compare import limited, too_many_findings
 from driftcheck.fleet.values import (
     ABSENT,
     SHOWN_AS,
@@ -102,15 +100,9 @@ def _with(result: HostResult, found: Sequence[Finding]) -> HostResult:
     if not found:
         return result
     if len(result.findings) + len(found) > MAX_FINDINGS:  # one limit for every finding
-        why = too_many_findings(
-            len(result.findings) + len(found), f", {len(found):,} of them since its last run"
-        )
-        return replace(
-            result,
-            status=Status.ERROR,
-            findings=(limit_finding(why),),
-            error=limit_error(why),
-            cause=cause_of_exception(LimitError(why)),
+        count = len(result.findings) + len(found)
+        return limited(
+            result, too_many_findings(count, f", {len(found):,} of them since its last run")
         )
     findings = tuple(sorted((*result.findings, *found)))
     status = result.status if result.status is Status.ERROR else audited_status(True)
