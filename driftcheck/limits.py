@@ -18,6 +18,7 @@ MAX_PROCESS_DEPTH = 4_096  # levels of the process tree below a container's PID 
 MAX_CHANGED_PATHS = 1_000  # changed paths kept per running container (the rest only counted)
 CHANGED_SHOWN = 10  # of them, named in a `changed` finding's actual (all are in its detail)
 MAX_FINDINGS = 10_000  # findings per host, every target included
+MAX_SAME_AS = 20  # other names of one machine listed per host (peers.same_as); the rest counted
 MAX_PEER_SPLITS = 10_000  # items with no majority in one peer group, listed (peer_splits)
 MAX_SPREAD_PACKAGES = 10_000  # packages whose versions differ in one group, listed (spread)
 MAX_FLEET_TEXT = 16 << 20  # package versions and peer values a host keeps for the fleet stage

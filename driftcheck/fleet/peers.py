@@ -23,7 +23,7 @@ from itertools import islice
 from driftcheck.compare import limited, too_many_findings
 from driftcheck.fleet.majority import Difference, Split, Tally, differences, splits, tally
 from driftcheck.fleet.values import ABSENT, SHOWN_AS, PeerValues, item, peer_values, split_item
-from driftcheck.limits import MAX_FINDINGS, MAX_PEER_SPLITS
+from driftcheck.limits import MAX_FINDINGS, MAX_PEER_SPLITS, MAX_SAME_AS
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, PeerNote
 from driftcheck.model.document import PeerSplit
 from driftcheck.model.vocab import Category, Kind, Status, audited_status
@@ -90,8 +90,13 @@ def compare_peers(
         if name in voters:
             group = chosen[name]
             tally_ = tallies.get(group or "")
-            others = tuple(n for n in same.get(name, ()) if n != name)
-            result = _compared(audit.result, voters[name][1], tally_, _alone(named), others)
+            names = same.get(name, ())
+            # listed up to a bound: 5,000 names of one machine must not list 5,000 x 4,999
+            others = tuple(islice((n for n in names if n != name), MAX_SAME_AS))
+            more = max(len(names) - 1 - len(others), 0)
+            result = _compared(
+                audit.result, voters[name][1], tally_, _alone(named), same_as=others, more=more
+            )
             results.append(result)
         else:
             results.append(_not_compared(audit))
@@ -193,11 +198,14 @@ def _compared(
     values: PeerValues,
     group: Tally | None,
     alone: str,
+    *,
     same_as: tuple[str, ...] = (),
+    more: int = 0,
 ) -> HostResult:
     if group is None:
-        return replace(result, peers=PeerNote(None, 0, alone, same_as))
-    note = PeerNote(group.group, max(group.voters.values(), default=0), same_as=same_as)
+        return replace(result, peers=PeerNote(None, 0, alone, same_as, more))
+    voters = max(group.voters.values(), default=0)
+    note = PeerNote(group.group, voters, same_as=same_as, same_as_more=more)
     unknown = {SHOWN_AS.get(c, c): why for c, why in sorted(values.failed.items(), reverse=True)}
     found = [_unknown(category, why) for category, why in sorted(unknown.items())]
     # The host's findings and its peers' count toward one limit; past it they are only counted.

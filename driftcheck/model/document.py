@@ -79,6 +79,7 @@ class PeersEntry(TypedDict):
     voters: int
     reason: str
     same_as: NotRequired[list[str]]  # the other inventory names of this machine: it voted once
+    same_as_more: NotRequired[int]  # names of it past the listed ones (limits.MAX_SAME_AS)
 
 
 class HostEntry(TypedDict):
@@ -296,6 +297,8 @@ def peers_entry(note: PeerNote) -> PeersEntry:
     entry: PeersEntry = {"group": note.group, "voters": note.voters, "reason": note.reason}
     if note.same_as:
         entry["same_as"] = list(note.same_as)
+    if note.same_as_more:
+        entry["same_as_more"] = note.same_as_more
     return entry
 
 

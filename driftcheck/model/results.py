@@ -64,3 +64,4 @@ class PeerNote:
     voters: int = 0  # audited hosts of the group, this host included
     reason: str = ""
     same_as: tuple[str, ...] = ()  # the other inventory names of this machine (it voted once)
+    same_as_more: int = 0  # how many more names reached it than same_as lists (MAX_SAME_AS)

@@ -448,7 +448,8 @@ def peers_text(note: PeersEntry | None) -> str:
     if note is None:
         return ""
     same = note.get("same_as")
-    also = f"; the same machine as {', '.join(same)} (voted once)" if same else ""
+    more = f" (and {note['same_as_more']:,} more)" if note.get("same_as_more") else ""
+    also = f"; the same machine as {', '.join(same)}{more} (voted once)" if same else ""
     if note["group"] is None:
         return (note["reason"] or "compared with nothing") + also
     return f"{note['group']} ({note['voters']} audited hosts){also}"

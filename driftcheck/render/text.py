@@ -130,6 +130,7 @@ def host_details(host: HostEntry, strip: str | None = None) -> Iterator[str]:
     note = host.get("peers")
     if note and note.get("same_as"):
         names = ", ".join(clean(name) for name in note.get("same_as", []))
+        names += f" (and {note['same_as_more']:,} more)" if note.get("same_as_more") else ""
         yield f"   peers: the same machine as {names} (voted once)"
     findings = strongest_first(host["findings"])
     rows = [

@@ -14,8 +14,9 @@ import pytest
 from driftcheck.fleet.majority import is_split
 from driftcheck.fleet.peers import PeerInput, compare_peers, same_machines
 from driftcheck.fleet.values import ABSENT, PeerValues, item, unit_in_use
+from driftcheck.limits import MAX_SAME_AS
 from driftcheck.model import Host, HostResult
-from driftcheck.model.document import FindingEntry
+from driftcheck.model.document import FindingEntry, peers_entry
 from driftcheck.model.vocab import Status
 from driftcheck.render.rank import strongest_first, support
 
@@ -278,3 +279,17 @@ def test_support_is_read_from_expected_only_for_peer_findings() -> None:
     assert support(peer("a", "1.3.0 (7 of 8 in web)")) == (7, 8)
     assert support(peer("a", "v (a) (1 of 2 in web)")) == (1, 2)
     assert support({**peer("a", "1 (7 of 8 in web)"), "kind": "version"}) is None
+
+
+def test_many_names_of_one_machine_list_a_bounded_few_and_count_the_rest() -> None:
+    """5,000 inventory names of one machine (clones that kept one machine-id, boot id and host
+    name) listed each other: 5,000 x 4,999 names in the report. Each lists MAX_SAME_AS."""
+    names = [f"clone{i:03}" for i in range(60)]
+    outcome = compare([pv(name, "m1", pkg_x="1") for name in names])
+    notes = [r.peers for r in outcome.results if r.peers]
+    assert len(notes) == len(names)
+    assert all(len(note.same_as) == MAX_SAME_AS for note in notes)
+    assert all(note.same_as_more == len(names) - 1 - MAX_SAME_AS for note in notes)
+    assert notes[0].same_as[0] == "clone001"
+    entry = peers_entry(notes[0])
+    assert entry.get("same_as_more") == len(names) - 1 - MAX_SAME_AS
