@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftcheck.backends import Backend, TransportOptions, open_backend
-from driftcheck.capturepaths import declarable, shown
+from driftcheck.capturepaths import declarable, run_lines, shown
 from driftcheck.collectors.authkeys import UNUSABLE, parse_key_line
 from driftcheck.collectors.sections import lines as split_lines
 from driftcheck.compare.services import ENABLED_STATES
@@ -38,9 +38,8 @@ from driftcheck.model import (
     Observed,
     Section,
 )
-from driftcheck.model.vocab import Kind
 from driftcheck.scan import run_collector, within_cap
-from driftcheck.shell import bounded_sh, quote
+from driftcheck.shell import quote
 from driftcheck.state.rules import (
     Refused,
     declared_path,
@@ -146,13 +145,8 @@ def _expand(backend: Backend, patterns: Sequence[str], deadline: float) -> list[
             '\tif [ -e "$dc_p" ] || [ -L "$dc_p" ]; then printf \'%s\\0\' "$dc_p"; fi',
             "done",
         ]
-    limit = deadline - time.monotonic()
-    result = backend.run(bounded_sh(limit), ("\n".join(lines) + "\n").encode(), deadline)
-    if result.truncated:
-        raise LimitError("expanding --file patterns passed the per-host output cap", Kind.TRUNCATED)
-    if result.rc != 0:
-        raise TransportError(f"expanding --file patterns failed (exit {result.rc})")
-    found = result.stdout.decode("utf-8", errors="replace").split("\0")
+    said = run_lines(backend, lines, deadline, "expanding --file patterns")
+    found = said.decode("utf-8", errors="replace").split("\0")
     return sorted({path for path in found if path})
 
 

@@ -84,10 +84,17 @@ def _same_directories(
         held = "/" + "/".join(p for p in path.split("/") if p not in ("", "."))
         here, there = held.rsplit("/", 1)[0] or "/", lexical.rsplit("/", 1)[0] or "/"
         lines.append(f"if [ {quote(here)} -ef {quote(there)} ]; then echo {i}; fi")
+    said = run_lines(backend, lines, deadline, "resolving '..' in paths")
+    return {int(word) for word in said.split() if word.isdigit()}
+
+
+def run_lines(backend: Backend, lines: Sequence[str], deadline: float, doing: str) -> bytes:
+    """What the shell lines print on the host, within the deadline and the per-host cap; a cut
+    or failed run is an error naming what it was `doing`."""
     limit = deadline - time.monotonic()
     result = backend.run(bounded_sh(limit), ("\n".join(lines) + "\n").encode(), deadline)
     if result.truncated:
-        raise LimitError("resolving '..' in paths passed the per-host output cap", Kind.TRUNCATED)
+        raise LimitError(f"{doing} passed the per-host output cap", Kind.TRUNCATED)
     if result.rc != 0:
-        raise TransportError(f"resolving '..' in paths failed (exit {result.rc})")
-    return {int(word) for word in result.stdout.split() if word.isdigit()}
+        raise TransportError(f"{doing} failed (exit {result.rc})")
+    return result.stdout
