@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import stat as st
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from driftcheck.collectors.files import epoch, file_type
 from driftcheck.collectors.sections import UNSUPPORTED, ParseError, RawSection, text
 from driftcheck.model import ConfFile, DeclaredState, Outcome, Section, ServiceState
+from driftcheck.model.shared import Memo
 
 UNIT_FILES = "units.files"  # systemctl list-unit-files --type=service --output=json
 UNITS_LOADED = "units.loaded"  # systemctl list-units --all --type=service --output=json
@@ -207,27 +207,21 @@ def conffiles(
     digest: unreadable, or recorded with another algorithm than the collector's."""
     files = {}
     for path, (package, recorded_with, digest, missing_ok) in sorted(recorded.items()):
-        record = ConfFile(path, package, recorded_with, digest, missing_ok=missing_ok)
         stat = stats.get(path)
         if stat is None:
-            files[path] = replace(record, error="missing")
+            files[path] = ConfFile(
+                path, package, recorded_with, digest, error="missing", missing_ok=missing_ok
+            )
             continue
         mode, owner, group, kind, mtime, ctime = stat
         now = sums.get(path) if recorded_with == algorithm and kind == "file" else None
         error = "" if now is not None or kind != "file" else "not readable"
         if recorded_with != algorithm:
             error = f"recorded as {recorded_with}, which is not checked"
-        files[path] = replace(
-            record,
-            digest=now,
-            mode=mode,
-            owner=owner,
-            group=group,
-            type=kind,
-            error=error,
-            mtime=mtime,
-            ctime=ctime,
-        )
+        files[path] = ConfFile(
+            path, package, recorded_with, digest, digest=now, mode=mode, owner=owner,
+            group=group, error=error, missing_ok=missing_ok, type=kind, mtime=mtime, ctime=ctime,
+        )  # fmt: skip
     return files
 
 
@@ -271,18 +265,27 @@ def conffiles_section(
     if sums is None or stat is None:
         return _not(Outcome.FAILED, f"the digests or modes of {manager}'s config files are missing")
     try:
-        if manager == "dpkg":
-            recorded = {p: (pkg, "md5", md5, False) for p, (pkg, md5) in
-                        parse_dpkg_conffiles(listing.body).items()}  # fmt: skip
-            now, algorithm = parse_md5sum(sums.body), "md5"
-        else:
-            recorded, now, algorithm = (
-                parse_rpm_conffiles(listing.body), parse_sha256sum(sums.body), "sha256",
-            )  # fmt: skip
+        files = _conffiles_of((manager, listing.body, sums.body, stat.body))
     except ParseError as exc:
         return _not(Outcome.FAILED, str(exc))
-    files = conffiles(recorded, now, parse_conffile_stat(stat.body), algorithm)
     return Section(Outcome.COLLECTED, files)
+
+
+def _parse_conffiles(sections: tuple[str, bytes, bytes, bytes]) -> dict[str, ConfFile]:
+    manager, listing, sums, stat = sections
+    if manager == "dpkg":
+        recorded = {p: (pkg, "md5", md5, False) for p, (pkg, md5) in
+                    _dpkg_conffiles(listing).items()}  # fmt: skip
+        now, algorithm = parse_md5sum(sums), "md5"
+    else:
+        recorded, now, algorithm = parse_rpm_conffiles(listing), parse_sha256sum(sums), "sha256"
+    return conffiles(recorded, now, parse_conffile_stat(stat), algorithm)
+
+
+# Hosts of one package set list the same config files with the same recorded digests; hosts
+# cloned from one image send the same sections whole: each is parsed once, the result shared.
+_dpkg_conffiles = Memo(parse_dpkg_conffiles, size=16)
+_conffiles_of = Memo(_parse_conffiles, size=16)
 
 
 def merge_conffiles(

@@ -30,6 +30,7 @@ from driftcheck.model import (
     TreeEntry,
     uncollected,
 )
+from driftcheck.model.shared import Memo, intern
 from driftcheck.shell import quote
 
 ODD_NAME = "N"  # find's line for a pruned name with a newline
@@ -54,21 +55,50 @@ def parse_trees(
         if line == ODD_NAME:
             odd += 1
             continue
-        parts = line.split(" ", 6)
-        if len(parts) != 7 or not _STAT_LINE.match(line):
+        entry = _stat_entry(line)
+        if entry is None:
             continue
-        raw_mode, owner, group, size, mtime, ctime, path = parts
-        mode = int(raw_mode, 16)
-        kind = _TYPES.get(mode & 0o170000) or file_type(mode)
-        entries[path] = TreeEntry(
-            path, kind, _MODES[mode & 0o7777], owner, group, int(size), int(mtime), int(ctime),
-            digests.get(path) if kind == "file" else None,
-            targets.get(path) if kind == "symlink" else None,
-        )  # fmt: skip
+        if entry.type == "file" and entry.path in digests:
+            entry = _with_content((entry, digests[entry.path], None))
+        elif entry.type == "symlink" and entry.path in targets:
+            entry = _with_content((entry, None, targets[entry.path]))
+        entries[entry.path] = entry
     cut = _cut(entries, roots)
     if cut is not None:  # a hostile or broken tree: what is below was not seen
         raise LimitError(f"a config tree deeper than {cut} levels: the entries below not listed")
     return ConfigTrees(entries, _keys(keys), odd)
+
+
+def _parse_stat_line(line: str) -> TreeEntry | None:
+    """`RAWMODE OWNER GROUP SIZE MTIME CTIME /PATH`, or None for anything else."""
+    parts = line.split(" ", 6)
+    if len(parts) != 7 or not _STAT_LINE.match(line):
+        return None
+    raw_mode, owner, group, size, mtime, ctime, path = parts
+    mode = int(raw_mode, 16)
+    kind = _TYPES.get(mode & 0o170000) or file_type(mode)
+    return TreeEntry(
+        intern(path), kind, _MODES[mode & 0o7777], intern(owner), intern(group), int(size),
+        int(mtime), int(ctime),
+    )  # fmt: skip
+
+
+def _add_content(args: tuple[TreeEntry, str | None, str | None]) -> TreeEntry:
+    entry, digest, target = args
+    return entry._replace(digest=digest, target=target)
+
+
+def _parse_sections(
+    sections: tuple[bytes, bytes, bytes, tuple[bytes, ...], tuple[str, ...]],
+) -> ConfigTrees:
+    return parse_trees(*sections)
+
+
+# Hosts of one image print the same lines, and hosts cloned from one image the same sections:
+# each is parsed once, its record shared.
+_stat_entry = Memo(_parse_stat_line)
+_with_content = Memo(_add_content)
+_trees_of = Memo(_parse_sections, size=16)
 
 
 def _digests(sums: bytes) -> dict[str, str]:
@@ -101,7 +131,9 @@ def _keys(sections: Sequence[bytes]) -> dict[str, tuple[AuthorizedKey, ...]]:
 def _cut(entries: Mapping[str, TreeEntry], roots: Sequence[str]) -> int | None:
     """The depth limit, when a directory sits at it (what is below it was not listed)."""
     for entry in entries.values():
-        if entry.type == "directory" and _depth(entry.path, roots) >= MAX_TREE_DEPTH:
+        if entry.type != "directory" or entry.path.count("/") < MAX_TREE_DEPTH:
+            continue  # no deeper than its slashes
+        if _depth(entry.path, roots) >= MAX_TREE_DEPTH:
             return MAX_TREE_DEPTH
     return None
 
@@ -153,13 +185,33 @@ def trees_section(
             return uncollected(Outcome.FAILED, missing(name))
     stats, sums, links = (raw.body for raw in raws if raw is not None)
     keys = [raw.body for name, raw in sorted(sections.items()) if name.startswith(TREE_KEY)]
-    trees = parse_trees(stats, sums, links, keys, state.peer_trees)
-    kept = {p: e for p, e in trees.entries.items() if not ignored(p, state.peer_ignore)}
+    trees = _trees_of((stats, sums, links, tuple(keys), state.peer_trees))
+    if not state.peer_ignore:
+        return Section(Outcome.COLLECTED, trees)
+    ignore = _ignorer(tuple(state.peer_ignore))
+    kept = {p: e for p, e in trees.entries.items() if not ignore(p)}
     return Section(Outcome.COLLECTED, replace(trees, entries=kept))
 
 
 def ignored(path: str, patterns: Sequence[str]) -> bool:
     """A pattern leaves out the path it names, what is below it, and what its `*` match."""
-    return any(
-        path == p or path.startswith(p + "/") or fnmatch.fnmatchcase(path, p) for p in patterns
-    )
+    return _ignorer(tuple(patterns))(path)
+
+
+def _make_ignorer(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """`ignored` for one set of patterns, made once: a set, a tuple of prefixes, one regex."""
+    names, below = frozenset(patterns), tuple(p + "/" for p in patterns)
+    globs = [fnmatch.translate(p) for p in patterns if any(c in p for c in "*?[")]
+    matches = re.compile("|".join(globs)).match if globs else None
+
+    def ignore(path: str) -> bool:
+        return (
+            path in names
+            or path.startswith(below)
+            or (matches is not None and matches(path) is not None)
+        )
+
+    return ignore
+
+
+_ignorer = Memo(_make_ignorer, size=64)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from driftcheck.limits import MAX_EVIDENCE_PER_FINDING
 from driftcheck.model import (
@@ -29,7 +30,7 @@ from driftcheck.model import (
     PackageChange,
     Transaction,
 )
-from driftcheck.model.shared import Sharing, intern
+from driftcheck.model.shared import Sharing
 from driftcheck.model.vocab import UNKNOWN_KINDS, Category
 
 WINDOW = 5.0  # seconds between a package transaction and a file's ctime: "during" it
@@ -37,8 +38,9 @@ LOGIN_SLACK = 1.0  # stat's times are whole seconds, wtmp's are not
 _PACKAGE_LOGS = ("apt history", "dpkg.log", "rpm")
 
 
-@dataclass(frozen=True)
-class FileTimes:
+class FileTimes(NamedTuple):
+    """A named tuple, not a frozen dataclass: a host has thousands, built and compared in C."""
+
     mtime: int | None
     ctime: int | None
     package: str = ""  # the package that ships it (a package config file), when known
@@ -52,7 +54,7 @@ class HostEvidence:
     files: Mapping[str, FileTimes] = field(default_factory=dict)
 
 
-_SHARING: Sharing[FileTimes] = Sharing()
+_SHARING: Sharing[FileTimes] = Sharing(lambda times: times)
 
 
 def gather(observed: Observed) -> HostEvidence | None:
@@ -63,7 +65,7 @@ def gather(observed: Observed) -> HostEvidence | None:
     files: dict[str, FileTimes] = {}
     if observed.trees.ok:
         for path, entry in observed.trees.value.entries.items():
-            files[intern(path)] = FileTimes(entry.mtime, entry.ctime)
+            files[path] = FileTimes(entry.mtime, entry.ctime)
     if observed.conffiles.ok:
         for path, conf in observed.conffiles.value.items():
             files[path] = FileTimes(conf.mtime, conf.ctime, conf.package)

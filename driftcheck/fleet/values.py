@@ -29,7 +29,7 @@ PEER_CATEGORIES = ("package", "file", "service", "host", "tree", "key")  # what 
 # A config tree's entries and authorized keys are files to the reader: their findings say so.
 SHOWN_AS = {"tree": "file", "key": "file"}
 ODD_NAMES = "(names holding a newline)"
-_SHARING: Sharing[str] = Sharing()
+_SHARING: Sharing[str] = Sharing(intern)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def peer_values(host: str, state: DeclaredState, observed: Observed) -> PeerValu
     unsupported = frozenset(c for c, s in sections.items() if s.outcome is Outcome.UNSUPPORTED)
     machine = machine_key(observed.facts.value) if observed.facts.ok else ""
     # kept until the fleet stage for every host: one copy of what hosts of an image share
-    shared = _SHARING.share({intern(k): intern(v) for k, v in values.items()})
+    shared = _SHARING.share(values)
     return PeerValues(
         host, shared, declared_items(state, values), _judged(state), failed, unsupported, machine
     )
@@ -151,22 +151,36 @@ def declared_items(state: DeclaredState, values: Mapping[Item, str]) -> frozense
     """The items the state names, checked against the declaration only: its packages, files and
     units, and among the host's config-tree items (`values`) the declared files, what is in a
     declared directory, and the keys of a declared file."""
-    return frozenset(
+    named = (
         [item("package", name) for name in state.packages]
         + [item("file", path) for path in state.files]
         + [item("service", unit) for unit in state.services]
-        + [key for key in values if _declared_tree_item(state, key)]
     )
+    return frozenset(named + _declared_tree_items(state, values))
 
 
-def _declared_tree_item(state: DeclaredState, key: Item) -> bool:
-    category, name = split_item(key)
-    if category == "key":
-        return name.partition(": ")[0] in state.files
-    if category != "tree":
-        return False
-    parent = name.rpartition("/")[0]
-    return name in state.files or name in state.directories or parent in state.directories
+_TREE, _KEY = item("tree", ""), item("key", "")
+
+
+def _declared_tree_items(state: DeclaredState, values: Mapping[Item, str]) -> list[Item]:
+    """Looked up where they can be (a declared file or directory is one item); only a declared
+    directory's entries and the keys need a pass over the values."""
+    found = [
+        k for path in (*state.files, *state.directories) if (k := item("tree", path)) in values
+    ]
+    if state.directories:
+        found += [
+            key
+            for key in values
+            if key.startswith(_TREE) and key[len(_TREE) :].rpartition("/")[0] in state.directories
+        ]
+    if state.files:
+        found += [
+            key
+            for key in values
+            if key.startswith(_KEY) and key[len(_KEY) :].partition(": ")[0] in state.files
+        ]
+    return found
 
 
 def _judged(state: DeclaredState) -> frozenset[str]:

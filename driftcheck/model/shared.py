@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import ItemsView, Iterator, Mapping
+from collections.abc import Callable, Hashable, ItemsView, Iterator, Mapping
 from typing import Generic, TypeVar
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 _MISSING = object()
 
@@ -61,37 +62,63 @@ class _Items(ItemsView[str, V]):
 
 class Sharing(Generic[V]):
     """Keeps up to BASES mappings whole; any later mapping that differs from one of them in at
-    most 1/MOST_DIFFERENT of its entries becomes an Overlay on it."""
+    most 1/MOST_DIFFERENT of its entries becomes an Overlay on it. What is kept is interned:
+    names always, values by `keep` (sys.intern for strings); what an Overlay does not keep is
+    never interned."""
 
     BASES = 4
     MOST_DIFFERENT = 8
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[V], V]) -> None:
         self._bases: list[Mapping[str, V]] = []
         self._lock = threading.Lock()
+        self._keep = keep
 
     def share(self, found: dict[str, V]) -> Mapping[str, V]:
         for base in list(self._bases):
-            overlay = _overlay(base, found, len(found) // self.MOST_DIFFERENT)
+            overlay = _overlay(base, found, len(found) // self.MOST_DIFFERENT, self._keep)
             if overlay is not None:
                 return overlay
+        whole = {intern(key): self._keep(value) for key, value in found.items()}
         with self._lock:
             if len(self._bases) < self.BASES:
-                self._bases.append(found)
-        return found
+                self._bases.append(whole)
+        return whole
 
 
-def _overlay(base: Mapping[str, V], found: dict[str, V], most: int) -> Overlay[V] | None:
+def _overlay(
+    base: Mapping[str, V], found: dict[str, V], most: int, keep: Callable[[V], V]
+) -> Overlay[V] | None:
     own: dict[str, V] = {}
     for key, value in found.items():
         if base.get(key, _MISSING) != value:
-            own[key] = value
+            own[intern(key)] = keep(value)
             if len(own) > most:
                 return None
     gone = [key for key in base if key not in found]
     if len(own) + len(gone) > most:
         return None
     return Overlay(base, own, frozenset(gone))
+
+
+class Memo(Generic[K, V]):
+    """A pure function's results by argument, kept for every host and thread: hosts built from
+    one image print the same lines, and each such line is parsed once and its record shared.
+    Bounded: past `size` arguments it starts over (a fleet with nothing in common costs what it
+    cost without); a memo of whole sections keeps a few."""
+
+    def __init__(self, make: Callable[[K], V], size: int = 1 << 16) -> None:
+        self._make, self._size = make, size
+        self._found: dict[K, V] = {}
+
+    def __call__(self, key: K) -> V:
+        found = self._found.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._make(key)
+            if len(self._found) >= self._size:
+                self._found = {}  # another thread may still fill the old one: no matter
+            self._found[key] = found
+        return found  # type: ignore[return-value]
 
 
 def intern(text: str) -> str:

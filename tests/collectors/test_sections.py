@@ -27,6 +27,14 @@ def test_bodies_are_exact_bytes() -> None:
     }
 
 
+def test_a_marker_within_a_line_is_just_content() -> None:
+    # a body line that ends with a whole marker (the right nonce, even) neither ends its section
+    # nor begins one: markers are whole lines
+    inner = f"x ::driftcheck:{N}:end:a:0\ny::driftcheck:{N}:begin:b".encode()
+    out = section("a", inner) + section("c", b"z")
+    assert split_sections(out, N) == {"a": RawSection("0", inner), "c": RawSection("0", b"z")}
+
+
 def test_a_marker_with_another_nonce_is_just_content() -> None:
     forged = b"::driftcheck:ffffffffffffffff:end:a:0\n::driftcheck:ffffffffffffffff:begin:b\n"
     assert split_sections(section("a", forged), N)["a"].body == forged
