@@ -19,6 +19,7 @@ import tracemalloc
 from driftcheck.fleet.peers import PeerInput, apply_peers
 from driftcheck.fleet.values import Item, PeerValues, item
 from driftcheck.model import Host, HostResult
+from driftcheck.model.shared import Sharing, intern
 from driftcheck.model.vocab import Status
 
 
@@ -40,6 +41,7 @@ def base_values(items: int) -> dict[Item, str]:
 
 def fleet(hosts: int, items: int, groups: int) -> list[PeerInput]:
     audits = []
+    sharing: Sharing[str] = Sharing(intern)  # as peer_values keeps them: one copy of the base
     for n in range(hosts):
         values = base_values(items)  # fresh strings per host, as parsing each host's output makes
         if n % 10 == 1:
@@ -51,7 +53,8 @@ def fleet(hosts: int, items: int, groups: int) -> list[PeerInput]:
         if n % 10 == 4:
             values[item("service", "unit3.service")] = "disabled, inactive"
         host = Host(f"h{n:04d}", (f"g{n % groups}",))
-        audits.append(PeerInput(HostResult(host, Status.UNCHECKED), PeerValues(host.name, values)))
+        peer = PeerValues(host.name, sharing.share(values))
+        audits.append(PeerInput(HostResult(host, Status.UNCHECKED), peer))
     return audits
 
 

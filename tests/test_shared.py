@@ -51,10 +51,12 @@ def test_a_memo_parses_each_argument_once_and_starts_over_past_its_size() -> Non
 
     memo = Memo(parse, size=3)
     first = memo("a b")
-    assert memo("a b") is first and calls == ["a b"]  # one record for every equal line
+    assert memo("a b") is first  # one record for every equal line
+    assert calls == ["a b"]
     for line in ("c", "d", "e"):
         memo(line)
-    assert memo("a b") == first and calls[-1] == "a b"  # started over: parsed again
+    assert memo("a b") == first
+    assert calls[-1] == "a b"  # started over: parsed again
 
 
 def test_a_memo_keeps_no_failure() -> None:

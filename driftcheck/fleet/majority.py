@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from driftcheck.fleet.values import (
     ABSENT,
@@ -26,6 +26,7 @@ from driftcheck.fleet.values import (
     split_item,
     unit_in_use,
 )
+from driftcheck.model.shared import Overlay
 
 # Where only what the majority has is compared: a config file only some hosts have comes with a
 # package, and the package's own finding says so once. A unit too, unless it is enabled or
@@ -53,6 +54,10 @@ class Tally:
     absent: Mapping[Item, Majority]
     expected: Mapping[Item, str]  # item -> the majority's value, for every present majority
     undecided: frozenset[Item] = frozenset()  # items no value (absent included) is a majority of
+    # a shared base's differences from the majority, worked out once (differences)
+    bases: dict[int, tuple[Mapping[Item, str], list[Item], list[Item]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -65,15 +70,27 @@ class Difference:
 
 
 def tally(group: str, members: Iterable[PeerValues]) -> Tally:
+    """Hosts of one image share their values' base (model/shared.Overlay): the base's pairs are
+    counted once with the number of hosts sharing it, then each host's own entries are counted
+    and the base's that it replaces or lacks taken back."""
     pairs: Counter[tuple[Item, str]] = Counter()
     voters: Counter[str] = Counter()
+    bases: dict[int, tuple[Mapping[Item, str], int]] = {}
     for member in members:
         taking = [c for c in PEER_CATEGORIES if member.takes_part(c)]
         voters.update(taking)
-        if len(taking) == len(PEER_CATEGORIES):
-            pairs.update(member.values.items())
+        values = member.values
+        if len(taking) < len(PEER_CATEGORIES):
+            pairs.update(p for p in values.items() if split_item(p[0])[0] in taking)
+        elif isinstance(values, Overlay):
+            base = values.base
+            bases[id(base)] = (base, bases.get(id(base), (base, 0))[1] + 1)
+            pairs.subtract((key, base[key]) for key in (*values.gone, *values.own) if key in base)
+            pairs.update(values.own.items())
         else:
-            pairs.update(p for p in member.values.items() if split_item(p[0])[0] in taking)
+            pairs.update(values.items())
+    for base, count in bases.values():
+        pairs.update(dict.fromkeys(base.items(), count))
     return _majorities(group, dict(voters), pairs)
 
 
@@ -81,6 +98,8 @@ def _majorities(group: str, voters: Mapping[str, int], pairs: Counter[tuple[Item
     best: dict[Item, tuple[str, int]] = {}
     holders: Counter[Item] = Counter()
     for (item, value), count in pairs.items():
+        if count <= 0:
+            continue  # a base's pair every host sharing it replaced
         holders[item] += count
         if count > best.get(item, ("", 0))[1]:
             best[item] = (value, count)
@@ -103,8 +122,9 @@ def differences(host: PeerValues, group: Tally) -> Iterator[Difference]:
     """What differs from the majority on `host`, leaving out what its declared state names.
     One comprehension and one set difference find the few items that differ (this is the
     stage's hot loop: 2,000 items x 1,000 hosts); only those are looked at further."""
-    expected, values = group.expected.get, host.values
-    for item in [key for key, value in values.items() if expected(key) != value]:
+    values = host.values
+    differing, missing = _differing(values, group)
+    for item in differing:
         actual = values[item]
         if not _compared(host, item):
             continue
@@ -115,9 +135,36 @@ def differences(host: PeerValues, group: Tally) -> Iterator[Difference]:
                 yield Difference(item, extra, actual)
         else:
             yield Difference(item, majority, actual)
-    for item in group.present.keys() - host.values.keys():
+    for item in missing:
         if _compared(host, item) and split_item(item)[0] not in NOT_WHEN_THE_HOST_LACKS_IT:
             yield Difference(item, group.present[item], ABSENT)
+
+
+def _differing(values: Mapping[Item, str], group: Tally) -> tuple[list[Item], list[Item]]:
+    """The items whose value is not the majority's, and the items with a majority the host
+    lacks. For a host whose values are an Overlay, the base's are worked out once per group;
+    the host's own entries and the base's names it lacks are all that is looked at again."""
+    if not isinstance(values, Overlay):
+        return _base_differing(values, group)[1:]
+    base, own, gone = values.base, values.own, values.gone
+    found = group.bases.get(id(base))
+    if found is None or found[0] is not base:  # held in the entry: its id is not reused
+        found = group.bases[id(base)] = _base_differing(base, group)
+    _, base_differing, base_missing = found
+    expected = group.expected.get
+    differing = [key for key in base_differing if key not in own and key not in gone]
+    differing += [key for key, value in own.items() if expected(key) != value]
+    missing = [key for key in base_missing if key not in own]
+    missing += [key for key in gone if key in group.present]
+    return differing, missing
+
+
+def _base_differing(
+    values: Mapping[Item, str], group: Tally
+) -> tuple[Mapping[Item, str], list[Item], list[Item]]:
+    expected = group.expected.get
+    differing = [key for key, value in values.items() if expected(key) != value]
+    return values, differing, list(group.present.keys() - values.keys())
 
 
 def _compared(host: PeerValues, item: Item) -> bool:

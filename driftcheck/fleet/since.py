@@ -27,6 +27,7 @@ from driftcheck.fleet.values import (
 )
 from driftcheck.limits import MAX_FINDINGS
 from driftcheck.model import Finding, HostResult
+from driftcheck.model.shared import Overlay
 from driftcheck.model.vocab import Kind, Status, audited_status
 
 BUCKETS = 64
@@ -55,10 +56,12 @@ class Stored:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a run hands the history for one host: its surface and the values it was cut from."""
+    """What a run hands the history for one host: its surface, the values it was cut from and,
+    when known, that cut (one Pairs per bucket)."""
 
     surface: Surface
     values: Pairs
+    cut: Sequence[Pairs] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def changed_since(
             out.append(result)  # its stored surface stays its baseline
             continue
         now, cut = surface(values)
-        snapshots[result.host.name] = Snapshot(now, values.values)
+        snapshots[result.host.name] = Snapshot(now, values.values, cut)
         before = previous.get(result.host.name)
         found = since_findings(before, now, cut, values) if before is not None else []
         out.append(_with(result, found))
@@ -139,11 +142,48 @@ def digest(pairs: Pairs) -> bytes:
     return hasher.digest()
 
 
-def surface(values: PeerValues) -> tuple[Surface, list[dict[Item, str]]]:
-    """A host's surface and its buckets (what the history stores for a bucket it lacks)."""
-    cut = buckets(values.values)
+def surface(values: PeerValues) -> tuple[Surface, Sequence[Pairs]]:
+    """A host's surface and its buckets (what the history stores for a bucket it lacks). Hosts
+    of one image share their values' base (model/shared.Overlay): its buckets are cut and
+    digested once, and a host's own only where its own entries fall."""
     categories = frozenset(_categories(values))
-    return Surface(categories, tuple(digest(b) for b in cut)), cut
+    mapping = values.values
+    if not isinstance(mapping, Overlay):
+        cut = buckets(mapping)
+        return Surface(categories, tuple(digest(b) for b in cut)), cut
+    base_cut, base_digests = _base_buckets(mapping.base)
+    own, gone = mapping.own, mapping.gone
+    touched: dict[int, dict[Item, str]] = {}
+    for key in gone:
+        touched.setdefault(bucket(key), {})
+    for key, value in own.items():
+        touched.setdefault(bucket(key), {})[key] = value
+    cut = list(base_cut)
+    for index, its_own in touched.items():
+        part = {k: v for k, v in base_cut[index].items() if k not in gone and k not in its_own}
+        part.update(its_own)
+        cut[index] = part
+    digests = tuple(digest(cut[i]) if i in touched else d for i, d in enumerate(base_digests))
+    return Surface(categories, digests), cut
+
+
+def _cut_base(base: Pairs) -> tuple[Pairs, list[dict[Item, str]], tuple[bytes, ...]]:
+    cut = buckets(base)
+    return base, cut, tuple(digest(b) for b in cut)
+
+
+_BASES: dict[int, tuple[Pairs, list[dict[Item, str]], tuple[bytes, ...]]] = {}
+
+
+def _base_buckets(base: Pairs) -> tuple[list[dict[Item, str]], tuple[bytes, ...]]:
+    """The base's buckets and digests, made once (by identity: the entry holds the base, so
+    its id is not reused while it is kept)."""
+    found = _BASES.get(id(base))
+    if found is None or found[0] is not base:
+        if len(_BASES) >= 16:
+            _BASES.clear()
+        found = _BASES[id(base)] = _cut_base(base)
+    return found[1], found[2]
 
 
 def _categories(values: PeerValues) -> Iterator[str]:
@@ -153,7 +193,7 @@ def _categories(values: PeerValues) -> Iterator[str]:
 
 
 def since_findings(
-    before: Stored, now: Surface, cut: list[dict[Item, str]], values: PeerValues
+    before: Stored, now: Surface, cut: Sequence[Pairs], values: PeerValues
 ) -> list[Finding]:
     """A finding for each value that moved since `before`, in the categories both runs
     collected, but the items the declared state names or judges (declared state wins)."""

@@ -44,6 +44,20 @@ class Overlay(Mapping[str, V], Generic[V]):
     def __len__(self) -> int:
         return self._len
 
+    # What it shares and what it has of its own, for work done once per base (fleet/since.py,
+    # fleet/majority.py): the base, the entries that differ from it, the base's names it lacks.
+    @property
+    def base(self) -> Mapping[str, V]:
+        return self._base
+
+    @property
+    def own(self) -> Mapping[str, V]:
+        return self._own
+
+    @property
+    def gone(self) -> frozenset[str]:
+        return self._gone
+
     def items(self) -> ItemsView[str, V]:
         return _Items(self)
 

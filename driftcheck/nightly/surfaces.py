@@ -65,7 +65,7 @@ def _surface_id(db: sqlite3.Connection, key: bytes, snapshot: Snapshot) -> int:
         return int(row[0])
     found = snapshot.surface
     known = _bucket_ids(db, found.digests)
-    cut: list[dict[Item, str]] | None = None
+    cut: Sequence[Pairs] | None = snapshot.cut or None
     bucket_ids = []
     for index, part in enumerate(found.digests):
         if part not in known:
