@@ -30,6 +30,7 @@ from driftcheck.errors import (
     UnreachableError,
 )
 from driftcheck.fleet import PeerValues, peer_values
+from driftcheck.fleet.values import text_size
 from driftcheck.limits import MAX_FINDINGS, MAX_FLEET_TEXT
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, Observed, Package
 from driftcheck.model.document import iso
@@ -121,16 +122,12 @@ def within_limits(findings: Sequence[Finding]) -> Sequence[Finding]:
 def within_fleet_limit(packages: Mapping[str, str] | None, peer: PeerValues | None) -> None:
     """What a host keeps until the fleet stage (its package versions for the spread, its peer
     values) is kept for every host at once: past MAX_FLEET_TEXT, none of it is kept."""
-    size = _text_size(packages or {}) + (_text_size(peer.values) if peer is not None else 0)
+    size = text_size(packages or {}) + (peer.size if peer is not None else 0)
     if size > MAX_FLEET_TEXT:
         limit = size_text(MAX_FLEET_TEXT)
         raise LimitError(
             f"more than {limit} of package versions and peer values ({size_text(size)}); none kept"
         )
-
-
-def _text_size(values: Mapping[str, str]) -> int:
-    return sum(map(len, values.keys())) + sum(map(len, values.values()))
 
 
 def collect(host: Host, state: DeclaredState, options: ScanOptions, deadline: float) -> Observed:

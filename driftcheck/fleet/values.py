@@ -47,6 +47,7 @@ class PeerValues:
     failed: Mapping[str, str] = field(default_factory=dict)
     unsupported: frozenset[str] = frozenset()
     machine: str = ""  # which machine it is (machine_key): two names of one machine vote once
+    size: int = field(default=0, compare=False)  # characters in its names and values (text_size)
 
     def takes_part(self, category: str) -> bool:
         return category not in self.failed and category not in self.unsupported
@@ -81,9 +82,15 @@ def peer_values(host: str, state: DeclaredState, observed: Observed) -> PeerValu
     machine = machine_key(observed.facts.value) if observed.facts.ok else ""
     # kept until the fleet stage for every host: one copy of what hosts of an image share
     shared = _SHARING.share(values)
+    size = text_size(values)  # of the dict: counting through an Overlay costs 10x
     return PeerValues(
-        host, shared, declared_items(state, values), _judged(state), failed, unsupported, machine
-    )
+        host, shared, declared_items(state, values), _judged(state), failed, unsupported, machine,
+        size,
+    )  # fmt: skip
+
+
+def text_size(values: Mapping[str, str]) -> int:
+    return sum(map(len, values.keys())) + sum(map(len, values.values()))
 
 
 def machine_key(facts: HostFacts) -> str:

@@ -13,7 +13,7 @@ from driftcheck.compare import limit_finding
 from driftcheck.errors import LimitError
 from driftcheck.fleet.peers import PeerInput, compare_peers
 from driftcheck.fleet.spread import package_spread
-from driftcheck.fleet.values import PeerValues, item
+from driftcheck.fleet.values import PeerValues, item, text_size
 from driftcheck.limits import MAX_FINDINGS, MAX_FLEET_TEXT, MAX_PEER_SPLITS, MAX_SPREAD_PACKAGES
 from driftcheck.model import Finding, Host, HostResult
 from driftcheck.model.document import RunInfo, build_report, exit_status
@@ -119,7 +119,8 @@ def test_what_a_host_keeps_for_the_fleet_stage_is_bounded() -> None:
     """Its package versions and its peer values, as text: 16 MiB at most."""
     half = MAX_FLEET_TEXT // 2
     packages = {"p" * (half - 3): "1.0"}
-    peer = PeerValues("h", {"i" * (half - 3): "1.0"})
+    values = {"i" * (half - 3): "1.0"}
+    peer = PeerValues("h", values, size=text_size(values))  # as peer_values counts them
     within_fleet_limit(packages, peer)
     within_fleet_limit({**packages, "x": "1"}, None)
     with pytest.raises(LimitError, match=r"more than 16 MiB of package versions and peer values"):

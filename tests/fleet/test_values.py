@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from driftcheck.fleet.values import PeerValues, item, peer_values
+from driftcheck.fleet.values import PeerValues, item, peer_values, text_size
 from driftcheck.model import (
     AuthorizedKey,
     ConfFile,
@@ -62,6 +62,7 @@ def test_values_of_each_category() -> None:
             item("host", "kernel"): "6.1.0",
         },
     )
+    assert values.size == text_size(values.values)  # what the fleet stage's limit counts
 
 
 def test_declared_items_and_judged_categories() -> None:
