@@ -16,6 +16,7 @@ import secrets
 import statistics
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from driftcheck.collectors.script import build_script
 from driftcheck.fleet import with_peers
@@ -37,8 +38,12 @@ def variants(state: DeclaredState) -> dict[str, str]:
         "--peers, no records": build_script(peers, nonce, records=False),
         # as on a host without podman or docker (which costs two `command -v`)
         "--peers, no engine": _without_engines(build_script(peers, nonce)),
-        # what --peers collected before the config trees, the evidence and container changes
+        # what --peers collected before the config trees, the evidence and container changes:
+        # on a host without an engine, and with the engine's discovery it already asked for
         "units + conffiles only": _without_engines(
+            build_script(replace(peers, peer_trees=()), nonce, records=False)
+        ),
+        "units + conffiles, engine": _without_changes(
             build_script(replace(peers, peer_trees=()), nonce, records=False)
         ),
     }
@@ -46,8 +51,13 @@ def variants(state: DeclaredState) -> dict[str, str]:
 
 def _without_engines(script: str) -> str:
     """The script without its container calls (their function definitions stay)."""
+    return _without_changes(script, "dc_containers")
+
+
+def _without_changes(script: str, *calls: str) -> str:
+    """The script without its container-changes calls (and `calls`)."""
     lines = script.split("\n")
-    return "\n".join(x for x in lines if x != "dc_containers" and not x.startswith("dc_changed "))
+    return "\n".join(x for x in lines if x not in calls and not x.startswith("dc_changed "))
 
 
 def measure(lab: Lab, host: str, script: str, rounds: int) -> tuple[float, int]:
@@ -73,11 +83,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="web01")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a collector script made elsewhere (another release's), measured in turn with these",
+    )
     args = parser.parse_args(argv)
     lab = Lab.load()
     inventory = load_inventory(lab.inventory)
     state = load_declared_state(lab.inventory.parent / "states", inventory.hosts[args.host])
     scripts = variants(state)
+    for also in args.also:
+        name, _, path = also.partition("=")
+        scripts[name] = Path(path).read_text()
     cpu: dict[str, list[float]] = {name: [] for name in scripts}
     size: dict[str, int] = {}
     for _ in range(args.repeat):
