@@ -46,11 +46,11 @@ class Run:
     stdout: str
 
 
-def timed(argv: Sequence[str]) -> Run:
+def timed(argv: Sequence[str], cwd: Path = ROOT) -> Run:
     """One process, measured by the kernel: wall clock around it, rusage from wait4."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
