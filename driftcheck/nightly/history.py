@@ -273,8 +273,7 @@ class History:
             for statement in _PRUNE:
                 self._db.execute(statement, (keep,))
             gone = int(self._db.execute("SELECT changes()").fetchone()[0])
-            for statement in surfaces.PRUNE:
-                self._db.execute(statement)
+            surfaces.prune(self._db)
             return gone
 
     # --- reading -----------------------------------------------------------------------

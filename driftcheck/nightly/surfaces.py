@@ -31,11 +31,38 @@ MIGRATION: tuple[str, ...] = (
         digests BLOB NOT NULL, buckets BLOB NOT NULL)""",
     "ALTER TABLE hosts ADD COLUMN surface INTEGER",
 )
-# After pruning runs: surfaces no host row names go, then buckets no surface names.
-PRUNE: tuple[str, ...] = (
-    "DELETE FROM surfaces WHERE id NOT IN (SELECT surface FROM hosts WHERE surface IS NOT NULL)",
+_PRUNE_SURFACES = (
+    "DELETE FROM surfaces WHERE id NOT IN (SELECT surface FROM hosts WHERE surface IS NOT NULL)"
 )
 _DIGEST = 16  # bytes of a bucket's digest (fleet.since.digest)
+
+
+def prune(db: sqlite3.Connection) -> None:
+    """After pruning runs (inside the caller's transaction): surfaces no host row names go,
+    then buckets no surface names, then pairs no bucket names. A bucket's and a surface's
+    members are id arrays, so what is still named is read from them, not joined."""
+    db.execute(_PRUNE_SURFACES)
+    _keep_only(db, "surface_buckets", _named(db, "SELECT buckets FROM surfaces"))
+    _keep_only(db, "surface_pairs", _named(db, "SELECT pairs FROM surface_buckets"))
+
+
+def _named(db: sqlite3.Connection, query: str) -> set[int]:
+    named: set[int] = set()
+    for (blob,) in db.execute(query):
+        ids = array("q")
+        ids.frombytes(bytes(blob))
+        named.update(ids)
+    return named
+
+
+def _keep_only(db: sqlite3.Connection, table: str, ids: set[int]) -> None:
+    """Delete the rows of `table` whose id is not in `ids` (a temporary table holds them:
+    no bound on host parameters)."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS kept_ids (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM kept_ids")
+    db.executemany("INSERT INTO kept_ids (id) VALUES (?)", ((i,) for i in ids))
+    db.execute(f"DELETE FROM {table} WHERE id NOT IN (SELECT id FROM kept_ids)")  # noqa: S608
+    db.execute("DELETE FROM kept_ids")
 
 
 def surface_digest(found: Surface) -> bytes:

@@ -84,8 +84,27 @@ def test_prune_keeps_each_hosts_last_surface_and_drops_the_rest(tmp_path: Path) 
                 {"web01": snapshot("web01", **{"/etc/motd": f"night {number}"})},
             )  # fmt: skip
         history.prune(1)
-        assert set(history.last_surfaces(["web01", "db01"])) == {"web01", "db01"}
+        found = history.last_surfaces(["web01", "db01"])
+        assert set(found) == {"web01", "db01"}
         assert counts(history)[2] == 2  # web01's night-4 surface and db01's night-1 one
+        # the motd values of nights 2 and 3, and their buckets, went with their surfaces
+        motd = item("tree", "/etc/motd")
+        values = {
+            row[0] for row in history._db.execute(
+                "SELECT value FROM surface_pairs WHERE item = ?", (motd,))
+        }  # fmt: skip
+        assert values == {"night 4"}
+        pairs, buckets, _ = counts(history)
+        assert pairs == len(IMAGE) + 2 + 1  # the image, two host names, night 4's motd
+        assert buckets <= 64 + 3
+        # what stayed opens whole
+        for name, kept in found.items():
+            now = snapshot(name, **({"/etc/motd": "night 4"} if name == "web01" else {}))
+            assert kept.surface == now.surface
+            opened: dict[str, str] = {}
+            for index in range(len(kept.surface.digests)):
+                opened.update(kept.pairs(index))
+            assert opened == now.values
 
 
 def test_a_version_3_history_gains_the_surface_tables(tmp_path: Path) -> None:
