@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from driftcheck.model.document import Changes, FindingEntry, HostEntry, Report, RunDiff
 from driftcheck.model.vocab import NOT_AUDITED, Status
-from driftcheck.nightly.history import History, HostState, RunState, finding_key
+from driftcheck.nightly.history import History
+from driftcheck.nightly.rows import HostState, RunState, finding_key
 
 UNAUDITED = NOT_AUDITED
 

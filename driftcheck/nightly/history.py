@@ -13,106 +13,40 @@ driftcheck.nightly.deltas): not observed this run, not resolved either.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.errors import InputError, OutputError, UsageError
 from driftcheck.limits import TRAIL_MAX
-from driftcheck.model.document import FindingEntry, HostEntry, Report
+from driftcheck.model.document import HostEntry, Report
 from driftcheck.model.vocab import STATUSES, Status
 from driftcheck.nightly import surfaces
 from driftcheck.nightly.reportdir import ReportDir, storage_failure
+from driftcheck.nightly.rows import (
+    HOST_RUNS,
+    MIGRATIONS,
+    PRUNE_RUNS,
+    RUNS_SINCE,
+    SCHEMA_VERSION,
+    HostState,
+    RunState,
+    RunSummary,
+    finding_row,
+    host_run_summary,
+    host_states,
+    run_summary,
+)
 from driftcheck.nightly.trails import Trend, code, read_trend, trails
 
 if TYPE_CHECKING:
     from driftcheck.fleet.since import Snapshot, Stored
 
 HISTORY_FILE = "history.sqlite"
-Key = tuple[str, str, str, str]
-
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: runs, hosts per run, findings per host and run
-        """CREATE TABLE runs (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            started TEXT NOT NULL, finished TEXT NOT NULL, duration REAL,
-            inventory TEXT, run_limit TEXT, version TEXT,
-            hosts INTEGER NOT NULL, compliant INTEGER NOT NULL, snowflake INTEGER NOT NULL,
-            unreachable INTEGER NOT NULL, error INTEGER NOT NULL,
-            findings INTEGER NOT NULL, waived INTEGER NOT NULL,
-            new INTEGER, resolved INTEGER)""",
-        """CREATE TABLE hosts (
-            run_seq INTEGER NOT NULL REFERENCES runs(seq) ON DELETE CASCADE,
-            name TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
-            PRIMARY KEY (run_seq, name))""",
-        "CREATE INDEX hosts_by_name ON hosts (name, run_seq)",
-        """CREATE TABLE findings (
-            run_seq INTEGER NOT NULL, host TEXT NOT NULL,
-            target TEXT NOT NULL, category TEXT NOT NULL, item TEXT NOT NULL, kind TEXT NOT NULL,
-            expected TEXT, actual TEXT, detail TEXT,
-            first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
-            new INTEGER NOT NULL DEFAULT 0, waived TEXT, carried INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (run_seq, host, target, category, item, kind),
-            FOREIGN KEY (run_seq, host) REFERENCES hosts (run_seq, name) ON DELETE CASCADE)""",
-    ),
-    # 2: hosts audited with nothing applied to them (status unchecked) are counted too
-    ("ALTER TABLE runs ADD COLUMN unchecked INTEGER NOT NULL DEFAULT 0",),
-    (  # 3: how many runs each finding has been observed in, carried from run to run; each
-        # host's status letters up to its run (driftcheck.nightly.trails)
-        "ALTER TABLE findings ADD COLUMN runs INTEGER",
-        "ALTER TABLE hosts ADD COLUMN trail TEXT",
-    ),
-    surfaces.MIGRATION,  # 4: each host's surface, for "changed since its last run"
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class HostState:
-    """One host in one recorded run. `findings` maps a finding's key to its entry as recorded:
-    the report's fields but `diff`, plus first_seen, last_seen, new, waived, carried, runs."""
-
-    status: str
-    findings: Mapping[Key, FindingEntry]
-
-
-@dataclass(frozen=True)
-class RunState:
-    id: str
-    started: str
-    hosts: Mapping[str, HostState]
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of `driftcheck history`. With a host filter: that host's status and counts."""
-
-    id: str
-    started: str
-    duration: float | None
-    hosts: int
-    compliant: int
-    snowflake: int
-    unchecked: int
-    unreachable: int
-    error: int
-    findings: int
-    waived: int
-    new: int | None
-    resolved: int | None
-    host: str | None = None
-    status: str | None = None
-
-
-def finding_key(finding: FindingEntry) -> Key:
-    return (finding["target"], finding["category"], finding["item"], finding["kind"])
 
 
 class History:
@@ -248,13 +182,13 @@ class History:
     def _insert_findings(self, seq: int, report: Report) -> None:
         seen = report["run"]["started"]
         rows = [
-            _finding_row(seq, host["name"], f, seen, carried=False)
+            finding_row(seq, host["name"], f, seen, carried=False)
             for host in report["hosts"]
             for f in host["findings"]
         ]
         changes = report.get("changes")
         carried = [] if changes is None else changes["carried"]
-        rows += [_finding_row(seq, f["host"], f, seen, carried=True) for f in carried]
+        rows += [finding_row(seq, f["host"], f, seen, carried=True) for f in carried]
         self._db.executemany(
             "INSERT OR REPLACE INTO findings (run_seq, host, target, category, item, kind,"
             " expected, actual, detail, first_seen, last_seen, new, waived, carried, runs)"
@@ -270,7 +204,7 @@ class History:
         if keep < 1:
             raise ValueError(f"keep must be at least 1, not {keep}")
         with self._transaction():
-            for statement in _PRUNE:
+            for statement in PRUNE_RUNS:
                 self._db.execute(statement, (keep,))
             gone = int(self._db.execute("SELECT changes()").fetchone()[0])
             surfaces.prune(self._db)
@@ -304,7 +238,7 @@ class History:
             f"SELECT f.* FROM findings f JOIN ({latest}) l"  # noqa: S608 - constant
             " ON f.host = l.name AND f.run_seq = l.seq"
         ).fetchall()
-        return _host_states(hosts, findings)
+        return host_states(hosts, findings)
 
     def findings_of(self, run_ref: str) -> RunState:
         """A recorded run by id or unique id prefix, for `driftcheck diff A B`."""
@@ -316,15 +250,15 @@ class History:
             rows = self._db.execute(
                 "SELECT * FROM runs ORDER BY seq DESC LIMIT ?", (limit,)
             ).fetchall()
-            return [_run_summary(row) for row in rows]
-        rows = self._db.execute(_HOST_RUNS, (host, limit)).fetchall()
-        return [_host_run_summary(row, host) for row in rows]
+            return [run_summary(row) for row in rows]
+        rows = self._db.execute(HOST_RUNS, (host, limit)).fetchall()
+        return [host_run_summary(row, host) for row in rows]
 
     def runs_since(self, host: str, first_seen: str) -> int:
         """Recorded runs that audited `host` since `first_seen`: the run count of a finding
         recorded before the count was (schema 1), where it is the best estimate there is."""
         failed = (Status.UNREACHABLE.value, Status.ERROR.value)
-        row = self._db.execute(_RUNS_SINCE, (host, first_seen, *failed)).fetchone()
+        row = self._db.execute(RUNS_SINCE, (host, first_seen, *failed)).fetchone()
         return int(row[0])
 
     def trend(
@@ -374,41 +308,7 @@ class History:
             "SELECT name, status FROM hosts WHERE run_seq = ?", (seq,)
         ).fetchall()
         findings = self._db.execute("SELECT * FROM findings WHERE run_seq = ?", (seq,)).fetchall()
-        return RunState(run["id"], run["started"], _host_states(hosts, findings))
-
-
-_RUNS_SINCE = """
-SELECT COUNT(*) FROM hosts h JOIN runs r ON r.seq = h.run_seq
-WHERE h.name = ? AND r.started >= ? AND h.status NOT IN (?, ?)
-"""
-
-_HOST_RUNS = """
-SELECT r.id, r.started, r.duration, h.status,
-  (SELECT COUNT(*) FROM findings f WHERE f.run_seq = h.run_seq AND f.host = h.name
-     AND NOT f.carried AND f.waived IS NULL) AS findings,
-  (SELECT COUNT(*) FROM findings f WHERE f.run_seq = h.run_seq AND f.host = h.name
-     AND NOT f.carried AND f.waived IS NOT NULL) AS waived,
-  (SELECT COUNT(*) FROM findings f WHERE f.run_seq = h.run_seq AND f.host = h.name
-     AND f.new) AS new
-FROM hosts h JOIN runs r ON r.seq = h.run_seq
-WHERE h.name = ? ORDER BY r.seq DESC LIMIT ?
-"""
-
-
-# A row is old when its run is not among the newest `keep` and it is not its host's latest row.
-_PRUNE = (
-    """DELETE FROM findings
-    WHERE run_seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
-    AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = findings.host)""",
-    """DELETE FROM hosts
-    WHERE run_seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
-    AND run_seq < (SELECT MAX(run_seq) FROM hosts h WHERE h.name = hosts.name)
-    AND run_seq IS NOT (SELECT MAX(run_seq) FROM hosts h
-                        WHERE h.name = hosts.name AND h.surface IS NOT NULL)""",
-    """DELETE FROM runs
-    WHERE seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?)
-    AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.run_seq = runs.seq)""",
-)
+        return RunState(run["id"], run["started"], host_states(hosts, findings))
 
 
 def _open_error(path: Path, exc: sqlite3.DatabaseError) -> Exception:
@@ -424,82 +324,3 @@ def _check_complete(report: Report) -> None:
     run = report.get("run")
     if not run or not run.get("id") or not run.get("started") or not run.get("finished"):
         raise ValueError("only a complete run (with run.id, run.started, run.finished) is recorded")
-
-
-def _finding_row(
-    seq: int, host: str, finding: FindingEntry, seen: str | None, *, carried: bool
-) -> tuple[str | int | None, ...]:
-    waived = finding.get("waived")
-    return (
-        seq,
-        host,
-        # .get: a finding without its identity fails as the NOT NULL columns say, in the insert
-        finding.get("target"),
-        finding.get("category"),
-        finding.get("item"),
-        finding.get("kind"),
-        finding.get("expected"),
-        finding.get("actual"),
-        finding.get("detail"),
-        finding.get("first_seen") or seen,
-        finding.get("last_seen") or seen,
-        int(bool(finding.get("new"))),
-        None if not waived else json.dumps(waived, sort_keys=True),
-        int(carried),
-        finding.get("runs"),
-    )
-
-
-def _host_states(hosts: list[sqlite3.Row], findings: list[sqlite3.Row]) -> dict[str, HostState]:
-    by_host: dict[str, dict[Key, FindingEntry]] = {row["name"]: {} for row in hosts}
-    for row in findings:
-        finding = _finding_dict(row)
-        by_host.setdefault(row["host"], {})[finding_key(finding)] = finding
-    return {row["name"]: HostState(row["status"], by_host[row["name"]]) for row in hosts}
-
-
-def _finding_dict(row: sqlite3.Row) -> FindingEntry:
-    """A `findings` row back as a finding entry (the fields _finding_row wrote: no `diff`). The
-    row's values are untyped; the schema's columns are the entry's types (TEXT, INTEGER, and
-    `waived` the JSON of a WaivedEntry), so they are taken as they are."""
-    return {
-        "target": row["target"],
-        "category": row["category"],
-        "item": row["item"],
-        "kind": row["kind"],
-        "expected": row["expected"],
-        "actual": row["actual"],
-        "detail": row["detail"],
-        "first_seen": row["first_seen"],
-        "last_seen": row["last_seen"],
-        "new": bool(row["new"]),
-        "waived": json.loads(row["waived"]) if row["waived"] else None,
-        "carried": bool(row["carried"]),
-        "runs": row["runs"],
-    }
-
-
-def _run_summary(row: sqlite3.Row) -> RunSummary:
-    return RunSummary(
-        **{name: row[name] for name in ("id", "started", "duration", "hosts", *STATUSES)},
-        findings=row["findings"],
-        waived=row["waived"],
-        new=row["new"],
-        resolved=row["resolved"],
-    )
-
-
-def _host_run_summary(row: sqlite3.Row, host: str) -> RunSummary:
-    return RunSummary(
-        id=row["id"],
-        started=row["started"],
-        duration=row["duration"],
-        hosts=1,
-        **{name: int(row["status"] == name) for name in STATUSES},
-        findings=row["findings"],
-        waived=row["waived"],
-        new=row["new"],
-        resolved=None,
-        host=host,
-        status=row["status"],
-    )

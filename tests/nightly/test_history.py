@@ -11,7 +11,8 @@ import pytest
 from driftcheck.errors import InputError, UsageError
 from driftcheck.model import Origin
 from driftcheck.nightly.deltas import annotate, diff_runs, summary_line
-from driftcheck.nightly.history import MIGRATIONS, SCHEMA_VERSION, History
+from driftcheck.nightly.history import History
+from driftcheck.nightly.rows import MIGRATIONS, SCHEMA_VERSION
 from driftcheck.nightly.waivers import Waiver, apply_waivers
 from driftcheck.render.text import render_text
 

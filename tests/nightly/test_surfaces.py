@@ -9,7 +9,8 @@ from pathlib import Path
 from driftcheck.fleet.since import Snapshot, surface
 from driftcheck.fleet.values import PeerValues, item
 from driftcheck.nightly.deltas import annotate
-from driftcheck.nightly.history import MIGRATIONS, SCHEMA_VERSION, History
+from driftcheck.nightly.history import History
+from driftcheck.nightly.rows import MIGRATIONS, SCHEMA_VERSION
 
 from .reports import host, report
 
