@@ -1,7 +1,7 @@
 """What one collection costs a host: its CPU and the bytes it sends back, plain and with peers,
 and with peers one part left out at a time (so each part's share is the difference).
 
-    make lab-up && .venv/bin/python -m bench.hostcost --host web01 --rounds 20
+    make lab-up && .venv/bin/python -m bench.hostcost --host web01 --rounds 20 [--baseline DIR]
 
 The collector script is built as a scan builds it, copied to the host once, and run `--rounds`
 times in a row under one shell whose `times` gives the children's CPU; the variants take turns
@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,12 +40,9 @@ def variants(state: DeclaredState) -> dict[str, str]:
         "--peers, no records": build_script(peers, nonce, records=False),
         # as on a host without podman or docker (which costs two `command -v`)
         "--peers, no engine": _without_engines(build_script(peers, nonce)),
-        # what --peers collected before the config trees, the evidence and container changes:
-        # on a host without an engine, and with the engine's discovery it already asked for
+        # what --peers collected before the config trees, the evidence and container changes
+        # (--baseline measures that release's own script)
         "units + conffiles only": _without_engines(
-            build_script(replace(peers, peer_trees=()), nonce, records=False)
-        ),
-        "units + conffiles, engine": _without_changes(
             build_script(replace(peers, peer_trees=()), nonce, records=False)
         ),
     }
@@ -51,13 +50,30 @@ def variants(state: DeclaredState) -> dict[str, str]:
 
 def _without_engines(script: str) -> str:
     """The script without its container calls (their function definitions stay)."""
-    return _without_changes(script, "dc_containers")
-
-
-def _without_changes(script: str, *calls: str) -> str:
-    """The script without its container-changes calls (and `calls`)."""
     lines = script.split("\n")
+    calls = ("dc_containers", "dc_containers running")
     return "\n".join(x for x in lines if x not in calls and not x.startswith("dc_changed "))
+
+
+# Run in the other checkout, with its own code: the script it would send this host.
+_BASELINE = """
+import secrets, sys
+from pathlib import Path
+from driftcheck.collectors.script import build_script
+from driftcheck.fleet import with_peers
+from driftcheck.inventory import load_inventory
+from driftcheck.state import load_declared_state
+inventory = Path(sys.argv[1])
+host = load_inventory(inventory).hosts[sys.argv[2]]
+state = load_declared_state(inventory.parent / "states", host)
+state = with_peers(state, True) if sys.argv[3] == "peers" else state
+sys.stdout.write(build_script(state, secrets.token_hex(8)))
+"""
+
+
+def baseline_script(checkout: Path, inventory: Path, host: str, *, peers: bool) -> str:
+    argv = [sys.executable, "-c", _BASELINE, str(inventory), host, "peers" if peers else "plain"]
+    return subprocess.run(argv, cwd=checkout, capture_output=True, text=True, check=True).stdout
 
 
 def measure(lab: Lab, host: str, script: str, rounds: int) -> tuple[float, int]:
@@ -84,20 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--also",
-        action="append",
-        default=[],
-        metavar="NAME=FILE",
-        help="a collector script made elsewhere (another release's), measured in turn with these",
+        "--baseline",
+        type=Path,
+        help="a checkout of another release: its plain and --peers scripts are measured too",
     )
     args = parser.parse_args(argv)
     lab = Lab.load()
     inventory = load_inventory(lab.inventory)
     state = load_declared_state(lab.inventory.parent / "states", inventory.hosts[args.host])
     scripts = variants(state)
-    for also in args.also:
-        name, _, path = also.partition("=")
-        scripts[name] = Path(path).read_text()
+    if args.baseline is not None:
+        for name, peers in (("baseline plain", False), ("baseline --peers", True)):
+            scripts[name] = baseline_script(args.baseline, lab.inventory, args.host, peers=peers)
     cpu: dict[str, list[float]] = {name: [] for name in scripts}
     size: dict[str, int] = {}
     for _ in range(args.repeat):

@@ -152,7 +152,8 @@ def _container_calls(state: DeclaredState, nonce: str, cap: int, limit: float) -
     if not audits_containers(state):
         return []
     argv = join(bounded_sh(limit) if limit > 0 else ["/bin/sh", "-s"])
-    return ["dc_containers", *changed_calls(state)] + [
+    discovery = "dc_containers" if declares_containers(state) else "dc_containers running"
+    return [discovery, *changed_calls(state)] + [
         f"dc_inner {i} {quote(spec.name)} "
         + quote(build_script(inner, inner_nonce(nonce, i), content_cap=cap, records=False))
         + f" {argv}"
@@ -164,6 +165,12 @@ def audits_containers(state: DeclaredState) -> bool:
     """Discovery runs for declared containers, for unexpected ones, and (with peers) for what
     changed in running containers."""
     return bool(state.containers) or wants_changes(state)
+
+
+def declares_containers(state: DeclaredState) -> bool:
+    """Whether the state judges containers that are not running (declared, or unexpected ones):
+    else only running ones matter (what changed in them, with peers)."""
+    return bool(state.containers) or state.unexpected_containers == "report"
 
 
 def inner_states(state: DeclaredState) -> list[tuple[ContainerSpec, DeclaredState]]:

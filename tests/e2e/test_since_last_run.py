@@ -6,7 +6,6 @@ the history kept the unchanged surfaces once. Everything is put back afterwards.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_evidence import DEB, INSTALL, RESTORE, SAVE
-from tests.e2e.test_peers import STATE
-from tests.e2e.test_scan import Scan, run_scan
+from tests.e2e.test_peers import peers_scan
+from tests.e2e.test_scan import Scan
 from tests.lab import debs, scenario
 from tests.lab.lab import Lab
 
@@ -42,14 +41,8 @@ def undone(lab: Lab) -> Iterator[None]:
 
 
 def scan(lab: Lab, tmp_path: Path) -> Scan:
-    known = tmp_path / "known_hosts"
-    shutil.copy(lab.known_hosts, known)
-    states = tmp_path / "states"
-    states.mkdir(exist_ok=True)
-    (states / "all.yml").write_text(STATE)
-    return run_scan(lab, known, "--states", str(states), "--peers", "--peer-group",
-                    scenario.PEERS, "--limit", scenario.PEERS,
-                    "--report-dir", str(tmp_path / "reports"))  # fmt: skip
+    return peers_scan(lab, tmp_path, "--peer-group", scenario.PEERS, "--limit", scenario.PEERS,
+                      "--report-dir", str(tmp_path / "reports"))  # fmt: skip
 
 
 def since(scan: Scan) -> dict[tuple[str, str], dict[str, Any]]:
