@@ -85,7 +85,10 @@ def changed_since(
             out.append(result)  # its stored surface stays its baseline
             continue
         now, cut = surface(values)
-        snapshots[result.host.name] = Snapshot(now, values.values, cut)
+        # an Overlay's cut is almost all its base's, kept once; a whole host's would be a second
+        # copy of its values kept until the history is written (store cuts it again, if asked)
+        kept = cut if isinstance(values.values, Overlay) else ()
+        snapshots[result.host.name] = Snapshot(now, values.values, kept)
         before = previous.get(result.host.name)
         found = since_findings(before, now, cut, values) if before is not None else []
         out.append(_with(result, found))

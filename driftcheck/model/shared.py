@@ -121,7 +121,7 @@ class Memo(Generic[K, V]):
     Bounded: past `size` arguments it starts over (a fleet with nothing in common costs what it
     cost without); a memo of whole sections keeps a few."""
 
-    def __init__(self, make: Callable[[K], V], size: int = 1 << 16) -> None:
+    def __init__(self, make: Callable[[K], V], size: int = 1 << 15) -> None:
         self._make, self._size = make, size
         self._found: dict[K, V] = {}
 
