@@ -7,8 +7,10 @@ publishing the report (history, waivers, files) is driftcheck.nightly.publish.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +61,21 @@ class Scanned:
     snapshots: Mapping[str, Snapshot]
 
 
+@contextmanager
+def fewer_collections(young: int = 20_000) -> Iterator[None]:
+    """The cyclic garbage collector runs after every 700 new objects by default, and each full
+    collection walks every object kept so far: parsing thousands of hosts made ~4,000 young and
+    ~35 full collections per 2,000 hosts, about 8% of the client's CPU, growing with the fleet.
+    The audits make few reference cycles (their records are frozen dataclasses and tuples), so
+    the scan runs with a higher threshold; the default comes back after it."""
+    before = gc.get_threshold()
+    gc.set_threshold(young, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_scan(
     hosts: Sequence[Host], states: Mapping[str, DeclaredState], options: RunOptions
 ) -> Report:
@@ -78,12 +95,13 @@ def scan_fleet(
             return not_audited(host, options.unusable[host.name])
         return audit_host(host, states[host.name], options.scan)
 
-    audits = run_parallel(
-        list(hosts),
-        audit,
-        options.scan.forks,
-        options.on_done or (lambda _audit: None),
-    )
+    with fewer_collections():
+        audits = run_parallel(
+            list(hosts),
+            audit,
+            options.scan.forks,
+            options.on_done or (lambda _audit: None),
+        )
     run = RunInfo(
         id=new_run_id(started),
         started=started,

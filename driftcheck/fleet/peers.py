@@ -150,7 +150,13 @@ def same_machines(hosts: Sequence[tuple[str, str, str]]) -> dict[str, tuple[str,
     classes: dict[str, list[str]] = {}
     for name in order:
         classes.setdefault(root(name), []).append(name)
-    return {name: tuple(names) for names in classes.values() if len(names) > 1 for name in names}
+    # one tuple per machine, every name pointing at it: 5,000 names of one machine are 5,000
+    # references, not 5,000 copies of 5,000 names
+    found: dict[str, tuple[str, ...]] = {}
+    for names in classes.values():
+        if len(names) > 1:
+            found.update(dict.fromkeys(names, tuple(names)))
+    return found
 
 
 def _members(
