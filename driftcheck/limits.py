@@ -36,3 +36,11 @@ MAX_EVIDENCE_EVENTS = 4_000  # package log entries and rpm install times kept pe
 MAX_EVIDENCE_PER_FINDING = 8  # evidence items on one finding: the newest are kept
 MAX_EVIDENCE_TEXT = 300  # characters of one evidence value (apt's command line, a host name)
 TRAIL_MAX = 100  # status letters kept per host in history: the longest strip shown (--trend)
+
+
+def size_text(size: int) -> str:
+    """A size as the limits are written: `64 KiB`, `16 MiB`, else bytes."""
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size:,} bytes"

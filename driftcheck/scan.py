@@ -20,7 +20,7 @@ from driftcheck.causes import cause_of_exception
 from driftcheck.collectors.script import build_script, parse_output
 from driftcheck.compare import compare, is_unknown, limit_error, limit_finding, too_many_findings
 from driftcheck.compare.evidence import HostEvidence, gather, keep_for
-from driftcheck.compare.files import bound_diffs, size_text
+from driftcheck.compare.files import bound_diffs
 from driftcheck.errors import (
     DeadlineError,
     DriftcheckError,
@@ -31,7 +31,7 @@ from driftcheck.errors import (
 )
 from driftcheck.fleet import PeerValues, peer_values
 from driftcheck.fleet.values import text_size
-from driftcheck.limits import MAX_FINDINGS, MAX_FLEET_TEXT
+from driftcheck.limits import MAX_FINDINGS, MAX_FLEET_TEXT, size_text
 from driftcheck.model import DeclaredState, Finding, Host, HostResult, Observed, Package
 from driftcheck.model.document import iso
 from driftcheck.model.vocab import Kind, Status, audited_status

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
-from driftcheck.limits import MAX_DIFF_BYTES, MAX_DIFF_INPUT_LINES, MAX_DIFF_TOTAL
+from driftcheck.limits import MAX_DIFF_BYTES, MAX_DIFF_INPUT_LINES, MAX_DIFF_TOTAL, size_text
 from driftcheck.model import DeclaredState, FileSpec, FileState, Finding, Section
 from driftcheck.model.vocab import Kind
 
@@ -136,10 +136,3 @@ def bound_diffs(findings: Iterable[Finding], total: int = MAX_DIFF_TOTAL) -> lis
         room -= size
         kept.append(finding)
     return kept
-
-
-def size_text(size: int) -> str:
-    for unit, shift in (("MiB", 20), ("KiB", 10)):
-        if size >= 1 << shift and size % (1 << shift) == 0:
-            return f"{size >> shift} {unit}"
-    return f"{size:,} bytes"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from driftcheck.backends.local import LocalBackend
 from driftcheck.backends.options import TransportOptions
 from driftcheck.errors import DeadlineError, InventoryError
+from driftcheck.limits import size_text
 from driftcheck.model import CommandResult, Host
 
 TIMEOUT = 30.0  # seconds, unless the command's --timeout says otherwise
@@ -34,12 +35,5 @@ def run_program(
             path, None, f"{what} still running after {timeout:g}s (killed)"
         ) from None
     if result.truncated:
-        raise InventoryError(path, None, f"{what} printed more than {_size(cap)} (killed)")
+        raise InventoryError(path, None, f"{what} printed more than {size_text(cap)} (killed)")
     return result
-
-
-def _size(cap: int) -> str:
-    for unit, shift in (("MiB", 20), ("KiB", 10)):
-        if cap >= 1 << shift and cap % (1 << shift) == 0:
-            return f"{cap >> shift} {unit}"
-    return f"{cap} bytes"
