@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.sshd import Sshd, keygen
@@ -142,13 +142,21 @@ def own_machine(workdir: Path) -> tuple[Path, str]:
 def packages_command(workdir: Path, count: int, width: int) -> str:
     """The real collector, as a machine of its own, with a `dpkg-query` whose listing is
     `count` packages of `width` bytes a line (at least 44), named afresh each run."""
+    shim = dpkg_query_shim(workdir, lambda real: _PACKAGES_SHIM.format(
+        count=count, width=width, real=real))  # fmt: skip
+    return bound_command([own_machine(workdir), (shim, "/usr/bin/dpkg-query")])
+
+
+def dpkg_query_shim(workdir: Path, script: Callable[[Path], str]) -> Path:
+    """A `dpkg-query` in `workdir` that runs `script(real)`, `real` a copy of the real one
+    beside it (for what the shim does not answer itself)."""
     real = workdir / "dpkg-query.real"
     real.write_bytes(Path("/usr/bin/dpkg-query").read_bytes())
     real.chmod(0o755)
     shim = workdir / "dpkg-query"
-    shim.write_text(_PACKAGES_SHIM.format(count=count, width=width, real=real))
+    shim.write_text(script(real))
     shim.chmod(0o755)
-    return bound_command([own_machine(workdir), (shim, "/usr/bin/dpkg-query")])
+    return shim
 
 
 def start(kind: str, workdir: Path, *, client_key: Path | None = None, **fake: int) -> Sshd:

@@ -244,12 +244,9 @@ def _crafted(workdir: Path) -> str:
         f" /etc/hostname {ZERO}\n"
         f" {workdir}/link/../x.conf {ZERO}\n"
     )
-    real = workdir / "dpkg-query.real"
-    real.write_bytes(Path("/usr/bin/dpkg-query").read_bytes())
-    real.chmod(0o755)
-    shim = workdir / "dpkg-query"
-    shim.write_text(_SHIM.format(packages=packages, conffiles=conffiles, real=real))
-    shim.chmod(0o755)
+    shim = hostile.dpkg_query_shim(
+        workdir, lambda real: _SHIM.format(packages=packages, conffiles=conffiles, real=real)
+    )
     return hostile.bound_command([(shim, "/usr/bin/dpkg-query")])
 
 
