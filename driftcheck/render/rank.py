@@ -66,14 +66,30 @@ def split_text(split: PeerSplit) -> str:
 
 
 def same_machines(hosts: Iterable[HostEntry]) -> list[list[str]]:
-    """The names that reached one machine (each group once, in report order)."""
-    seen: set[str] = set()
-    found: list[list[str]] = []
-    for host in hosts:
-        note = host.get("peers")
-        others = note.get("same_as", []) if note else []
-        if others and host["name"] not in seen:
-            names = [host["name"], *others]
-            seen.update(names)
-            found.append(names)
-    return found
+    """The names that reached one machine, each machine once with all its names, in report
+    order. A host's `same_as` lists only the first MAX_SAME_AS of the others, but the machine's
+    first name is among them (or is the host): joined, the lists make one machine, not one
+    group per MAX_SAME_AS + 1 names."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    listed = [
+        (h["name"], note["same_as"])
+        for h in hosts
+        if (note := h.get("peers")) and note.get("same_as")
+    ]
+    parent.update((name, name) for name, _ in listed)  # report order first
+    for name, others in listed:
+        for other in others:
+            one, two = root(name), root(other)
+            if one != two:
+                parent[two] = one
+    machines: dict[str, list[str]] = {}
+    for name in parent:  # report order, then names only listed (another shard's)
+        machines.setdefault(root(name), []).append(name)
+    return list(machines.values())

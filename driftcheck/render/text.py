@@ -23,6 +23,7 @@ from driftcheck.render.timeline import strip_legend, strip_of
 # and isolates. A diff's lines keep their tabs (_IN_DIFF), as in the HTML report.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _IN_DIFF = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+SAME_SHOWN = 21  # names of one machine listed in the text report, the rest counted
 MARK = {status.value: said.mark for status, said in WORDS.items()}
 START = (
     "nothing is declared for any host: start with `driftcheck scan --peers` or `driftcheck capture`"
@@ -101,7 +102,8 @@ def same_machine_lines(hosts: list[HostEntry]) -> Iterator[str]:
         yield ""
         yield "One machine under several names (it voted once in its peer group):"
     for names in machines:
-        yield "  " + " = ".join(clean(name) for name in names)
+        more = f" (and {len(names) - SAME_SHOWN:,} more)" if len(names) > SAME_SHOWN else ""
+        yield "  " + " = ".join(clean(name) for name in names[:SAME_SHOWN]) + more
 
 
 def host_table(hosts: list[HostEntry]) -> str:

@@ -16,9 +16,11 @@ from driftcheck.fleet.peers import PeerInput, compare_peers, same_machines
 from driftcheck.fleet.values import ABSENT, PeerValues, item, unit_in_use
 from driftcheck.limits import MAX_SAME_AS
 from driftcheck.model import Host, HostResult
-from driftcheck.model.document import FindingEntry, peers_entry
+from driftcheck.model.document import FindingEntry, HostEntry, peers_entry
 from driftcheck.model.vocab import Status
+from driftcheck.render.rank import same_machines as rank_same_machines
 from driftcheck.render.rank import strongest_first, support
+from driftcheck.render.text import SAME_SHOWN, same_machine_lines
 
 DEPTHS = {"web": 1, "all": 0}
 
@@ -293,3 +295,33 @@ def test_many_names_of_one_machine_list_a_bounded_few_and_count_the_rest() -> No
     assert notes[0].same_as[0] == "clone001"
     entry = peers_entry(notes[0])
     assert entry.get("same_as_more") == len(names) - 1 - MAX_SAME_AS
+
+
+def test_many_names_of_one_machine_are_one_machine_in_the_reports() -> None:
+    """Each name lists only MAX_SAME_AS others, yet the reports show one machine with all its
+    names, not one machine per MAX_SAME_AS + 1 names."""
+    names = [f"clone{i:03}" for i in range(60)]
+    outcome = compare([pv(name, "m1", pkg_x="1") for name in names])
+    entries = [
+        cast(HostEntry, {"name": r.host.name, "peers": peers_entry(r.peers)})
+        for r in reversed(outcome.results)  # the report's own order, whatever it is
+        if r.peers
+    ]
+    machines = rank_same_machines(entries)
+    assert [sorted(m) for m in machines] == [names]
+    assert machines[0][0] == "clone059"  # in the report's order
+    lines = list(same_machine_lines(entries))
+    assert len(lines) == 3  # a blank line, the heading, one machine
+    assert lines[2].endswith(f" (and {len(names) - SAME_SHOWN} more)")
+    assert lines[2].count(" = ") == SAME_SHOWN - 1
+
+
+def test_two_machines_of_several_names_stay_two() -> None:
+    hosts = [("a1", "m1"), ("b1", "m2"), ("a2", "m1"), ("b2", "m2"), ("c", "m3")]
+    outcome = compare([pv(name, machine, pkg_x="1") for name, machine in hosts])
+    entries = [
+        cast(HostEntry, {"name": r.host.name, "peers": peers_entry(r.peers)})
+        for r in outcome.results
+        if r.peers
+    ]
+    assert rank_same_machines(entries) == [["a1", "a2"], ["b1", "b2"]]

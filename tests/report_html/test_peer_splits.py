@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from driftcheck.render.html import page_data, render_html
+from driftcheck.limits import MAX_SAME_AS
+from driftcheck.model.document import HostEntry
+from driftcheck.render.html import HOSTS_SHOWN, page_data, render_html
 from tests.report_text.test_peer_splits import SPLIT, report
 
 
@@ -36,3 +38,22 @@ def test_html_without_splits_has_no_section() -> None:
     for h in doc["hosts"]:
         h["peers"] = {"group": "web", "voters": 3, "reason": ""}
     assert 'id="peer-splits"' not in render_html(doc)
+
+
+def test_html_lists_a_bounded_few_names_of_a_machine_and_counts_the_rest() -> None:
+    doc = report([])
+    names = [f"clone{i:03}" for i in range(HOSTS_SHOWN + 5)]
+    base = doc["hosts"][-1]
+    doc["hosts"] = [
+        cast(HostEntry, {**base, "name": name, "peers": {
+            "group": "web", "voters": 3, "reason": "",
+            "same_as": [n for n in names if n != name][:MAX_SAME_AS],
+        }})
+        for name in names
+    ]  # fmt: skip
+    page = render_html(doc)
+    machines = page[page.index('<ul class="same-machine">') :]
+    machines = machines[: machines.index("</ul>")]
+    assert machines.count("<li>") == 1
+    assert machines.count('<a href="#host-clone') == HOSTS_SHOWN
+    assert "… and 5 more</li>" in machines
