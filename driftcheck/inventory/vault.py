@@ -2,8 +2,8 @@
 
 Never a cipher of our own: `--vault-password-file` and `--vault-id` are read as Ansible's
 `CLI.setup_vault_secrets` reads them (password files, executable password scripts,
-`label@file`), with its own functions but for one thing: a password script runs within bounds
-(a time limit, an output cap). Values are opened by its `VaultLib`. Without secrets a vaulted
+`label@file`), with its own functions but for one thing: a password script runs, and a pipe or
+FIFO given as a password file is read, within bounds (a time limit, an output cap). Values are opened by its `VaultLib`. Without secrets a vaulted
 value stays opaque (`Vaulted`) and a whole vaulted file is refused with Ansible's own words.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftcheck.errors import UsageError, VaultError
-from driftcheck.inventory.programs import SECRET_OUTPUT_CAP, TIMEOUT, run_program
+from driftcheck.inventory.programs import SECRET_OUTPUT_CAP, TIMEOUT, read_within, run_program
 from driftcheck.model import Secret, Vaulted
 
 HEADER = "$ANSIBLE_VAULT;"
@@ -119,6 +119,8 @@ def _file_secret(filename: str, label: str | None, loader: Any, timeout: float) 
     from ansible.utils.path import unfrackpath  # type: ignore[import-untyped]  # noqa: PLC0415
 
     path = unfrackpath(filename, follow=False)
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        return _piped_secret(path, loader, timeout)
     if os.path.isfile(path) and os.stat(path).st_mode & 0o111:
         client = script_is_client(filename)
         argv = [path, "--vault-id", label] if client and label else [path]
@@ -130,6 +132,20 @@ def _file_secret(filename: str, label: str | None, loader: Any, timeout: float) 
     secret = get_file_vault_secret(filename=filename, vault_id=label, loader=loader)
     secret.load()
     return secret
+
+
+def _piped_secret(path: str, loader: Any, timeout: float) -> Any:
+    """A pipe or a device (`<(pass show vault)`, a FIFO): FileVaultSecret's reading, within the
+    time limit and the cap, so that a FIFO nobody writes to cannot hang a nightly run."""
+    from ansible.parsing.vault import VaultSecret, verify_secret_is_not_empty  # noqa: PLC0415
+
+    data = read_within(path, "vault password file", timeout, SECRET_OUTPUT_CAP)
+    plain, _ = loader._decrypt_if_vault_data(data.strip())  # a password file may be vaulted
+    password = plain.strip(b"\r\n")
+    verify_secret_is_not_empty(
+        password, msg=f"Invalid vault password was provided from file ({path})"
+    )
+    return VaultSecret(password)
 
 
 def _run_script(argv: list[str], client: bool, label: str | None, timeout: float) -> bytes:

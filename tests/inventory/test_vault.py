@@ -314,3 +314,42 @@ def test_a_password_file_over_64_kib_is_refused(tree: dict[str, Path], tmp_path:
                       "--vault-password-file", str(big))  # fmt: skip
     assert proc.returncode == 3
     assert f"{big}: vault password file larger than 64 KiB" in proc.stderr
+
+
+def test_a_fifo_nobody_writes_to_fails_at_the_time_limit(
+    tree: dict[str, Path], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "pass.fifo"
+    os.mkfifo(fifo)
+    reports = tmp_path / "reports"
+    started = time.monotonic()
+    proc = driftcheck("scan", "-i", str(tree["inv"] / "hosts.ini"), "--report-dir", str(reports),
+                      "--timeout", "1", "--vault-password-file", str(fifo))  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert f"{fifo}: vault password file not read whole within 1s" in proc.stderr
+    assert time.monotonic() - started < 30
+    assert not reports.exists()
+
+
+def test_an_endless_device_is_cut_at_64_kib(tree: dict[str, Path]) -> None:
+    proc = driftcheck("inventory", "-i", str(tree["inv"] / "hosts.ini"),
+                      "--vault-password-file", "/dev/zero")  # fmt: skip
+    assert proc.returncode == 3
+    assert "/dev/zero: vault password file larger than 64 KiB" in proc.stderr
+
+
+def test_a_password_from_a_pipe_opens_the_vault(tree: dict[str, Path]) -> None:
+    """`--vault-password-file <(pass show vault)`: the shell hands over /dev/fd/N, a pipe."""
+    read, write = os.pipe()
+    os.write(write, f"{PASSWORD}\n".encode())
+    os.close(write)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "driftcheck", "inventory", "-i", str(tree["inv"] / "hosts.ini"),
+             "--vars", "--format", "json", f"--vault-password-file=/dev/fd/{read}"],
+            capture_output=True, text=True, check=False, timeout=120, cwd=ROOT, pass_fds=(read,),
+        )  # fmt: skip
+    finally:
+        os.close(read)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["vars"]["db_password"] == SECRET
