@@ -3,8 +3,9 @@
 Never a cipher of our own: `--vault-password-file` and `--vault-id` are read as Ansible's
 `CLI.setup_vault_secrets` reads them (password files, executable password scripts,
 `label@file`), with its own functions but for one thing: a password script runs, and a pipe or
-FIFO given as a password file is read, within bounds (a time limit, an output cap). Values are opened by its `VaultLib`. Without secrets a vaulted
-value stays opaque (`Vaulted`) and a whole vaulted file is refused with Ansible's own words.
+FIFO given as a password file is read, within bounds (a time limit, an output cap). Values are
+opened by its `VaultLib`. Without secrets a vaulted value stays opaque (`Vaulted`) and a whole
+vaulted file is refused with Ansible's own words.
 """
 
 from __future__ import annotations
