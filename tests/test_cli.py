@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -240,6 +241,57 @@ def test_sigterm_mid_scan_exits_143_within_2s_and_leaves_the_report_dir_as_it_wa
     assert [row["id"] for row in json.loads(history.stdout)] == [run_id], history.stderr
     following = driftcheck("scan", *common, "--limit", "here", "--quiet")  # the lock is free
     assert following.returncode in (0, 1), following.stderr
+
+
+def _running(command: str) -> bool:
+    """A process whose command line is exactly `command` is running (and not a zombie)."""
+    for stat in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = stat.read_bytes().split(b"\0")[:-1]
+            state = (stat.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b" ".join(argv) == command.encode() and state != "Z":
+            return True
+    return False
+
+
+def _gone(command: str) -> bool:
+    deadline = time.monotonic() + 5
+    while _running(command):
+        if time.monotonic() > deadline:
+            subprocess.run(["pkill", "-KILL", "-fx", command], check=False)  # leave nothing
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_sigterm_ends_an_inventory_script_and_its_children(tmp_path: Path) -> None:
+    """The script runs in a session of its own (so its deadline kills its children): stopping
+    the run must end that session too, not leave it running with nobody reading it."""
+    sleeper = f"sleep {3000 + secrets.randbelow(1000)}.5"
+    script = write(tmp_path / "inventory.sh", f"#!/bin/sh\n{sleeper} &\nwait\n")
+    script.chmod(0o755)
+    proc = _start_scan("-i", str(script), "--timeout", "60")
+    _wait_until(proc, lambda: _running(sleeper), "ran the inventory script")
+    _elapsed, err = _stopped_by(proc, signal.SIGTERM)
+    assert proc.returncode == 143, err
+    assert _gone(sleeper), "the inventory script's child outlived the run"
+
+
+def test_sigterm_mid_scan_ends_a_proxycommand(tmp_path: Path) -> None:
+    """A host thread still connecting through a ProxyCommand when the run stops: the proxy's
+    group is ended with the run."""
+    sleeper = f"sleep {3000 + secrets.randbelow(1000)}.25"
+    config = write(tmp_path / "ssh_config", f"Host 127.0.0.77\n  ProxyCommand {sleeper}\n")
+    inv = write(tmp_path / "hosts.ini", "slow ansible_host=127.0.0.77\n")
+    known = write(tmp_path / "known_hosts", "")
+    proc = _start_scan("-i", str(inv), "-F", str(config), "--known-hosts", str(known),
+                       "--timeout", "60")  # fmt: skip
+    _wait_until(proc, lambda: _running(sleeper), "started the ProxyCommand")
+    _elapsed, err = _stopped_by(proc, signal.SIGTERM)
+    assert proc.returncode == 143, err
+    assert _gone(sleeper), "the ProxyCommand outlived the run"
 
 
 def _entries(root: Path) -> dict[str, bytes | str]:

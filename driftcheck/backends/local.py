@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import IO
 
+from driftcheck import sessions
 from driftcheck.backends.options import TransportOptions, become_argv
 from driftcheck.backends.pump import Sink
 from driftcheck.errors import DeadlineError
@@ -37,6 +38,7 @@ class LocalBackend:
             )
         except OSError as exc:  # like a shell: a missing command is rc 127, data not failure
             return CommandResult(127, b"", f"{argv[0]}: {exc.strerror or exc}\n".encode())
+        sessions.started(proc)
         try:
             return _exchange(proc, stdin, self._options.output_cap, deadline)
         except DeadlineError:
@@ -44,6 +46,9 @@ class LocalBackend:
             raise DeadlineError(
                 f"local command still running at the deadline ({self._options.timeout:g}s)"
             ) from None
+        finally:
+            if proc.returncode is not None:  # else the run is stopping: sessions.end_all
+                sessions.reaped(proc)
 
     def close(self) -> None:
         """Nothing stays open between commands."""

@@ -20,6 +20,8 @@ import threading
 import time
 from typing import IO
 
+from driftcheck import sessions
+
 _STDERR_KEPT = 2000  # characters of the proxy's stderr quoted in an error
 _GRACE = 1.0  # seconds a proxy gets to exit after SIGTERM, on a normal close
 
@@ -49,6 +51,7 @@ class ProxyProcess:
             raise
         finally:
             theirs.close()
+        sessions.started(self.proc)
 
     def close(self) -> None:
         """End the proxy and its process group; idempotent, safe from the watchdog's thread."""
@@ -102,11 +105,14 @@ def run_test(command: str, deadline: float) -> int | None:
         start_new_session=True,
         close_fds=True,
     )
+    sessions.started(proc)
     try:
-        return proc.wait(max(0.001, deadline - time.monotonic()))
+        status = proc.wait(max(0.001, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         _end_group(proc, 0.0)
         return None
+    sessions.reaped(proc)
+    return status
 
 
 def shell() -> str:
@@ -123,6 +129,7 @@ def _end_group(proc: subprocess.Popen[bytes], grace: float) -> None:
             proc.wait(grace)
     _killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    sessions.reaped(proc)
 
 
 def _killpg(pgid: int, sig: signal.Signals) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from driftcheck import sessions
 from driftcheck.cli.argtypes import OUTPUT_OPTIONS, output_problem
 from driftcheck.cli.commands import COMMANDS
 from driftcheck.cli.debuglog import route_logging
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The one exit point: expected errors print one line, unexpected ones a saved traceback."""
     route_logging()  # libraries log to a debug log when asked (scan --debug-log), never stderr
     _stop_on_sigterm()
+    sessions.begin()
     try:
         status = run(argv)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
@@ -96,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         status = ExitStatus.INCOMPLETE
     except Exception as exc:
         status = _crash(exc)
+    finally:
+        # a run stopped early leaves hosts' threads behind: what they started here ends with it
+        sessions.end_all()
     sys.exit(int(status))
 
 
