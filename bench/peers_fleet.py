@@ -95,7 +95,7 @@ def measure(
             given = ("--states", str(states(farm, Path(tmp) / "states", perhost)))
             # a `peers:` key turns peers on; another release knows none
             bare = ("--states", str(states(farm, Path(tmp) / "states-bare", None)))
-            plan = [
+            plan: list[tuple[str, Path, tuple[str, ...], Path | None]] = [
                 ("plain scan", plain, bare, None),
                 ("--peers, first run", peers, ("--peers", *given), None),
                 ("--peers, second run", peers, ("--peers", *given), None),
