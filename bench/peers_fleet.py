@@ -132,16 +132,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     runs = RUNS[:2] if args.skip_second else RUNS
-    print(f"{'hosts':>6} {'run':22} {'audited':>8} {'wall':>8} {'CPU/host':>9} {'peak RSS':>9} "
-          f"{'history':>9}")  # fmt: skip
+    print(f"{HEADER} {'history':>9}")
     for size in args.sizes:
         for row in measure(size, args.forks, args.farm, runs, args.baseline):
-            print(
-                f"{row['hosts']:>6} {row['run']:22} {row['audited']:>8} {row['wall']:>7.1f}s "
-                f"{row['cpu_ms']:>6.1f} ms {row['rss']:>6.0f} MB {row['history_kb']:>6.0f} KB",
-                flush=True,
-            )
+            print(f"{row_line(row)} {row['history_kb']:>6.0f} KB", flush=True)
     return 0
+
+
+HEADER = f"{'hosts':>6} {'run':22} {'audited':>8} {'wall':>8} {'CPU/host':>9} {'peak RSS':>9}"
+
+
+def row_line(row: dict[str, float | str]) -> str:
+    """A run's figures under HEADER; each bench adds its own columns after them."""
+    return (
+        f"{row['hosts']:>6} {row['run']:22} {row['audited']:>8} {row['wall']:>7.1f}s "
+        f"{row['cpu_ms']:>6.1f} ms {row['rss']:>6.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from typing import Any
 
 from bench.farm import STATES
 from bench.fleet import Run, timed
-from bench.peers_fleet import audited
+from bench.peers_fleet import HEADER, audited, row_line
 from driftcheck import scan as scan_module
 from driftcheck.backends import Backend, TransportOptions, open_backend
 from driftcheck.cli.main import main as driftcheck_main
@@ -167,18 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             meta = {"nonce": kept.nonce, "machine_id": kept.machine_id}
             (tmp / kind / "capture.json").write_text(json.dumps(meta))
             print(f"{kind} collector output here: {len(kept.stdout):,} bytes")
-        print(f"{'hosts':>6} {'run':22} {'audited':>8} {'wall':>8} {'CPU/host':>9} {'vs plain':>9} "
-              f"{'peak RSS':>9}")  # fmt: skip
+        print(f"{HEADER} {'vs plain':>9}")
         for size in args.sizes:
             rows = measure(size, args.forks, tmp)
             plain = float(rows[0]["cpu_ms"])
             for row in rows:
-                print(
-                    f"{row['hosts']:>6} {row['run']:22} {row['audited']:>8} {row['wall']:>7.1f}s "
-                    f"{row['cpu_ms']:>6.1f} ms {float(row['cpu_ms']) / plain:>8.2f}x "
-                    f"{row['rss']:>6.0f} MB",
-                    flush=True,
-                )
+                print(f"{row_line(row)} {float(row['cpu_ms']) / plain:>8.2f}x", flush=True)
     return 0
 
 
