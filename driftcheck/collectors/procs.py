@@ -5,6 +5,8 @@ Two forms, told apart by the section's name (which the host cannot forge):
   prints a line only when the whole /proc/PID/stat record followed it (20+ numeric fields after
   STATE). The other ~200 bytes of each record never cross the wire.
 - facts.procstat: the whole concatenated /proc/[0-9]*/stat records, from a host without sed.
+A host with sed also sends facts.zombies: its zombies' lines, read again a second later. Only a
+zombie still there counts (`lasting_zombies`); one its parent reaped in between had just exited.
 
 COMM may hold ")", spaces and newlines (prctl PR_SET_NAME, 15 bytes at most): the last ") " of a
 record ends it, and a 15-byte COMM cannot fake the numeric fields that follow a real one. A COMM
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from driftcheck.collectors.sections import text
 from driftcheck.errors import LimitError
@@ -62,6 +64,20 @@ def parse_procstat(raw: bytes) -> list[Proc]:
             continue
         procs.append(Proc(int(pid), text(comm), text(fields[0][:1]), int(fields[1])))
     return procs
+
+
+def lasting_zombies(procs: Sequence[Proc], again: Sequence[Proc]) -> Sequence[Proc]:
+    """The table with each zombie that was gone when read again a second later (`again`: the
+    zombies then) marked dead ("X"): a parent reaps a child that has just exited within
+    milliseconds, and a host that is busy starting and ending processes is caught with one
+    now and then. Only a zombie still there, the same process, is one its parent does not reap."""
+    if not any(p.state == "Z" for p in procs):
+        return procs
+    still = {(p.pid, p.comm, p.ppid) for p in again if p.state == "Z"}
+    return [
+        p if p.state != "Z" or (p.pid, p.comm, p.ppid) in still else replace(p, state="X")
+        for p in procs
+    ]
 
 
 def zombies(procs: Sequence[Proc]) -> int | None:

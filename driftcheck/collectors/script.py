@@ -33,7 +33,14 @@ from driftcheck.collectors.peerdata import (
     wants_conffiles,
     wants_units,
 )
-from driftcheck.collectors.procs import Proc, by_pid, parse_proc_lines, parse_procstat, zombies
+from driftcheck.collectors.procs import (
+    Proc,
+    by_pid,
+    lasting_zombies,
+    parse_proc_lines,
+    parse_procstat,
+    zombies,
+)
 from driftcheck.collectors.records import SECTIONS as RECORDS
 from driftcheck.collectors.records import records_calls, records_section
 from driftcheck.collectors.sections import (
@@ -75,6 +82,7 @@ PARSERS = {manager: parse for manager, (_tool, parse) in MANAGERS.items()}
 FACTS = ("os-release", "kernel", "uptime", "clock", "provisioned", "pid1")
 # The process table: sed-cut lines, or (a host without sed) the whole /proc/PID/stat records.
 PROCS = {"facts.procs": parse_proc_lines, "facts.procstat": parse_procstat}
+ZOMBIES_AGAIN = "facts.zombies"  # the zombies' facts.procs lines, read a second later
 
 
 @functools.cache
@@ -276,11 +284,14 @@ def _changed(out: _Output) -> Section[Mapping[str, ContainerChanges]]:
 
 
 def _proc_table(out: _Output) -> Sequence[Proc] | None:
-    """The host's processes, from whichever form the host sent; None when it sent neither."""
+    """The host's processes, from whichever form the host sent; None when it sent neither.
+    Its zombies are those still zombies when read again (ZOMBIES_AGAIN), where it was."""
     for name, parse in PROCS.items():
         raw = out.get(name)
         if raw is not None:
-            return parse(raw.body)  # its status is not looked at: processes vanish mid-read
+            procs = parse(raw.body)  # its status is not looked at: processes vanish mid-read
+            again = out.get(ZOMBIES_AGAIN)
+            return procs if again is None else lasting_zombies(procs, parse_proc_lines(again.body))
     return None
 
 

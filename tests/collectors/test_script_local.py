@@ -10,15 +10,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from shlex import quote
 
 import pytest
 
 from driftcheck.collectors.peerdata import SECTIONS, UNIT_FILES, UNITS_LOADED
-from driftcheck.collectors.procs import Proc, by_pid, zombies
-from driftcheck.collectors.script import PROCS, build_script, parse_output, prelude
+from driftcheck.collectors.procs import Proc, by_pid, lasting_zombies, parse_proc_lines, zombies
+from driftcheck.collectors.script import (
+    PROCS,
+    ZOMBIES_AGAIN,
+    build_script,
+    parse_output,
+    prelude,
+)
 from driftcheck.collectors.sections import split_sections
 from driftcheck.model import CommandResult, DeclaredState, FileSpec, Observed, Outcome, ServiceSpec
 from tests.tools import require, require_root, require_tools
@@ -338,3 +346,54 @@ def test_the_script_sent_is_collect_sh_without_its_comments() -> None:
     assert defined(prelude()) == defined(source)
     assert "dc_procs ()" in defined(source)
     assert len(prelude()) < 0.7 * len(source)
+
+
+def zombie_parent() -> tuple[subprocess.Popen[bytes], int, int]:
+    """A parent with two children that have exited: it reaps the first 0.6 s after saying so,
+    the second never (until killed). Both are zombies when it says so."""
+    code = (
+        "import os, time\n"
+        "kids = []\n"
+        "for _ in range(2):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n        os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "for pid in kids:\n"
+        "    while open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0] != 'Z':\n"
+        "        time.sleep(0.01)\n"
+        "print(*kids, flush=True)\n"
+        "time.sleep(0.6)\nos.waitpid(kids[0], 0)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    reaped, lasting = (int(pid) for pid in proc.stdout.readline().split())
+    return proc, reaped, lasting
+
+
+def test_only_a_zombie_still_there_a_second_later_counts() -> None:
+    """A child that has just exited is a zombie until its parent reaps it, a few milliseconds
+    on a busy host: the table read at that moment would count it. The zombies are read again a
+    second later; one reaped in between is no zombie, one still there is."""
+    require(shutil.which("sed") is not None, "needs sed")
+    script = f"dc_m={quote('::driftcheck:' + NONCE)}\n{prelude()}\n"
+    script += f"dc_run facts.procs dc_procs\ndc_run {ZOMBIES_AGAIN} dc_zombies\n"
+    parent, reaped, lasting = zombie_parent()
+    try:
+        started = time.monotonic()
+        proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True,
+                              timeout=60, check=False)  # fmt: skip
+        took = time.monotonic() - started
+    finally:
+        parent.kill()
+        parent.wait()
+    sections = split_sections(proc.stdout, NONCE)
+    table = parse_proc_lines(sections["facts.procs"].body)
+    again = parse_proc_lines(sections[ZOMBIES_AGAIN].body)
+    states = {p.pid: p.state for p in table}
+    assert (states[reaped], states[lasting]) == ("Z", "Z")  # the first read saw both
+    assert {p.pid for p in again} & {reaped, lasting} == {lasting}
+    assert took >= 1
+    kept = {p.pid: p.state for p in lasting_zombies(table, again)}
+    assert (kept[reaped], kept[lasting]) == ("X", "Z")
+    # (this machine's other processes may leave zombies of a moment too: at least one fewer)
+    assert (zombies(lasting_zombies(table, again)) or 0) <= (zombies(table) or 0) - 1
