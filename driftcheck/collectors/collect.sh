@@ -90,12 +90,11 @@ dc_procs() {
 
 # The zombies' lines, as dc_procs cuts them, read again a second later: a parent reaps a child
 # that has just exited within milliseconds, so only a zombie still there is one its parent does
-# not reap (procs.py). A host without zombies pays one sed and no wait.
+# not reap (procs.py). Asked for only when the table has a zombie.
 dc_zombies() {
-	dc_z='s/^\([0-9][0-9]* (.*) Z -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p'
-	[ -n "$(sed -n "$dc_z" /proc/[0-9]*/stat 2>/dev/null)" ] || return 0
 	sleep 1
-	sed -n "$dc_z" /proc/[0-9]*/stat 2>/dev/null
+	sed -n 's/^\([0-9][0-9]* (.*) Z -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p' \
+		/proc/[0-9]*/stat 2>/dev/null
 	return 0
 }
 
@@ -111,8 +110,9 @@ dc_facts() {
 	dc_run facts.clock dc_clock
 	dc_run facts.provisioned dc_provisioned
 	if dc_has sed; then
-		dc_run facts.procs dc_procs
-		dc_run facts.zombies dc_zombies
+		dc_t=$(dc_procs)
+		dc_run facts.procs printf '%s\n' "$dc_t"
+		case $dc_t in *") Z "*) dc_run facts.zombies dc_zombies ;; esac
 	else
 		dc_run facts.procstat dc_procstat
 	fi
