@@ -286,10 +286,16 @@ def hostile_parent() -> subprocess.Popen[bytes]:
         "if os.fork() == 0:\n    os._exit(0)\n"
         "print('ready', flush=True)\ntime.sleep(60)\n"
     )
+    proc, said = python_parent(code)
+    assert said == b"ready\n"
+    return proc
+
+
+def python_parent(code: str) -> tuple[subprocess.Popen[bytes], bytes]:
+    """`code` running in Python, and the first line it printed (once it is ready)."""
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     assert proc.stdout is not None
-    assert proc.stdout.readline() == b"ready\n"
-    return proc
+    return proc, proc.stdout.readline()
 
 
 def proc_records(output: bytes) -> tuple[str, list[Proc]]:
@@ -364,9 +370,8 @@ def zombie_parent() -> tuple[subprocess.Popen[bytes], int, int]:
         "print(*kids, flush=True)\n"
         "time.sleep(0.6)\nos.waitpid(kids[0], 0)\ntime.sleep(60)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    reaped, lasting = (int(pid) for pid in proc.stdout.readline().split())
+    proc, said = python_parent(code)
+    reaped, lasting = (int(pid) for pid in said.split())
     return proc, reaped, lasting
 
 
