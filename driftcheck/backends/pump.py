@@ -79,7 +79,12 @@ def pump(chan: paramiko.Channel, stdin: bytes, cap: int, deadline: float) -> Com
             return sink.result(-1)
         if finished:
             return sink.result(_exit_status(chan, deadline))
-        _wait(chan, deadline, _SEND_POLL if feeder.blocked else None)
+        if feeder.done:
+            _wait(chan, deadline, None)
+        elif feeder.blocked:
+            _wait(chan, deadline, _SEND_POLL)
+        else:  # the send window opened after step() stopped: send at once, never wait on reads
+            _remaining(deadline)  # (the remote may be waiting for this very input)
 
 
 def _drain(chan: paramiko.Channel, sink: Sink) -> None:

@@ -6,9 +6,11 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from driftcheck.backends import ssh as ssh_module
 from driftcheck.errors import AuthError, DeadlineError, TransportError
 from tests.backends.conftest import connect, host_for, run_once
 from tests.sshd import Sshd, keygen
@@ -50,6 +52,35 @@ def test_stdin_larger_than_the_window_is_echoed_back(sshd: Sshd, known_hosts: Pa
     data = bytes(range(256)) * (5 * MB // 256)
     result = run_once(host_for(sshd), known_hosts, ["cat"], data)
     assert result.stdout == data
+
+
+class LateWindow:
+    """A real channel whose send window looks shut at the first look only, as when the remote's
+    window adjust arrives just after the feeder stopped sending."""
+
+    def __init__(self, chan: Any) -> None:
+        self._chan = chan
+        self._looks = 0
+
+    def send_ready(self) -> bool:
+        self._looks += 1
+        return self._looks > 1 and bool(self._chan.send_ready())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._chan, name)
+
+
+def test_a_send_window_that_opens_after_the_feeder_stopped_is_used_at_once(
+    sshd: Sshd, known_hosts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pump must send then, not wait for output that the remote (`cat`, waiting for that
+    very input) cannot send: under load this hung a 5 MB echo until the deadline."""
+    real = ssh_module.pump
+    monkeypatch.setattr(ssh_module, "pump", lambda chan, *args: real(LateWindow(chan), *args))
+    started = time.monotonic()
+    result = run_once(host_for(sshd), known_hosts, ["cat"], b"the input cat waits for\n")
+    assert result.stdout == b"the input cat waits for\n"
+    assert time.monotonic() - started < 5
 
 
 def test_output_beyond_the_cap_is_cut_and_flagged(sshd: Sshd, known_hosts: Path) -> None:
