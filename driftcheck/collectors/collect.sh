@@ -81,21 +81,19 @@ dc_provisioned() {
 
 # One line per process, "PID (COMM) STATE PPID", cut from /proc/PID/stat (procs.py says why
 # it cannot be forged); without sed, the whole records. Processes come and go between the glob
-# and the read: a vanished one is not an error.
+# and the read: a vanished one is not an error. An argument keeps only that STATE.
 dc_procs() {
-	sed -n 's/^\([0-9][0-9]* (.*) [A-Za-z] -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p' \
+	sed -n 's/^\([0-9][0-9]* (.*) '"${1:-[A-Za-z]}"' -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p' \
 		/proc/[0-9]*/stat 2>/dev/null
 	return 0
 }
 
-# The zombies' lines, as dc_procs cuts them, read again a second later: a parent reaps a child
-# that has just exited within milliseconds, so only a zombie still there is one its parent does
-# not reap (procs.py). Asked for only when the table has a zombie.
+# The zombies' lines read again a second later: a parent reaps a child that has just exited
+# within milliseconds, so only a zombie still there is one its parent does not reap (procs.py).
+# Asked for only when the table has a zombie.
 dc_zombies() {
 	sleep 1
-	sed -n 's/^\([0-9][0-9]* (.*) Z -\{0,1\}[0-9][0-9]*\)\( -\{0,1\}[0-9]\{1,\}\)\{20\}.*$/\1/p' \
-		/proc/[0-9]*/stat 2>/dev/null
-	return 0
+	dc_procs Z
 }
 
 dc_procstat() {
